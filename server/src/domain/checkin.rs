@@ -1,0 +1,356 @@
+//! Check-in resolution, the heart of kejia: a presented credential, the activities whose
+//! windows hold now (or the one the device or staffer chose) and the clock decide what to
+//! record. Recording it exactly once is the store's job; the decision is made here.
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+use serde::{Deserialize, Serialize};
+
+use super::Invalid;
+use super::activity::Activity;
+use super::ids::{ActivityId, CheckinId, MemberId};
+use super::member::MemberStatus;
+
+/// How a check-in reached the home.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Method {
+    Qr,
+    Card,
+    Phone,
+    /// Entered by a staffer (for instance from a paper sign-in sheet).
+    Manual,
+}
+
+impl Method {
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Qr => "qr",
+            Self::Card => "card",
+            Self::Phone => "phone",
+            Self::Manual => "manual",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        match code {
+            "qr" => Some(Self::Qr),
+            "card" => Some(Self::Card),
+            "phone" => Some(Self::Phone),
+            "manual" => Some(Self::Manual),
+            _ => None,
+        }
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
+        Self::from_code(raw)
+            .ok_or_else(|| Invalid::new("source", "source 须为 qr、card、phone 或 manual"))
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Qr => "扫码",
+            Self::Card => "刷卡",
+            Self::Phone => "手机",
+            Self::Manual => "补录",
+        }
+    }
+}
+
+/// The answer a device gets, one per kiosk screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    CheckedIn,
+    AlreadyCheckedIn,
+    Visit,
+    UnknownCredential,
+    MemberSuspended,
+    ActivityNotOpen,
+}
+
+impl Outcome {
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::CheckedIn => "checked_in",
+            Self::AlreadyCheckedIn => "already_checked_in",
+            Self::Visit => "visit",
+            Self::UnknownCredential => "unknown_credential",
+            Self::MemberSuspended => "member_suspended",
+            Self::ActivityNotOpen => "activity_not_open",
+        }
+    }
+}
+
+/// What the store knows of the member a credential belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MemberFacts {
+    pub id: MemberId,
+    pub status: MemberStatus,
+}
+
+/// Who is asking: staff may backfill by hand, devices may not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Actor {
+    Staff,
+    Device,
+}
+
+/// What to record, or why not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resolution {
+    Refuse(Outcome),
+    /// Several activities are open and none was chosen: the kiosk asks the member.
+    Choose(Vec<ActivityId>),
+    Attend(ActivityId),
+    /// No activity is open: a venue visit on this day of the home's calendar.
+    Visit(Date),
+}
+
+/// The member as a device shows them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberBrief {
+    pub id: MemberId,
+    pub name: String,
+    /// `张*明`, for public screens.
+    pub name_masked: String,
+    pub employer: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActivityBrief {
+    pub id: ActivityId,
+    pub title: String,
+}
+
+/// The answer to a check-in request. Stored with its scan so a retried request (same scan id)
+/// gets exactly the first answer back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Answer {
+    pub outcome: Outcome,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub member: Option<MemberBrief>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub activity: Option<ActivityBrief>,
+    /// The activity's participants after this check-in: the kiosk's "第 N 位".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub participants: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub checkin_id: Option<CheckinId>,
+    /// For a visit: the day of the home's calendar it counts on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub visit_day: Option<Date>,
+    /// For a visit: true when the member had already been recorded that day (counted once).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub repeat: bool,
+}
+
+impl Answer {
+    pub fn new(outcome: Outcome) -> Self {
+        Self {
+            outcome,
+            member: None,
+            activity: None,
+            participants: None,
+            checkin_id: None,
+            visit_day: None,
+            repeat: false,
+        }
+    }
+}
+
+/// Decides what a scan means.
+///
+/// `chosen` is the activity the device or staffer named, if any; `candidates` are the
+/// activities that might be open now (the function checks each window itself).
+pub fn resolve(
+    member: Option<MemberFacts>,
+    method: Method,
+    actor: Actor,
+    chosen: Option<&Activity>,
+    candidates: &[Activity],
+    now: Timestamp,
+    tz: &TimeZone,
+) -> Resolution {
+    let Some(member) = member else {
+        return Resolution::Refuse(Outcome::UnknownCredential);
+    };
+    match member.status {
+        MemberStatus::Active => {}
+        MemberStatus::Suspended => return Resolution::Refuse(Outcome::MemberSuspended),
+        // An erased member's credentials are revoked; a stale card reads as unknown.
+        MemberStatus::Erased => return Resolution::Refuse(Outcome::UnknownCredential),
+    }
+    if let Some(activity) = chosen {
+        let backfill = method == Method::Manual && actor == Actor::Staff;
+        let accepts = if backfill {
+            activity.accepts_manual_checkins(now)
+        } else {
+            activity.accepts_checkins(now)
+        };
+        return if accepts {
+            Resolution::Attend(activity.id)
+        } else {
+            Resolution::Refuse(Outcome::ActivityNotOpen)
+        };
+    }
+    let open: Vec<ActivityId> = candidates
+        .iter()
+        .filter(|a| a.accepts_checkins(now))
+        .map(|a| a.id)
+        .collect();
+    match open.as_slice() {
+        [] => Resolution::Visit(local_date(now, tz)),
+        [only] => Resolution::Attend(*only),
+        _ => Resolution::Choose(open),
+    }
+}
+
+/// The day of the home's calendar an instant falls on.
+pub fn local_date(at: Timestamp, tz: &TimeZone) -> Date {
+    at.to_zoned_datetime(tz.clone()).date()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::activity::Override;
+    use crate::domain::activity::tests::activity_at;
+
+    fn shanghai() -> TimeZone {
+        TimeZone::get("Asia/Shanghai").expect("tz")
+    }
+
+    fn active() -> Option<MemberFacts> {
+        Some(MemberFacts {
+            id: MemberId::new(),
+            status: MemberStatus::Active,
+        })
+    }
+
+    fn at(s: &str) -> Timestamp {
+        s.parse().expect("timestamp")
+    }
+
+    fn resolve_now(member: Option<MemberFacts>, candidates: &[Activity], now: &str) -> Resolution {
+        resolve(
+            member,
+            Method::Qr,
+            Actor::Device,
+            None,
+            candidates,
+            at(now),
+            &shanghai(),
+        )
+    }
+
+    #[test]
+    fn unknown_and_suspended_members_are_refused_first() {
+        let open = [activity_at("2026-03-10T06:00:00Z", "2026-03-10T08:00:00Z")];
+        assert_eq!(
+            resolve_now(None, &open, "2026-03-10T07:00:00Z"),
+            Resolution::Refuse(Outcome::UnknownCredential)
+        );
+        let suspended = Some(MemberFacts {
+            id: MemberId::new(),
+            status: MemberStatus::Suspended,
+        });
+        assert_eq!(
+            resolve_now(suspended, &open, "2026-03-10T07:00:00Z"),
+            Resolution::Refuse(Outcome::MemberSuspended)
+        );
+    }
+
+    #[test]
+    fn the_one_open_activity_is_attended() {
+        let activity = activity_at("2026-03-10T06:00:00Z", "2026-03-10T08:00:00Z");
+        let id = activity.id;
+        assert_eq!(
+            resolve_now(active(), &[activity], "2026-03-10T05:45:00Z"),
+            Resolution::Attend(id)
+        );
+    }
+
+    #[test]
+    fn two_open_activities_ask_which() {
+        let a = activity_at("2026-03-10T06:00:00Z", "2026-03-10T08:00:00Z");
+        let b = activity_at("2026-03-10T06:30:00Z", "2026-03-10T09:00:00Z");
+        let ids = vec![a.id, b.id];
+        assert_eq!(
+            resolve_now(active(), &[a, b], "2026-03-10T07:00:00Z"),
+            Resolution::Choose(ids)
+        );
+    }
+
+    #[test]
+    fn with_nothing_open_a_visit_counts_on_the_china_day() {
+        let closed = [activity_at("2026-03-10T06:00:00Z", "2026-03-10T08:00:00Z")];
+        // 15:59 UTC on 31 March is 23:59 in Shanghai; 16:01 UTC is already 1 April there.
+        assert_eq!(
+            resolve_now(active(), &closed, "2026-03-31T15:59:00Z"),
+            Resolution::Visit(jiff::civil::date(2026, 3, 31))
+        );
+        assert_eq!(
+            resolve_now(active(), &closed, "2026-03-31T16:01:00Z"),
+            Resolution::Visit(jiff::civil::date(2026, 4, 1))
+        );
+    }
+
+    #[test]
+    fn a_chosen_activity_must_be_open_unless_staff_backfill() {
+        let mut past = activity_at("2026-03-10T06:00:00Z", "2026-03-10T08:00:00Z");
+        let now = at("2026-03-20T00:00:00Z");
+        let tz = shanghai();
+        assert_eq!(
+            resolve(
+                active(),
+                Method::Card,
+                Actor::Device,
+                Some(&past),
+                &[],
+                now,
+                &tz
+            ),
+            Resolution::Refuse(Outcome::ActivityNotOpen)
+        );
+        assert_eq!(
+            resolve(
+                active(),
+                Method::Manual,
+                Actor::Device,
+                Some(&past),
+                &[],
+                now,
+                &tz
+            ),
+            Resolution::Refuse(Outcome::ActivityNotOpen),
+            "a device cannot claim to be staff"
+        );
+        assert_eq!(
+            resolve(
+                active(),
+                Method::Manual,
+                Actor::Staff,
+                Some(&past),
+                &[],
+                now,
+                &tz
+            ),
+            Resolution::Attend(past.id)
+        );
+        past.override_state = Some(Override::Cancelled);
+        assert_eq!(
+            resolve(
+                active(),
+                Method::Manual,
+                Actor::Staff,
+                Some(&past),
+                &[],
+                now,
+                &tz
+            ),
+            Resolution::Refuse(Outcome::ActivityNotOpen)
+        );
+    }
+}

@@ -1,0 +1,6 @@
+//! What leaves the home as a file: the ledger (台账) as .xlsx and .csv, and QR codes as PNG.
+
+pub mod csv;
+pub mod ledger;
+pub mod qr;
+pub mod xlsx;

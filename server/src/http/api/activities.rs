@@ -1,0 +1,240 @@
+//! Activities: create, list by year, change, open or close check-in now, cancel, file with
+//! the association, and the attendance list.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use super::{year_or_current, year_span};
+use crate::domain::Conflict;
+use crate::domain::activity::{Activity, ActivityFields, Override};
+use crate::domain::ids::ActivityId;
+use crate::http::AppState;
+use crate::http::auth::{Principal, Staff};
+use crate::http::error::ApiError;
+use crate::http::extract::{ApiJson, ApiQuery, Id};
+use crate::http::views::{ActivityView, rfc3339};
+use crate::store::checkins::{self, Attendance};
+use crate::store::{StoreError, activities, audit};
+
+#[derive(Debug, Deserialize, Default)]
+pub struct ActivityBody {
+    title: Option<String>,
+    category: Option<String>,
+    starts_at: Option<String>,
+    ends_at: Option<String>,
+    checkin_opens_before_minutes: Option<i64>,
+    checkin_closes_after_minutes: Option<i64>,
+    location: Option<String>,
+    speaker: Option<String>,
+    organiser: Option<String>,
+    description: Option<String>,
+}
+
+impl ActivityBody {
+    fn fields(&self) -> ActivityFields<'_> {
+        ActivityFields {
+            title: self.title.as_deref(),
+            category: self.category.as_deref(),
+            starts_at: self.starts_at.as_deref(),
+            ends_at: self.ends_at.as_deref(),
+            checkin_opens_before_minutes: self.checkin_opens_before_minutes,
+            checkin_closes_after_minutes: self.checkin_closes_after_minutes,
+            location: self.location.as_deref(),
+            speaker: self.speaker.as_deref(),
+            organiser: self.organiser.as_deref(),
+            description: self.description.as_deref(),
+        }
+    }
+}
+
+pub async fn post(
+    State(state): State<AppState>,
+    _staff: Staff,
+    ApiJson(body): ApiJson<ActivityBody>,
+) -> Result<(StatusCode, Json<ActivityView>), ApiError> {
+    let draft = body.fields().create()?;
+    let now = state.clock.now();
+    let created = state
+        .store
+        .write(move |conn| activities::insert(conn, &draft, now))
+        .await?;
+    Ok((StatusCode::CREATED, Json(view(&state, created, now))))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ListQuery {
+    year: Option<i16>,
+}
+
+/// The year's activities in order of their start (the current year by default).
+pub async fn list(
+    State(state): State<AppState>,
+    _caller: Principal,
+    ApiQuery(query): ApiQuery<ListQuery>,
+) -> Result<Json<Vec<ActivityView>>, ApiError> {
+    let now = state.clock.now();
+    let year = year_or_current(query.year, now, &state.settings.tz)?;
+    let (from, until) = year_span(year, &state.settings.tz)?;
+    let found = state
+        .store
+        .read(move |conn| activities::starting_between(conn, from, until))
+        .await?;
+    Ok(Json(
+        found.into_iter().map(|a| view(&state, a, now)).collect(),
+    ))
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    _caller: Principal,
+    Id(id): Id<ActivityId>,
+) -> Result<Json<ActivityView>, ApiError> {
+    let activity = state
+        .store
+        .read(move |conn| activities::get(conn, id))
+        .await?;
+    Ok(Json(view(&state, activity, state.clock.now())))
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    _staff: Staff,
+    Id(id): Id<ActivityId>,
+    ApiJson(body): ApiJson<ActivityBody>,
+) -> Result<Json<ActivityView>, ApiError> {
+    let now = state.clock.now();
+    let updated = state
+        .store
+        .write(move |conn| {
+            let current = activities::get(conn, id)?;
+            let draft = body.fields().update(&current)?;
+            activities::save_details(conn, id, &draft, now)
+        })
+        .await?;
+    Ok(Json(view(&state, updated, now)))
+}
+
+pub async fn open(
+    state: State<AppState>,
+    staff: Staff,
+    id: Id<ActivityId>,
+) -> Result<Json<ActivityView>, ApiError> {
+    change_state(state, staff, id, "activity.open", Activity::open_now).await
+}
+
+pub async fn close(
+    state: State<AppState>,
+    staff: Staff,
+    id: Id<ActivityId>,
+) -> Result<Json<ActivityView>, ApiError> {
+    change_state(state, staff, id, "activity.close", Activity::close_now).await
+}
+
+pub async fn cancel(
+    state: State<AppState>,
+    staff: Staff,
+    id: Id<ActivityId>,
+) -> Result<Json<ActivityView>, ApiError> {
+    change_state(state, staff, id, "activity.cancel", Activity::cancel).await
+}
+
+/// A staffer's override of the schedule, recorded in the audit log.
+async fn change_state(
+    State(state): State<AppState>,
+    Staff(staff): Staff,
+    Id(id): Id<ActivityId>,
+    action: &'static str,
+    decide: fn(&Activity) -> Result<Override, Conflict>,
+) -> Result<Json<ActivityView>, ApiError> {
+    let now = state.clock.now();
+    let changed = state
+        .store
+        .write(move |conn| {
+            let current = activities::get(conn, id)?;
+            let next = decide(&current)?;
+            let changed = activities::set_override(conn, id, next, now)?;
+            audit::append(
+                conn,
+                now,
+                &staff.username,
+                action,
+                &id.to_string(),
+                None,
+                None,
+            )?;
+            Ok::<_, StoreError>(changed)
+        })
+        .await?;
+    Ok(Json(view(&state, changed, now)))
+}
+
+/// Files the activity with the association (报备).
+pub async fn file(
+    State(state): State<AppState>,
+    Staff(staff): Staff,
+    Id(id): Id<ActivityId>,
+) -> Result<Json<ActivityView>, ApiError> {
+    let now = state.clock.now();
+    let filed = state
+        .store
+        .write(move |conn| {
+            let current = activities::get(conn, id)?;
+            let next = current.filing.file()?;
+            let filed = activities::set_filing(conn, id, next, now)?;
+            audit::append(
+                conn,
+                now,
+                &staff.username,
+                "activity.file",
+                &id.to_string(),
+                None,
+                None,
+            )?;
+            Ok::<_, StoreError>(filed)
+        })
+        .await?;
+    Ok(Json(view(&state, filed, now)))
+}
+
+#[derive(Debug, Serialize)]
+pub struct AttendanceView {
+    activity: ActivityView,
+    checkins: Vec<AttendanceLine>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AttendanceLine {
+    #[serde(flatten)]
+    attendance: Attendance,
+    at: String,
+}
+
+pub async fn attendance(
+    State(state): State<AppState>,
+    _staff: Staff,
+    Id(id): Id<ActivityId>,
+) -> Result<Json<AttendanceView>, ApiError> {
+    let (activity, lines) = state
+        .store
+        .read(move |conn| Ok((activities::get(conn, id)?, checkins::attendance(conn, id)?)))
+        .await?;
+    let tz = &state.settings.tz;
+    let checkins = lines
+        .into_iter()
+        .map(|attendance| AttendanceLine {
+            at: rfc3339(attendance.at, tz),
+            attendance,
+        })
+        .collect();
+    Ok(Json(AttendanceView {
+        activity: view(&state, activity, state.clock.now()),
+        checkins,
+    }))
+}
+
+fn view(state: &AppState, activity: Activity, now: Timestamp) -> ActivityView {
+    ActivityView::new(activity, now, &state.settings.tz)
+}

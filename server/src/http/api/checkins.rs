@@ -1,0 +1,116 @@
+//! Check-ins: the kiosk's scans, phone self check-ins and staff entries; and undo.
+
+use axum::Json;
+use axum::extract::State;
+use serde::Deserialize;
+
+use crate::domain::checkin::{Actor, Answer, Method};
+use crate::domain::ids::{ActivityId, CheckinId};
+use crate::domain::{Invalid, required_text};
+use crate::http::AppState;
+use crate::http::auth::{Principal, Staff};
+use crate::http::error::ApiError;
+use crate::http::extract::{ApiJson, Id};
+use crate::store::checkins::{self, CheckinRequest, Recorded};
+
+/// Longest credential accepted; the QR reader drops longer payloads too.
+const MAX_CREDENTIAL_BYTES: usize = 512;
+
+#[derive(Debug, Deserialize)]
+pub struct CheckinBody {
+    credential: String,
+    source: String,
+    activity_id: Option<String>,
+    scan_id: Option<String>,
+}
+
+pub async fn post(
+    State(state): State<AppState>,
+    caller: Principal,
+    ApiJson(body): ApiJson<CheckinBody>,
+) -> Result<Json<Answer>, ApiError> {
+    let request = validate(&body, &caller)?;
+    let now = state.clock.now();
+    let tz = state.settings.tz.clone();
+    let recorded = state
+        .store
+        .write(move |conn| checkins::record(conn, &request, now, &tz))
+        .await?;
+    match recorded {
+        Recorded::Answered(answer) => Ok(Json(answer)),
+        Recorded::Choose(choices) => Err(ApiError::ChooseActivity(choices)),
+    }
+}
+
+fn validate(body: &CheckinBody, caller: &Principal) -> Result<CheckinRequest, ApiError> {
+    let credential = body.credential.trim();
+    if credential.is_empty() || credential.len() > MAX_CREDENTIAL_BYTES {
+        return Err(Invalid::new(
+            "credential",
+            "credential 须为 1 到 512 字节的二维码内容或卡号",
+        )
+        .into());
+    }
+    if credential.chars().any(char::is_control) {
+        return Err(Invalid::new("credential", "credential 含有控制字符").into());
+    }
+    let method = Method::parse(&body.source)?;
+    if method == Method::Manual && caller.actor() != Actor::Staff {
+        return Err(ApiError::Forbidden("只有工作人员可以补录签到".into()));
+    }
+    let activity_id = body
+        .activity_id
+        .as_deref()
+        .map(|raw| {
+            raw.parse::<ActivityId>()
+                .map_err(|_| Invalid::new("activity_id", "activity_id 不是有效的活动编号"))
+        })
+        .transpose()?;
+    let scan_id = body.scan_id.as_deref().map(validate_scan_id).transpose()?;
+    Ok(CheckinRequest {
+        credential: credential.to_owned(),
+        method,
+        actor: caller.actor(),
+        device: caller.name().to_owned(),
+        activity_id,
+        scan_id,
+    })
+}
+
+fn validate_scan_id(raw: &str) -> Result<String, Invalid> {
+    let ok = (1..=64).contains(&raw.len()) && raw.bytes().all(|b| b.is_ascii_graphic());
+    if ok {
+        Ok(raw.to_owned())
+    } else {
+        Err(Invalid::new(
+            "scan_id",
+            "scan_id 须为 1 到 64 个可见 ASCII 字符",
+        ))
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct UndoBody {
+    reason: Option<String>,
+}
+
+/// A staffer takes back a check-in; the reason is required and lands in the audit log.
+pub async fn undo(
+    State(state): State<AppState>,
+    Staff(staff): Staff,
+    Id(id): Id<CheckinId>,
+    ApiJson(body): ApiJson<UndoBody>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let reason = required_text(
+        "reason",
+        "撤销原因",
+        body.reason.as_deref().unwrap_or_default(),
+        200,
+    )?;
+    let now = state.clock.now();
+    state
+        .store
+        .write(move |conn| checkins::undo(conn, id, &staff.username, &reason, now))
+        .await?;
+    Ok(Json(serde_json::json!({ "undone": id })))
+}

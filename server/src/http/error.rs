@@ -1,0 +1,142 @@
+//! One error type for every handler and its one conversion into the contract's
+//! `{"error": "..."}` with the right status. Internal details are logged, never sent.
+
+use axum::Json;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::domain::checkin::ActivityBrief;
+use crate::domain::{Conflict, Invalid};
+use crate::store::StoreError;
+
+#[derive(Debug)]
+pub enum ApiError {
+    BadRequest(String),
+    Unauthorized,
+    Forbidden(String),
+    NotFound,
+    Conflict(String),
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    Invalid(Invalid),
+    /// Several activities are open: the device must ask which one (409, with the choices).
+    ChooseActivity(Vec<ActivityBrief>),
+    /// Could not be stored right now (disk full, database busy): safe to retry.
+    Unavailable(String),
+    /// A bug or an unexpected failure; the detail goes to the log only.
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::Conflict(_) | Self::ChooseActivity(_) => StatusCode::CONFLICT,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// What the user reads.
+    pub fn message(&self) -> String {
+        match self {
+            Self::BadRequest(detail) => format!("请求格式有误：{detail}"),
+            Self::Unauthorized => "请先登录，或提供有效的访问令牌".into(),
+            Self::Forbidden(why) => why.clone(),
+            Self::NotFound => "未找到".into(),
+            Self::Conflict(why) => why.clone(),
+            Self::PayloadTooLarge => "请求内容过大（上限 64 KiB）".into(),
+            Self::UnsupportedMediaType => {
+                "请求内容须为 JSON（Content-Type: application/json）".into()
+            }
+            Self::Invalid(invalid) => invalid.message.clone(),
+            Self::ChooseActivity(_) => "有多个活动正在签到，请选择其中一个".into(),
+            Self::Unavailable(_) => "暂时无法保存，请稍后重试".into(),
+            Self::Internal(_) => "服务器内部错误".into(),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        match &self {
+            Self::Internal(detail) => tracing::error!(%detail, "request failed"),
+            Self::Unavailable(detail) => tracing::warn!(%detail, "request could not be stored"),
+            _ => {}
+        }
+        let mut body = json!({ "error": self.message() });
+        match self {
+            Self::Invalid(invalid) => body["field"] = json!(invalid.field),
+            Self::ChooseActivity(choices) => body["activities"] = json!(choices),
+            _ => {}
+        }
+        (status, Json(body)).into_response()
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::NotFound => Self::NotFound,
+            StoreError::Invalid(invalid) => Self::Invalid(invalid),
+            StoreError::Conflict(Conflict(why)) => Self::Conflict(why),
+            StoreError::Commit(detail) => Self::Unavailable(detail),
+            StoreError::WriterGone => Self::Unavailable(error.to_string()),
+            StoreError::Sqlite(ref e) if is_transient(e) => Self::Unavailable(error.to_string()),
+            other => Self::Internal(other.to_string()),
+        }
+    }
+}
+
+/// Failures that pass: a busy database, a full or read-only disk.
+fn is_transient(error: &rusqlite::Error) -> bool {
+    use rusqlite::ErrorCode::*;
+    matches!(
+        error.sqlite_error_code(),
+        Some(DatabaseBusy | DatabaseLocked | DiskFull | ReadOnly | SystemIoFailure)
+    )
+}
+
+impl From<Invalid> for ApiError {
+    fn from(invalid: Invalid) -> Self {
+        Self::Invalid(invalid)
+    }
+}
+
+impl From<Conflict> for ApiError {
+    fn from(Conflict(why): Conflict) -> Self {
+        Self::Conflict(why)
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(rejection: JsonRejection) -> Self {
+        match rejection {
+            JsonRejection::JsonDataError(e) => Self::Invalid(Invalid::new(
+                "body",
+                format!("字段类型或取值有误：{}", e.body_text()),
+            )),
+            JsonRejection::JsonSyntaxError(e) => {
+                Self::BadRequest(format!("不是有效的 JSON（{}）", e.body_text()))
+            }
+            JsonRejection::MissingJsonContentType(_) => Self::UnsupportedMediaType,
+            other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => Self::PayloadTooLarge,
+            other => Self::BadRequest(other.body_text()),
+        }
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(rejection: QueryRejection) -> Self {
+        Self::BadRequest(format!("查询参数有误（{}）", rejection.body_text()))
+    }
+}

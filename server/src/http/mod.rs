@@ -1,0 +1,15 @@
+//! The home's HTTP face: the JSON API (`api/`), the few server-rendered pages (`pages/`), and
+//! the pieces they share (state, errors, authentication). Handlers validate input into domain
+//! types and call the store; no business rule lives here.
+
+pub mod api;
+pub mod auth;
+pub mod error;
+pub mod extract;
+pub mod pages;
+pub mod router;
+pub mod state;
+pub mod views;
+
+pub use router::router;
+pub use state::AppState;

@@ -1,0 +1,67 @@
+//! kejia-server: the home (`kejia serve`): store, domain, HTTP API and pages.
+//!
+//! [`Home::open`] opens and checks the database before anything listens, so a bound listener
+//! handed to [`Home::serve`] means ready.
+
+pub mod accounts;
+pub mod clock;
+pub mod config;
+pub mod domain;
+pub mod export;
+pub mod http;
+pub mod secrets;
+pub mod store;
+pub mod telemetry;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use clock::{Clock, SystemClock};
+use config::Settings;
+use store::{Store, StoreError};
+
+/// A home, opened and ready to serve.
+pub struct Home {
+    state: http::AppState,
+}
+
+impl Home {
+    pub fn open(settings: Settings) -> Result<Self, StoreError> {
+        Self::open_with_clock(settings, Arc::new(SystemClock))
+    }
+
+    pub fn open_with_clock(settings: Settings, clock: Arc<dyn Clock>) -> Result<Self, StoreError> {
+        let store = Store::open(&settings.data_dir)?;
+        Ok(Self {
+            state: http::AppState::new(store, clock, settings),
+        })
+    }
+
+    /// On a home with no staff account yet, a one-time setup token for `/setup?token=`.
+    pub async fn first_start_token(&self) -> Result<Option<String>, StoreError> {
+        let accounts = self.state.store.read(store::users::count).await?;
+        if accounts > 0 {
+            return Ok(None);
+        }
+        self.state
+            .setup
+            .issue()
+            .map(Some)
+            .map_err(|e| StoreError::Io(std::io::Error::other(e.to_string())))
+    }
+
+    pub fn router(&self) -> axum::Router {
+        http::router(self.state.clone())
+    }
+
+    /// Serves until `shutdown` completes, then finishes the requests in flight.
+    pub async fn serve(
+        self,
+        listener: tokio::net::TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        axum::serve(listener, self.router())
+            .with_graceful_shutdown(shutdown)
+            .await
+    }
+}

@@ -1,0 +1,277 @@
+//! Members, their QR credential and their cards.
+
+use jiff::Timestamp;
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use super::{Result, StoreError, from_millis, to_millis};
+use crate::domain::Conflict;
+use crate::domain::checkin::{MemberBrief, MemberFacts};
+use crate::domain::credential::{CardUid, QrCredential};
+use crate::domain::ids::MemberId;
+use crate::domain::member::{CONSENT_VERSION, Member, MemberStatus, NewMember, mask_name};
+
+const COLUMNS: &str = "id, name, phone, employer, discipline, title, status, consent_at, consent_version, \
+                       consent_share, credential, created_at";
+
+/// Changes a staffer makes to a member's record; `None` leaves a field as it is.
+#[derive(Debug, Default)]
+pub struct MemberChanges {
+    pub name: Option<String>,
+    pub phone: Option<String>,
+    pub employer: Option<String>,
+    pub discipline: Option<Option<String>>,
+    pub title: Option<Option<String>>,
+    pub consent_share: Option<bool>,
+    pub status: Option<MemberStatus>,
+}
+
+pub fn insert(
+    conn: &Connection,
+    member: &NewMember,
+    credential: &QrCredential,
+    now: Timestamp,
+) -> Result<Member> {
+    let id = MemberId::new();
+    let now_ms = to_millis(now);
+    let inserted = conn
+        .prepare_cached(
+            "INSERT INTO members (id, name, phone, employer, discipline, title, consent_at, consent_version, \
+             consent_share, consent_share_at, credential, created_at, updated_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?7, ?7)",
+        )?
+        .execute(params![
+            id.to_string(),
+            member.name.as_str(),
+            member.phone.as_str(),
+            member.employer,
+            member.discipline,
+            member.title,
+            now_ms,
+            CONSENT_VERSION,
+            member.consent_share,
+            member.consent_share.then_some(now_ms),
+            credential.as_str(),
+        ]);
+    refuse_duplicate_phone(inserted.map_err(StoreError::from))?;
+    get(conn, id)
+}
+
+fn refuse_duplicate_phone(outcome: Result<usize>) -> Result<()> {
+    match outcome {
+        Err(e) if e.is_unique_violation() => {
+            Err(Conflict("该手机号已登记为成员，请搜索已有成员".into()).into())
+        }
+        other => other.map(drop),
+    }
+}
+
+pub fn get(conn: &Connection, id: MemberId) -> Result<Member> {
+    let sql = format!("SELECT {COLUMNS} FROM members WHERE id = ?1");
+    let member = conn
+        .prepare_cached(&sql)?
+        .query_row([id.to_string()], member_from_row)
+        .optional()?
+        .ok_or(StoreError::NotFound)?;
+    with_cards(conn, member)
+}
+
+/// Members whose name contains `query`, or whose phone contains it when it is digits; newest
+/// first. An empty query lists everyone. Erased members are not listed.
+pub fn search(conn: &Connection, query: &str, limit: u32) -> Result<Vec<Member>> {
+    let query = query.trim();
+    let pattern = format!("%{}%", escape_like(query));
+    let digits = !query.is_empty() && query.bytes().all(|b| b.is_ascii_digit());
+    let sql = format!(
+        "SELECT {COLUMNS} FROM members WHERE status != 'erased' \
+         AND (?1 = '' OR name LIKE ?2 ESCAPE '\\' OR (?3 AND phone LIKE ?2 ESCAPE '\\')) \
+         ORDER BY created_at DESC, id LIMIT ?4"
+    );
+    let mut statement = conn.prepare_cached(&sql)?;
+    let members = statement
+        .query_map(params![query, pattern, digits, limit], member_from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    members.into_iter().map(|m| with_cards(conn, m)).collect()
+}
+
+fn escape_like(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
+pub fn update(
+    conn: &Connection,
+    id: MemberId,
+    changes: &MemberChanges,
+    now: Timestamp,
+) -> Result<Member> {
+    let current = get(conn, id)?;
+    if current.status == MemberStatus::Erased {
+        return Err(Conflict("该成员信息已按本人要求删除，不能再修改".into()).into());
+    }
+    let consent_share_at = match changes.consent_share {
+        Some(true) if !current.consent_share => Some(Some(to_millis(now))),
+        Some(false) => Some(None),
+        _ => None,
+    };
+    let updated = conn
+        .prepare_cached(
+            "UPDATE members SET name = coalesce(?2, name), phone = coalesce(?3, phone), \
+             employer = coalesce(?4, employer), \
+             discipline = CASE WHEN ?5 THEN ?6 ELSE discipline END, \
+             title = CASE WHEN ?7 THEN ?8 ELSE title END, \
+             consent_share = coalesce(?9, consent_share), \
+             consent_share_at = CASE WHEN ?10 THEN ?11 ELSE consent_share_at END, \
+             status = coalesce(?12, status), updated_at = ?13 WHERE id = ?1",
+        )?
+        .execute(params![
+            id.to_string(),
+            changes.name,
+            changes.phone,
+            changes.employer,
+            changes.discipline.is_some(),
+            changes.discipline.clone().flatten(),
+            changes.title.is_some(),
+            changes.title.clone().flatten(),
+            changes.consent_share,
+            consent_share_at.is_some(),
+            consent_share_at.flatten(),
+            changes.status.map(MemberStatus::code),
+            to_millis(now),
+        ]);
+    refuse_duplicate_phone(updated.map_err(StoreError::from))?;
+    get(conn, id)
+}
+
+/// Replaces (reissue) or clears (revoke) a member's QR credential.
+pub fn set_credential(
+    conn: &Connection,
+    id: MemberId,
+    credential: Option<&QrCredential>,
+    now: Timestamp,
+) -> Result<Member> {
+    let changed = conn
+        .prepare_cached("UPDATE members SET credential = ?2, updated_at = ?3 WHERE id = ?1 AND status != 'erased'")?
+        .execute(params![id.to_string(), credential.map(QrCredential::as_str), to_millis(now)])?;
+    if changed == 0 {
+        return Err(StoreError::NotFound);
+    }
+    get(conn, id)
+}
+
+/// Binds a card to a member. Binding it again to the same member changes nothing; a card
+/// already bound to someone else must be unbound first.
+pub fn bind_card(conn: &Connection, id: MemberId, uid: &CardUid, now: Timestamp) -> Result<Member> {
+    let member = get(conn, id)?;
+    if member.status == MemberStatus::Erased {
+        return Err(StoreError::NotFound);
+    }
+    let holder: Option<String> = conn
+        .prepare_cached("SELECT member_id FROM cards WHERE uid = ?1")?
+        .query_row([uid.as_str()], |row| row.get(0))
+        .optional()?;
+    match holder {
+        Some(holder) if holder == id.to_string() => Ok(member),
+        Some(_) => Err(Conflict("这张卡已绑定给另一位成员，请先在该成员处解绑".into()).into()),
+        None => {
+            conn.prepare_cached(
+                "INSERT INTO cards (uid, member_id, bound_at) VALUES (?1, ?2, ?3)",
+            )?
+            .execute(params![uid.as_str(), id.to_string(), to_millis(now)])?;
+            get(conn, id)
+        }
+    }
+}
+
+pub fn unbind_card(conn: &Connection, id: MemberId, uid: &CardUid) -> Result<Member> {
+    let removed = conn
+        .prepare_cached("DELETE FROM cards WHERE uid = ?1 AND member_id = ?2")?
+        .execute(params![uid.as_str(), id.to_string()])?;
+    if removed == 0 {
+        return Err(StoreError::NotFound);
+    }
+    get(conn, id)
+}
+
+/// A member found by a scanned credential: the facts resolution needs and what the screen shows.
+pub struct Identified {
+    pub facts: MemberFacts,
+    pub brief: MemberBrief,
+}
+
+pub fn identify_by_credential(conn: &Connection, credential: &str) -> Result<Option<Identified>> {
+    let found = conn
+        .prepare_cached("SELECT id, status, name, employer FROM members WHERE credential = ?1")?
+        .query_row([credential], identified_from_row)
+        .optional()?;
+    Ok(found)
+}
+
+pub fn identify_by_card(conn: &Connection, uid: &CardUid) -> Result<Option<Identified>> {
+    let found = conn
+        .prepare_cached(
+            "SELECT m.id, m.status, m.name, m.employer FROM cards c JOIN members m ON m.id = c.member_id WHERE c.uid = ?1",
+        )?
+        .query_row([uid.as_str()], identified_from_row)
+        .optional()?;
+    Ok(found)
+}
+
+fn identified_from_row(row: &Row<'_>) -> rusqlite::Result<Identified> {
+    let id: MemberId = parse_id(row, 0)?;
+    let name: String = row.get(2)?;
+    Ok(Identified {
+        facts: MemberFacts {
+            id,
+            status: parse_status(row, 1)?,
+        },
+        brief: MemberBrief {
+            id,
+            name_masked: mask_name(&name),
+            name,
+            employer: row.get(3)?,
+        },
+    })
+}
+
+fn with_cards(conn: &Connection, mut member: Member) -> Result<Member> {
+    let mut statement =
+        conn.prepare_cached("SELECT uid FROM cards WHERE member_id = ?1 ORDER BY bound_at, uid")?;
+    member.cards = statement
+        .query_map([member.id.to_string()], |row| row.get(0))?
+        .collect::<rusqlite::Result<Vec<String>>>()?;
+    Ok(member)
+}
+
+fn member_from_row(row: &Row<'_>) -> rusqlite::Result<Member> {
+    Ok(Member {
+        id: parse_id(row, 0)?,
+        name: row.get(1)?,
+        phone: row.get(2)?,
+        employer: row.get(3)?,
+        discipline: row.get(4)?,
+        title: row.get(5)?,
+        status: parse_status(row, 6)?,
+        consent_at: from_millis(row.get(7)?),
+        consent_version: row.get(8)?,
+        consent_share: row.get(9)?,
+        credential: row.get(10)?,
+        cards: Vec::new(),
+        created_at: from_millis(row.get(11)?),
+    })
+}
+
+/// Reads a UUID column; a malformed one is reported as a conversion failure, not a panic.
+pub(crate) fn parse_id<T: std::str::FromStr>(row: &Row<'_>, index: usize) -> rusqlite::Result<T> {
+    let text: String = row.get(index)?;
+    text.parse().map_err(|_| {
+        rusqlite::Error::InvalidColumnType(index, "uuid".into(), rusqlite::types::Type::Text)
+    })
+}
+
+fn parse_status(row: &Row<'_>, index: usize) -> rusqlite::Result<MemberStatus> {
+    let code: String = row.get(index)?;
+    MemberStatus::from_code(&code).ok_or_else(|| {
+        rusqlite::Error::InvalidColumnType(index, "status".into(), rusqlite::types::Type::Text)
+    })
+}

@@ -1,0 +1,97 @@
+//! Numbered schema migrations, embedded in the binary and applied at start-up, one transaction
+//! per step, each bumping `PRAGMA user_version`. Never edit a released migration; add one.
+
+use std::path::Path;
+
+use rusqlite::Connection;
+
+use super::{Result, StoreError};
+
+/// `KJIA`: marks the file as a kejia home database, so `--data` pointed at some other SQLite
+/// file is refused instead of being written into.
+const APPLICATION_ID: i64 = 0x4b4a_4941;
+
+const MIGRATIONS: &[&str] = &[include_str!("../../migrations/home/0001_init.sql")];
+
+/// The schema version this build writes.
+pub fn latest() -> i64 {
+    MIGRATIONS.len() as i64
+}
+
+pub fn to_latest(conn: &mut Connection, path: &Path) -> Result<()> {
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+    let application_id: i64 = conn.query_row("PRAGMA application_id", [], |row| row.get(0))?;
+    if version > 0 && application_id != APPLICATION_ID {
+        return Err(StoreError::Foreign {
+            path: path.to_owned(),
+            found: application_id,
+        });
+    }
+    if version > latest() {
+        return Err(StoreError::TooNew {
+            path: path.to_owned(),
+            found: version,
+            known: latest(),
+        });
+    }
+    for (index, sql) in MIGRATIONS
+        .iter()
+        .enumerate()
+        .skip(usize::try_from(version).unwrap_or(0))
+    {
+        let next = index as i64 + 1;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        tx.execute_batch(sql)?;
+        tx.execute_batch(&format!(
+            "PRAGMA user_version = {next}; PRAGMA application_id = {APPLICATION_ID};"
+        ))?;
+        tx.commit()?;
+        tracing::info!(version = next, "database schema migrated");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_apply_to_an_empty_database_and_are_idempotent() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("m.db");
+        let mut conn = Connection::open(&path).expect("open");
+        to_latest(&mut conn, &path).expect("migrate");
+        to_latest(&mut conn, &path).expect("second run is a no-op");
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .expect("version");
+        assert_eq!(version, latest());
+    }
+
+    #[test]
+    fn a_database_from_a_newer_kejia_is_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("m.db");
+        let mut conn = Connection::open(&path).expect("open");
+        to_latest(&mut conn, &path).expect("migrate");
+        conn.execute_batch("PRAGMA user_version = 99")
+            .expect("bump");
+        assert!(matches!(
+            to_latest(&mut conn, &path),
+            Err(StoreError::TooNew { found: 99, .. })
+        ));
+    }
+
+    #[test]
+    fn another_programs_database_is_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("m.db");
+        let mut conn = Connection::open(&path).expect("open");
+        conn.execute_batch("CREATE TABLE t (x); PRAGMA user_version = 1;")
+            .expect("foreign");
+        assert!(matches!(
+            to_latest(&mut conn, &path),
+            Err(StoreError::Foreign { .. })
+        ));
+    }
+}

@@ -1,0 +1,346 @@
+//! The home's SQLite store.
+//!
+//! One writer thread owns the only write connection and groups the writes waiting for it into
+//! one `BEGIN IMMEDIATE` transaction, each in its own savepoint, so one failing write never takes
+//! its neighbours down. A caller hears back only after `COMMIT` returned under
+//! `synchronous=FULL`: acknowledged means durable. Reads run on a small pool of read-only
+//! connections off the async threads. Nothing here decides a business rule; the functions
+//! grouped by table load facts for the domain and write its decisions.
+
+pub mod activities;
+pub mod audit;
+pub mod checkins;
+pub mod members;
+mod migrate;
+pub mod scans;
+pub mod tokens;
+pub mod users;
+
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use jiff::Timestamp;
+use rusqlite::{Connection, OpenFlags};
+use tokio::sync::{Semaphore, mpsc, oneshot};
+
+use crate::domain::{Conflict, Invalid};
+
+/// The database file inside a home's data folder.
+pub const DB_FILE: &str = "kejia.db";
+
+/// Most writes one transaction groups: enough to amortise an fsync over a burst of check-ins,
+/// few enough that one commit stays short.
+const MAX_BATCH: usize = 256;
+const READERS: usize = 4;
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    #[error("{0}")]
+    Invalid(#[from] Invalid),
+    #[error("{0}")]
+    Conflict(#[from] Conflict),
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("could not commit to the database: {0}")]
+    Commit(String),
+    #[error(
+        "{path} is damaged ({detail}); kejia will not start on it. Restore the latest backup, or move the file away to start an empty home"
+    )]
+    Corrupt { path: PathBuf, detail: String },
+    #[error(
+        "{path} was written by a newer kejia (schema {found}, this build knows {known}); install that kejia version or newer"
+    )]
+    TooNew {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
+    #[error(
+        "{path} is not a kejia database (application id {found:#x}); point --data at a kejia data folder"
+    )]
+    Foreign { path: PathBuf, found: i64 },
+    #[error("cannot use the data folder: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("the database writer has stopped")]
+    WriterGone,
+}
+
+impl StoreError {
+    /// Whether this is a uniqueness clash, so a caller can answer 409 with its own words.
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(self, Self::Sqlite(rusqlite::Error::SqliteFailure(e, _))
+            if e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                || e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY)
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Work for the writer. `run` executes inside the open transaction and returns whether it
+/// succeeded (else its savepoint is rolled back) and how to answer once the commit's fate is
+/// known; `refuse` answers a job that could not run at all.
+trait Work: Send {
+    fn run(self: Box<Self>, conn: &Connection) -> (bool, Reply);
+    fn refuse(self: Box<Self>, error: StoreError);
+}
+
+type Job = Box<dyn Work>;
+type Reply = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
+
+struct WriteJob<F, T> {
+    work: F,
+    answer: oneshot::Sender<Result<T>>,
+}
+
+impl<F, T> Work for WriteJob<F, T>
+where
+    T: Send + 'static,
+    F: FnOnce(&Connection) -> Result<T> + Send,
+{
+    fn run(self: Box<Self>, conn: &Connection) -> (bool, Reply) {
+        let Self { work, answer } = *self;
+        let outcome = catch_unwind(AssertUnwindSafe(|| work(conn))).unwrap_or_else(|panic| {
+            tracing::error!(
+                panic = panic_message(&*panic),
+                "a write panicked; its savepoint is rolled back"
+            );
+            Err(StoreError::Commit("internal error".into()))
+        });
+        let succeeded = outcome.is_ok();
+        let reply: Reply = Box::new(move |committed| {
+            let _ = answer.send(committed.and(outcome));
+        });
+        (succeeded, reply)
+    }
+
+    fn refuse(self: Box<Self>, error: StoreError) {
+        let _ = self.answer.send(Err(error));
+    }
+}
+
+#[derive(Clone)]
+pub struct Store {
+    writer: mpsc::Sender<Job>,
+    readers: Arc<ReadPool>,
+}
+
+struct ReadPool {
+    idle: Mutex<Vec<Connection>>,
+    permits: Arc<Semaphore>,
+}
+
+impl Store {
+    /// Opens (or creates) the database in `data_dir`, checks it and brings its schema up to
+    /// date. A damaged file or one from a newer kejia is refused, never replaced.
+    pub fn open(data_dir: &Path) -> Result<Self> {
+        std::fs::create_dir_all(data_dir)?;
+        let path = data_dir.join(DB_FILE);
+        let existed = std::fs::metadata(&path)
+            .map(|m| m.len() > 0)
+            .unwrap_or(false);
+        let mut conn = Connection::open(&path).map_err(|e| corrupt(&path, e))?;
+        if existed {
+            quick_check(&conn, &path)?;
+        }
+        configure(&conn).map_err(|e| corrupt(&path, e))?;
+        migrate::to_latest(&mut conn, &path)?;
+        let readers = (0..READERS)
+            .map(|_| open_reader(&path))
+            .collect::<Result<Vec<_>>>()?;
+        let (sender, receiver) = mpsc::channel(4 * MAX_BATCH);
+        std::thread::Builder::new()
+            .name("kejia-writer".into())
+            .spawn(move || run_writer(conn, receiver))?;
+        Ok(Self {
+            writer: sender,
+            readers: Arc::new(ReadPool {
+                idle: Mutex::new(readers),
+                permits: Arc::new(Semaphore::new(READERS)),
+            }),
+        })
+    }
+
+    /// Runs `work` in the writer's transaction and answers once it is durable.
+    pub async fn write<T, F>(&self, work: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
+        let (answer, answered) = oneshot::channel();
+        let job: Job = Box::new(WriteJob { work, answer });
+        self.writer
+            .send(job)
+            .await
+            .map_err(|_| StoreError::WriterGone)?;
+        answered.await.map_err(|_| StoreError::WriterGone)?
+    }
+
+    /// Runs `work` on a read connection, off the async threads.
+    pub async fn read<T, F>(&self, work: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
+        let permit = self
+            .readers
+            .permits
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| StoreError::WriterGone)?;
+        let pool = self.readers.clone();
+        let task = tokio::task::spawn_blocking(move || {
+            let conn = pool.take()?;
+            let outcome = work(&conn);
+            pool.put(conn);
+            drop(permit);
+            outcome
+        });
+        match task.await {
+            Ok(outcome) => outcome,
+            Err(join) if join.is_panic() => resume_unwind(join.into_panic()),
+            Err(_) => Err(StoreError::WriterGone),
+        }
+    }
+}
+
+impl ReadPool {
+    fn take(&self) -> Result<Connection> {
+        let mut idle = self
+            .idle
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        // The semaphore guarantees a connection is idle whenever a permit is held.
+        idle.pop().ok_or(StoreError::WriterGone)
+    }
+
+    fn put(&self, conn: Connection) {
+        let mut idle = self
+            .idle
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        idle.push(conn);
+    }
+}
+
+fn corrupt(path: &Path, error: rusqlite::Error) -> StoreError {
+    StoreError::Corrupt {
+        path: path.to_owned(),
+        detail: error.to_string(),
+    }
+}
+
+fn quick_check(conn: &Connection, path: &Path) -> Result<()> {
+    let verdict: String = conn
+        .query_row("PRAGMA quick_check", [], |row| row.get(0))
+        .map_err(|e| corrupt(path, e))?;
+    if verdict == "ok" {
+        Ok(())
+    } else {
+        Err(StoreError::Corrupt {
+            path: path.to_owned(),
+            detail: verdict,
+        })
+    }
+}
+
+/// Per-connection settings; they are not stored in the file, so every connection sets them.
+fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        tracing::warn!(mode, "SQLite refused WAL mode");
+    }
+    // FULL: the WAL is fsynced at every commit, so an acknowledged check-in survives a power
+    // cut, not only a crash of the process.
+    conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")?;
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(())
+}
+
+fn open_reader(path: &Path) -> Result<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        | OpenFlags::SQLITE_OPEN_URI;
+    let conn = Connection::open_with_flags(path, flags)?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.execute_batch("PRAGMA foreign_keys = ON;")?;
+    Ok(conn)
+}
+
+fn run_writer(conn: Connection, mut jobs: mpsc::Receiver<Job>) {
+    while let Some(first) = jobs.blocking_recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match jobs.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        commit_batch(&conn, batch);
+    }
+}
+
+fn commit_batch(conn: &Connection, batch: Vec<Job>) {
+    if let Err(error) = conn.execute_batch("BEGIN IMMEDIATE") {
+        let message = error.to_string();
+        tracing::error!(%message, "could not begin a write transaction");
+        for job in batch {
+            job.refuse(StoreError::Commit(message.clone()));
+        }
+        return;
+    }
+    let replies: Vec<Reply> = batch
+        .into_iter()
+        .filter_map(|job| run_in_savepoint(conn, job))
+        .collect();
+    let committed = conn.execute_batch("COMMIT").map_err(|error| {
+        let message = error.to_string();
+        tracing::error!(%message, "commit failed; the batch is rolled back");
+        let _ = conn.execute_batch("ROLLBACK");
+        message
+    });
+    for reply in replies {
+        reply(committed.clone().map_err(StoreError::Commit));
+    }
+}
+
+/// Runs one job in its own savepoint; a job that could not even start is answered at once.
+fn run_in_savepoint(conn: &Connection, job: Job) -> Option<Reply> {
+    if let Err(error) = conn.execute_batch("SAVEPOINT job") {
+        job.refuse(StoreError::Commit(error.to_string()));
+        return None;
+    }
+    let (succeeded, reply) = job.run(conn);
+    let end = if succeeded {
+        "RELEASE job"
+    } else {
+        "ROLLBACK TO job; RELEASE job"
+    };
+    if let Err(error) = conn.execute_batch(end) {
+        tracing::error!(%error, "could not close a savepoint");
+    }
+    Some(reply)
+}
+
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_owned())
+}
+
+/// Instants are stored as milliseconds since the epoch.
+pub fn to_millis(at: Timestamp) -> i64 {
+    at.as_millisecond()
+}
+
+pub fn from_millis(ms: i64) -> Timestamp {
+    Timestamp::from_millisecond(ms).unwrap_or(Timestamp::UNIX_EPOCH)
+}

@@ -1,0 +1,212 @@
+//! `kejia`: the command line. Parses arguments and hands over to the library; nothing else.
+#![allow(clippy::print_stdout)]
+
+use std::io::BufRead;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use kejia_server::clock::{Clock, SystemClock};
+use kejia_server::config::{self, RawConfig};
+use kejia_server::domain::access::{DeviceRole, StaffRole};
+use kejia_server::{Home, accounts, store::Store, telemetry};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "kejia",
+    version,
+    about = "kejia (科家): check-in and attendance for science and technology workers' homes"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run a home: the JSON API and pages, on an SQLite database in the data folder.
+    Serve(ServeArgs),
+    /// Manage staff accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage device tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Show configuration help.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Debug, Args)]
+struct ServeArgs {
+    /// The home's data folder; created with its database on first start.
+    #[arg(long, default_value = "./kejia-data")]
+    data: PathBuf,
+    /// Address to listen on; use 0.0.0.0:8080 to serve the venue network.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// A TOML settings file (see `kejia config example`).
+    #[arg(long)]
+    config: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Create a staff account; the password is read from standard input.
+    Add {
+        #[arg(long, default_value = "./kejia-data")]
+        data: PathBuf,
+        #[arg(long)]
+        username: String,
+        #[arg(long, value_enum)]
+        role: RoleArg,
+        /// Read the password from the first line of standard input.
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum RoleArg {
+    Staff,
+    Admin,
+}
+
+#[derive(Debug, Subcommand)]
+enum TokenCommand {
+    /// Print a new API token (one line) for a device.
+    Add {
+        #[arg(long, default_value = "./kejia-data")]
+        data: PathBuf,
+        /// A name that says which device this is, e.g. "门口签到机".
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_enum)]
+        role: DeviceRoleArg,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum DeviceRoleArg {
+    Kiosk,
+}
+
+#[derive(Debug, Subcommand)]
+enum ConfigCommand {
+    /// Print an annotated example settings file.
+    Example,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    telemetry::init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .max_blocking_threads(16)
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("kejia: cannot start: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("kejia: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve(args) => serve(args).await,
+        Command::User(UserCommand::Add {
+            data,
+            username,
+            role,
+            password_stdin: _,
+        }) => add_user(&data, &username, role).await,
+        Command::Token(TokenCommand::Add { data, name, role }) => {
+            add_token(&data, &name, role).await
+        }
+        Command::Config(ConfigCommand::Example) => {
+            print!("{}", config::EXAMPLE);
+            Ok(())
+        }
+    }
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let settings = RawConfig::load(args.config.as_deref())?.check(args.data.clone())?;
+    let home = Home::open(settings)?;
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let address = listener.local_addr()?;
+    println!(
+        "kejia 已启动：http://{address}/  （数据目录 {}）",
+        args.data.display()
+    );
+    if let Some(token) = home.first_start_token().await? {
+        println!("首次使用：请在浏览器打开以下一次性链接，设置工作人员账号：");
+        println!("http://{address}/setup?token={token}");
+    }
+    tracing::info!(%address, "serving");
+    home.serve(listener, shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Completes on SIGTERM (systemd) or Ctrl-C.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}
+
+async fn add_user(data: &Path, username: &str, role: RoleArg) -> anyhow::Result<()> {
+    let mut password = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut password)
+        .context("cannot read the password from standard input")?;
+    let password = password.trim_end_matches(['\r', '\n']);
+    if password.is_empty() {
+        bail!("no password on standard input");
+    }
+    let role = match role {
+        RoleArg::Staff => StaffRole::Staff,
+        RoleArg::Admin => StaffRole::Admin,
+    };
+    let store = Store::open(data)?;
+    accounts::add_user(&store, username, role, password, SystemClock.now()).await?;
+    eprintln!("kejia: account {username} created");
+    Ok(())
+}
+
+async fn add_token(data: &Path, name: &str, role: DeviceRoleArg) -> anyhow::Result<()> {
+    let role = match role {
+        DeviceRoleArg::Kiosk => DeviceRole::Kiosk,
+    };
+    let store = Store::open(data)?;
+    let token = accounts::add_token(&store, name, role, SystemClock.now()).await?;
+    println!("{token}");
+    Ok(())
+}
