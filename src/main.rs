@@ -99,6 +99,9 @@ enum ConfigCommand {
     Example,
 }
 
+/// How long a command waits for the database to close cleanly on its way out.
+const CLOSE_PATIENCE: std::time::Duration = std::time::Duration::from_secs(5);
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     telemetry::init();
@@ -196,7 +199,9 @@ async fn add_user(data: &Path, username: &str, role: RoleArg) -> anyhow::Result<
         RoleArg::Admin => StaffRole::Admin,
     };
     let store = Store::open(data)?;
-    accounts::add_user(&store, username, role, password, SystemClock.now()).await?;
+    let added = accounts::add_user(&store, username, role, password, SystemClock.now()).await;
+    store.close(CLOSE_PATIENCE);
+    added?;
     eprintln!("kejia: account {username} created");
     Ok(())
 }
@@ -206,7 +211,9 @@ async fn add_token(data: &Path, name: &str, role: DeviceRoleArg) -> anyhow::Resu
         DeviceRoleArg::Kiosk => DeviceRole::Kiosk,
     };
     let store = Store::open(data)?;
-    let token = accounts::add_token(&store, name, role, SystemClock.now()).await?;
+    let added = accounts::add_token(&store, name, role, SystemClock.now()).await;
+    store.close(CLOSE_PATIENCE);
+    let token = added?;
     println!("{token}");
     Ok(())
 }

@@ -60,8 +60,13 @@ impl Home {
         listener: tokio::net::TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        axum::serve(listener, self.router())
+        let served = axum::serve(listener, self.router())
             .with_graceful_shutdown(shutdown)
-            .await
+            .await;
+        // Close the database so SQLite checkpoints the WAL into the main file.
+        let store = self.state.store.clone();
+        drop(self);
+        store.close(std::time::Duration::from_secs(5));
+        served
     }
 }

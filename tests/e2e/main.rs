@@ -1,1 +1,13 @@
-fn main() {}
+//! End-to-end tests of the `kejia` binary. See `tests/README.md`.
+// Tests fail loudly: a panic with a message is the report.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+mod auth;
+mod checkin;
+mod cli;
+mod compliance;
+mod crash;
+mod exports;
+mod hostile;

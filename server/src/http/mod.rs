@@ -11,5 +11,8 @@ pub mod router;
 pub mod state;
 pub mod views;
 
+#[cfg(test)]
+mod tests;
+
 pub use router::router;
 pub use state::AppState;

@@ -127,6 +127,7 @@ where
 pub struct Store {
     writer: mpsc::Sender<Job>,
     readers: Arc<ReadPool>,
+    writer_thread: Arc<Mutex<Option<std::thread::JoinHandle<()>>>>,
 }
 
 struct ReadPool {
@@ -153,11 +154,12 @@ impl Store {
             .map(|_| open_reader(&path))
             .collect::<Result<Vec<_>>>()?;
         let (sender, receiver) = mpsc::channel(4 * MAX_BATCH);
-        std::thread::Builder::new()
+        let writer_thread = std::thread::Builder::new()
             .name("kejia-writer".into())
             .spawn(move || run_writer(conn, receiver))?;
         Ok(Self {
             writer: sender,
+            writer_thread: Arc::new(Mutex::new(Some(writer_thread))),
             readers: Arc::new(ReadPool {
                 idle: Mutex::new(readers),
                 permits: Arc::new(Semaphore::new(READERS)),
@@ -178,6 +180,39 @@ impl Store {
             .await
             .map_err(|_| StoreError::WriterGone)?;
         answered.await.map_err(|_| StoreError::WriterGone)?
+    }
+
+    /// Closes the database after the writes already queued, so SQLite checkpoints the WAL into
+    /// the main file and removes it. Waits at most `patience` for other clones to be dropped.
+    pub fn close(self, patience: Duration) {
+        let Self {
+            writer,
+            readers,
+            writer_thread,
+        } = self;
+        let idle = std::mem::take(&mut *readers.idle.lock().unwrap_or_else(|p| p.into_inner()));
+        for conn in idle {
+            if let Err((_, error)) = conn.close() {
+                tracing::warn!(%error, "could not close a read connection");
+            }
+        }
+        drop(readers);
+        drop(writer);
+        let handle = writer_thread
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        let Some(handle) = handle else { return };
+        let deadline = std::time::Instant::now() + patience;
+        while !handle.is_finished() && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        if handle.is_finished() {
+            let _ = handle.join();
+            tracing::debug!("database closed");
+        } else {
+            tracing::warn!("the database writer is still busy; leaving it to the operating system");
+        }
     }
 
     /// Runs `work` on a read connection, off the async threads.
@@ -283,6 +318,10 @@ fn run_writer(conn: Connection, mut jobs: mpsc::Receiver<Job>) {
             }
         }
         commit_batch(&conn, batch);
+    }
+    // The last connection to close checkpoints the WAL into the database file and removes it.
+    if let Err((_, error)) = conn.close() {
+        tracing::warn!(%error, "could not close the database cleanly");
     }
 }
 

@@ -1,0 +1,119 @@
+//! Handler tests on a real store with a fixed clock: the calendar questions that need "now" to
+//! sit exactly on a boundary.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use jiff::Timestamp;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+use crate::Home;
+use crate::accounts;
+use crate::clock::FixedClock;
+use crate::config::RawConfig;
+use crate::domain::access::DeviceRole;
+use crate::domain::credential::QrCredential;
+use crate::domain::member::{NewMember, Registration};
+use crate::store::members;
+
+struct Fixture {
+    home: Home,
+    clock: Arc<FixedClock>,
+    token: String,
+    _dir: tempfile::TempDir,
+}
+
+async fn fixture(now: &str) -> Fixture {
+    let dir = tempfile::tempdir().expect("dir");
+    let settings = RawConfig::default()
+        .check(dir.path().to_owned())
+        .expect("settings");
+    let clock = Arc::new(FixedClock::at(now.parse().expect("now")));
+    let home = Home::open_with_clock(settings, clock.clone()).expect("home");
+    let token = accounts::add_token(
+        &home.state.store,
+        "kiosk",
+        DeviceRole::Kiosk,
+        clock.0.lock().map(|t| *t).expect("now"),
+    )
+    .await
+    .expect("token");
+    Fixture {
+        home,
+        clock,
+        token,
+        _dir: dir,
+    }
+}
+
+impl Fixture {
+    async fn member(&self, phone: &str) -> String {
+        let member = NewMember::parse(&Registration {
+            name: Some("张三明"),
+            phone: Some(phone),
+            employer: Some("某公司"),
+            consent: Some(true),
+            ..Registration::default()
+        })
+        .expect("valid");
+        let credential = QrCredential::from_random([7; 16]);
+        let text = credential.as_str().to_owned();
+        let now: Timestamp = crate::clock::Clock::now(&*self.clock);
+        self.home
+            .state
+            .store
+            .write(move |conn| members::insert(conn, &member, &credential, now))
+            .await
+            .expect("insert");
+        text
+    }
+
+    async fn checkin(&self, credential: &str) -> Value {
+        let request = Request::post("/api/v1/checkins")
+            .header("authorization", format!("Bearer {}", self.token))
+            .header("content-type", "application/json")
+            .body(Body::from(
+                json!({ "credential": credential, "source": "qr" }).to_string(),
+            ))
+            .expect("request");
+        let response = self.home.router().oneshot(request).await.expect("response");
+        assert_eq!(response.status(), StatusCode::OK);
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
+        serde_json::from_slice(&bytes).expect("json")
+    }
+}
+
+#[tokio::test]
+async fn a_visit_at_2359_on_31_march_china_time_belongs_to_31_march() {
+    // 15:59 UTC is 23:59 in Shanghai.
+    let fixture = fixture("2026-03-31T15:59:00Z").await;
+    let credential = fixture.member("13800138000").await;
+    let late = fixture.checkin(&credential).await;
+    assert_eq!(late["outcome"], "visit");
+    assert_eq!(late["visit_day"], "2026-03-31");
+
+    // Two minutes later it is 1 April in Shanghai, still 31 March in UTC: a new day, a new visit.
+    fixture
+        .clock
+        .set("2026-03-31T16:01:00Z".parse().expect("time"));
+    let next_day = fixture.checkin(&credential).await;
+    assert_eq!(next_day["visit_day"], "2026-04-01");
+    assert!(next_day.get("repeat").is_none(), "{next_day}");
+    assert_ne!(next_day["checkin_id"], late["checkin_id"]);
+
+    // And later on 1 April it is the same visit.
+    fixture
+        .clock
+        .set("2026-04-01T09:00:00Z".parse().expect("time"));
+    let again = fixture.checkin(&credential).await;
+    assert_eq!(again["repeat"], true);
+    assert_eq!(again["checkin_id"], next_day["checkin_id"]);
+}

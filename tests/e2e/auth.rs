@@ -1,0 +1,262 @@
+//! Who may call what: sessions, tokens, roles and the cross-site guard.
+
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+use crate::support::{As, TestHome, phone, spawn_serve};
+
+/// Every /api/v1 call but the login itself. A new route belongs here too.
+const API: &[(&str, &str)] = &[
+    ("GET", "/api/v1/session"),
+    ("DELETE", "/api/v1/session"),
+    ("GET", "/api/v1/members"),
+    ("POST", "/api/v1/members"),
+    ("GET", "/api/v1/members/{member}"),
+    ("PATCH", "/api/v1/members/{member}"),
+    ("GET", "/api/v1/members/{member}/qr.png"),
+    ("POST", "/api/v1/members/{member}/credential"),
+    ("DELETE", "/api/v1/members/{member}/credential"),
+    ("POST", "/api/v1/members/{member}/cards"),
+    ("DELETE", "/api/v1/members/{member}/cards/0A1B2C3D4E"),
+    ("GET", "/api/v1/activities"),
+    ("POST", "/api/v1/activities"),
+    ("GET", "/api/v1/activities/{activity}"),
+    ("PATCH", "/api/v1/activities/{activity}"),
+    ("GET", "/api/v1/activities/{activity}/attendance"),
+    ("POST", "/api/v1/activities/{activity}/open"),
+    ("POST", "/api/v1/activities/{activity}/close"),
+    ("POST", "/api/v1/activities/{activity}/cancel"),
+    ("POST", "/api/v1/activities/{activity}/filing"),
+    ("POST", "/api/v1/checkins"),
+    ("POST", "/api/v1/checkins/{activity}/undo"),
+    ("GET", "/api/v1/scans"),
+    ("GET", "/api/v1/audit"),
+    ("GET", "/api/v1/compliance?year=2026"),
+    ("GET", "/api/v1/exports/ledger.xlsx?year=2026"),
+    ("GET", "/api/v1/exports/ledger.csv?year=2026"),
+];
+
+/// What a kiosk token may do: check in and read activities.
+const KIOSK_MAY: &[(&str, &str)] = &[
+    ("GET", "/api/v1/activities"),
+    ("GET", "/api/v1/activities/{activity}"),
+    ("POST", "/api/v1/checkins"),
+];
+
+fn call(
+    home: &TestHome,
+    who: As,
+    method: &str,
+    path: &str,
+    member: &str,
+    activity: &str,
+) -> StatusCode {
+    let path = path
+        .replace("{member}", member)
+        .replace("{activity}", activity);
+    let method = Method::from_bytes(method.as_bytes()).expect("method");
+    let body = json!({ "credential": "x", "source": "qr", "reason": "r", "uid": "0A1B2C3D4E" });
+    crate::support::send(home.request(method, &path, who).json(&body)).0
+}
+
+#[test]
+fn every_api_call_without_a_session_or_token_is_401() {
+    let home = TestHome::start();
+    let activity = home.create_open_activity("权限测试");
+    let (member, _) = home.create_member("权限", &phone(1));
+    for (method, path) in API {
+        assert_eq!(
+            call(&home, As::Nobody, method, path, &member, &activity),
+            StatusCode::UNAUTHORIZED,
+            "{method} {path}"
+        );
+    }
+    let forged = home
+        .client
+        .get(home.url("/api/v1/members"))
+        .bearer_auth("kjt_forged")
+        .send()
+        .expect("request");
+    assert_eq!(forged.status(), StatusCode::UNAUTHORIZED);
+    let stale = home
+        .client
+        .get(home.url("/api/v1/members"))
+        .header("cookie", "kejia_session=stale")
+        .send()
+        .expect("request");
+    assert_eq!(stale.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[test]
+fn a_kiosk_token_can_check_in_but_not_manage_the_home() {
+    let home = TestHome::start();
+    let activity = home.create_open_activity("权限测试");
+    let (member, _) = home.create_member("权限", &phone(1));
+    for (method, path) in API {
+        let status = call(&home, As::Kiosk, method, path, &member, &activity);
+        if KIOSK_MAY.contains(&(method, path)) {
+            assert!(status.is_success(), "{method} {path}: {status}");
+        } else {
+            assert_eq!(status, StatusCode::FORBIDDEN, "{method} {path}");
+        }
+    }
+}
+
+#[test]
+fn a_state_change_from_a_foreign_origin_is_refused_on_a_cookie_session() {
+    let home = TestHome::start();
+    let body = json!({ "name": "跨站", "phone": phone(1), "employer": "x", "consent": true });
+    let foreign = home
+        .request(Method::POST, "/api/v1/members", As::Staff)
+        .header("origin", "http://evil.example")
+        .json(&body)
+        .send()
+        .expect("request");
+    assert_eq!(foreign.status(), StatusCode::FORBIDDEN);
+    let cross = home
+        .request(Method::POST, "/api/v1/members", As::Staff)
+        .header("sec-fetch-site", "cross-site")
+        .json(&body)
+        .send()
+        .expect("request");
+    assert_eq!(cross.status(), StatusCode::FORBIDDEN);
+    let (_, members) = home.get("/api/v1/members", As::Staff);
+    assert_eq!(members, json!([]), "nothing was created");
+
+    let own = home
+        .request(Method::POST, "/api/v1/members", As::Staff)
+        .header("origin", format!("http://{}", home.addr))
+        .header("sec-fetch-site", "same-origin")
+        .json(&body)
+        .send()
+        .expect("request");
+    assert_eq!(own.status(), StatusCode::CREATED);
+}
+
+#[test]
+fn login_sets_an_httponly_samesite_cookie_and_wrong_passwords_get_401() {
+    let home = TestHome::start();
+    assert_eq!(
+        home.login("admin", "wrong password"),
+        Err(StatusCode::UNAUTHORIZED)
+    );
+    assert_eq!(
+        home.login("nobody", "whatever123"),
+        Err(StatusCode::UNAUTHORIZED)
+    );
+    let response = home
+        .client
+        .post(home.url("/api/v1/session"))
+        .json(&json!({ "username": "admin", "password": crate::support::PASSWORD }))
+        .send()
+        .expect("login");
+    let cookie = response.headers()["set-cookie"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    let (status, me) = home.get("/api/v1/session", As::Staff);
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(me["role"], "admin");
+}
+
+#[test]
+fn logging_out_ends_the_session() {
+    let home = TestHome::start();
+    let (status, _) =
+        crate::support::send(home.request(Method::DELETE, "/api/v1/session", As::Staff));
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        home.get("/api/v1/session", As::Staff).0,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[test]
+fn first_start_prints_a_one_time_setup_link_that_creates_the_first_account() {
+    let dir = tempfile::tempdir().expect("dir");
+    let (mut child, addr, printed) = spawn_serve(dir.path());
+    let link = printed
+        .iter()
+        .find(|l| l.contains("/setup?token="))
+        .unwrap_or_else(|| panic!("no setup link in {printed:?}"))
+        .trim()
+        .to_owned();
+    let token = link.split("token=").nth(1).expect("token").to_owned();
+    let client = reqwest::blocking::Client::new();
+
+    let page = client.get(&link).send().expect("setup page");
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(page.text().expect("html").contains("创建账号"));
+    let wrong = client
+        .get(format!("http://{addr}/setup?token=guess"))
+        .send()
+        .expect("page");
+    assert_eq!(wrong.status(), StatusCode::NOT_FOUND);
+
+    let form = [
+        ("token", token.as_str()),
+        ("username", "xiaowang"),
+        ("password", "short"),
+        ("confirm", "short"),
+    ];
+    let short = client
+        .post(format!("http://{addr}/setup"))
+        .form(&form)
+        .send()
+        .expect("post");
+    assert_eq!(short.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(short.text().expect("html").contains("至少需要 8 个字符"));
+
+    let form = [
+        ("token", token.as_str()),
+        ("username", "xiaowang"),
+        ("password", "a long password"),
+        ("confirm", "a long password"),
+    ];
+    let created = client
+        .post(format!("http://{addr}/setup"))
+        .form(&form)
+        .send()
+        .expect("post");
+    assert_eq!(created.status(), StatusCode::OK);
+    let cookie = created.headers()["set-cookie"]
+        .to_str()
+        .expect("ascii")
+        .split(';')
+        .next()
+        .expect("pair")
+        .to_owned();
+    let me = client
+        .get(format!("http://{addr}/api/v1/session"))
+        .header("cookie", cookie)
+        .send()
+        .expect("me");
+    assert_eq!(me.status(), StatusCode::OK);
+
+    let again = client
+        .post(format!("http://{addr}/setup"))
+        .form(&form)
+        .send()
+        .expect("post");
+    assert_eq!(again.status(), StatusCode::NOT_FOUND, "the link works once");
+    let login = client
+        .post(format!("http://{addr}/api/v1/session"))
+        .json(&json!({ "username": "xiaowang", "password": "a long password" }))
+        .send()
+        .expect("login");
+    assert_eq!(login.status(), StatusCode::OK);
+    let _ = child.kill();
+    let _ = child.wait();
+
+    let (mut child, _, printed) = spawn_serve(dir.path());
+    assert!(
+        !printed.iter().any(|l| l.contains("/setup")),
+        "no setup link once an account exists"
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+}

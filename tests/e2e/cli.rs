@@ -1,0 +1,120 @@
+//! The command line as the contract gives it.
+
+use std::process::Command;
+
+use crate::support::{KEJIA, TestHome, add_user, db_path};
+
+#[test]
+fn every_command_answers_help_and_bad_arguments_exit_2() {
+    for args in [
+        &["--help"][..],
+        &["serve", "--help"],
+        &["user", "add", "--help"],
+        &["token", "add", "--help"],
+    ] {
+        let output = Command::new(KEJIA).args(args).output().expect("run");
+        assert!(output.status.success(), "{args:?}");
+    }
+    for args in [
+        &["serve", "--listen", "not-an-address"][..],
+        &["frobnicate"],
+        &["token", "add", "--name", "x", "--role", "god"],
+    ] {
+        let output = Command::new(KEJIA).args(args).output().expect("run");
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+    }
+}
+
+#[test]
+fn user_add_refuses_short_passwords_and_duplicate_names() {
+    let dir = tempfile::tempdir().expect("dir");
+    let error = add_user(dir.path(), "xiaoli", "staff", "1234567").expect_err("short password");
+    assert!(error.contains("8"), "{error}");
+    add_user(dir.path(), "xiaoli", "staff", "12345678").expect("eight characters");
+    let error = add_user(dir.path(), "xiaoli", "staff", "another password").expect_err("duplicate");
+    assert!(error.contains("xiaoli"), "{error}");
+}
+
+#[test]
+fn sigterm_stops_the_server_cleanly() {
+    let mut home = TestHome::start();
+    let status = home.stop().expect("was running");
+    assert!(status.success(), "{status:?}");
+}
+
+#[test]
+fn a_damaged_database_is_refused_loudly_never_replaced() {
+    let home = TestHome::start();
+    let data = home.data().to_owned();
+    drop_keep(home, |data| {
+        let path = db_path(data);
+        let files: Vec<_> = std::fs::read_dir(data)
+            .expect("dir")
+            .map(|e| e.expect("entry").file_name())
+            .collect();
+        assert!(
+            !data.join("kejia.db-wal").exists(),
+            "a clean stop checkpoints and removes the WAL: {files:?}"
+        );
+        let mut bytes = std::fs::read(&path).expect("db");
+        assert!(bytes.len() > 3 * 4096, "the database holds its pages");
+        // Keep the header page, scribble over every page after it.
+        for byte in bytes.iter_mut().skip(4096) {
+            *byte = 0xA5;
+        }
+        std::fs::write(&path, bytes).expect("damage");
+    });
+    let before = std::fs::read(db_path(&data)).expect("db");
+    let stderr = serve_expecting_refusal(&data);
+    assert!(stderr.contains("damaged"), "{stderr}");
+    assert_eq!(
+        std::fs::read(db_path(&data)).expect("db"),
+        before,
+        "the file is left as it was"
+    );
+}
+
+#[test]
+fn a_database_from_a_newer_kejia_is_refused() {
+    let home = TestHome::start();
+    let data = home.data().to_owned();
+    drop_keep(home, |data| {
+        let conn = rusqlite::Connection::open(db_path(data)).expect("open");
+        conn.execute_batch("PRAGMA user_version = 999")
+            .expect("bump");
+    });
+    let stderr = serve_expecting_refusal(&data);
+    assert!(stderr.contains("newer kejia"), "{stderr}");
+}
+
+/// Stops the home, keeps its data folder, and lets `change` damage it.
+fn drop_keep(mut home: TestHome, change: impl FnOnce(&std::path::Path)) {
+    home.stop();
+    let dir = std::mem::replace(&mut home.dir, tempfile::tempdir().expect("dir"));
+    change(dir.path());
+    // Keep the folder alive for the rest of the test.
+    std::mem::forget(dir);
+}
+
+/// Runs `kejia serve` on a data folder it must refuse; returns what it said. A server that
+/// starts instead is killed after ten seconds and fails the test.
+fn serve_expecting_refusal(data: &std::path::Path) -> String {
+    let mut child = Command::new(KEJIA)
+        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+        .arg(data)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while child.try_wait().expect("wait").is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("kejia serve started on a folder it should refuse");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let output = child.wait_with_output().expect("output");
+    assert!(!output.status.success());
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}

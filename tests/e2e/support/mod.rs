@@ -1,0 +1,328 @@
+//! A home under test: a temp data folder, the real `kejia serve` process on a free loopback
+//! port, a staff session and a kiosk token; stopped with SIGTERM (then SIGKILL) on drop.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use reqwest::blocking::{Client, RequestBuilder};
+use serde_json::{Value, json};
+use tempfile::TempDir;
+
+pub const KEJIA: &str = env!("CARGO_BIN_EXE_kejia");
+pub const ADMIN: &str = "admin";
+pub const PASSWORD: &str = "correct horse battery";
+
+/// Who a request comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum As {
+    Nobody,
+    Staff,
+    Kiosk,
+}
+
+pub struct TestHome {
+    pub dir: TempDir,
+    pub addr: SocketAddr,
+    child: Option<Child>,
+    pub client: Client,
+    pub cookie: String,
+    pub kiosk_token: String,
+}
+
+impl TestHome {
+    /// A home with an administrator and a kiosk token, logged in as staff.
+    pub fn start() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        add_user(dir.path(), ADMIN, "admin", PASSWORD).expect("user add");
+        let kiosk_token = add_token(dir.path(), "门口签到机");
+        let (child, addr, _) = spawn_serve(dir.path());
+        let client = Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .expect("client");
+        let mut home = Self {
+            dir,
+            addr,
+            child: Some(child),
+            client,
+            cookie: String::new(),
+            kiosk_token,
+        };
+        home.cookie = home.login(ADMIN, PASSWORD).expect("login");
+        home
+    }
+
+    pub fn data(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// Logs in and returns the `name=value` of the session cookie.
+    pub fn login(&self, username: &str, password: &str) -> Result<String, StatusCode> {
+        let response = self
+            .client
+            .post(self.url("/api/v1/session"))
+            .json(&json!({ "username": username, "password": password }))
+            .send()
+            .expect("login request");
+        if response.status() != StatusCode::OK {
+            return Err(response.status());
+        }
+        let set_cookie = response.headers()["set-cookie"]
+            .to_str()
+            .expect("ascii")
+            .to_owned();
+        Ok(set_cookie
+            .split(';')
+            .next()
+            .expect("cookie pair")
+            .to_owned())
+    }
+
+    pub fn request(&self, method: reqwest::Method, path: &str, who: As) -> RequestBuilder {
+        let builder = self.client.request(method, self.url(path));
+        match who {
+            As::Nobody => builder,
+            As::Staff => builder.header("cookie", &self.cookie),
+            As::Kiosk => builder.bearer_auth(&self.kiosk_token),
+        }
+    }
+
+    pub fn get(&self, path: &str, who: As) -> (StatusCode, Value) {
+        send(self.request(reqwest::Method::GET, path, who))
+    }
+
+    pub fn post(&self, path: &str, who: As, body: Value) -> (StatusCode, Value) {
+        send(self.request(reqwest::Method::POST, path, who).json(&body))
+    }
+
+    /// Registers a member with consent; returns (id, credential).
+    pub fn create_member(&self, name: &str, phone: &str) -> (String, String) {
+        let (status, body) = self.post(
+            "/api/v1/members",
+            As::Staff,
+            json!({ "name": name, "phone": phone, "employer": "益阳某科技公司", "consent": true }),
+        );
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        (string(&body["id"]), string(&body["credential"]))
+    }
+
+    pub fn create_activity(&self, title: &str, starts_at: &str, ends_at: &str) -> String {
+        let (status, body) = self.post(
+            "/api/v1/activities",
+            As::Staff,
+            json!({ "title": title, "category": "academic_exchange", "starts_at": starts_at, "ends_at": ends_at }),
+        );
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        string(&body["id"])
+    }
+
+    /// An activity that started ten minutes ago and runs for two hours: check-in is open.
+    pub fn create_open_activity(&self, title: &str) -> String {
+        self.create_activity(title, &in_minutes(-10), &in_minutes(120))
+    }
+
+    pub fn checkin(&self, credential: &str) -> Value {
+        let (status, body) = self.post(
+            "/api/v1/checkins",
+            As::Kiosk,
+            json!({ "credential": credential, "source": "qr" }),
+        );
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body
+    }
+
+    pub fn participants(&self, activity: &str) -> u64 {
+        let (status, body) = self.get(&format!("/api/v1/activities/{activity}"), As::Staff);
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body["participants"].as_u64().expect("participants")
+    }
+
+    /// Member ids on the attendance list, in order of arrival.
+    pub fn attendance(&self, activity: &str) -> Vec<String> {
+        let (status, body) = self.get(
+            &format!("/api/v1/activities/{activity}/attendance"),
+            As::Staff,
+        );
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body["checkins"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .map(|c| string(&c["member_id"]))
+            .collect()
+    }
+
+    /// SIGKILL: no chance to flush or say goodbye.
+    pub fn kill9(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts the server again on the same data folder (on a new port).
+    pub fn restart(&mut self) {
+        self.stop();
+        let (child, addr, _) = spawn_serve(self.dir.path());
+        self.child = Some(child);
+        self.addr = addr;
+    }
+
+    /// SIGTERM, as systemd stops it; returns the exit status.
+    pub fn stop(&mut self) -> Option<std::process::ExitStatus> {
+        let mut child = self.child.take()?;
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(child.id().to_string())
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = child.kill();
+        child.wait().ok()
+    }
+
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+}
+
+impl Drop for TestHome {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Starts `kejia serve` on port 0 and waits for the line that says where it listens; the
+/// database is open and checked before that line is printed.
+pub fn spawn_serve(data: &Path) -> (Child, SocketAddr, Vec<String>) {
+    let mut child = Command::new(KEJIA)
+        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+        .arg(data)
+        .stdout(Stdio::piped())
+        .stderr(if std::env::var_os("TEST_LOG").is_some() {
+            Stdio::inherit()
+        } else {
+            Stdio::null()
+        })
+        .spawn()
+        .expect("spawn kejia serve");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let first = lines.next().expect("kejia printed nothing").expect("utf-8");
+    let addr = first
+        .split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .and_then(|a| a.parse().ok())
+        .unwrap_or_else(|| panic!("no address in {first:?}"));
+    let mut printed = vec![first];
+    // Read what else it printed at start (the setup link) without blocking on later output.
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            if sender.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    while let Ok(line) = receiver.recv_timeout(Duration::from_millis(300)) {
+        printed.push(line);
+    }
+    (child, addr, printed)
+}
+
+pub fn add_user(data: &Path, username: &str, role: &str, password: &str) -> Result<(), String> {
+    let mut child = Command::new(KEJIA)
+        .args([
+            "user",
+            "add",
+            "--username",
+            username,
+            "--role",
+            role,
+            "--password-stdin",
+            "--data",
+        ])
+        .arg(data)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn kejia user add");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(format!("{password}\n").as_bytes())
+        .expect("write password");
+    let output = child.wait_with_output().expect("wait");
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&output.stderr).into_owned())
+    }
+}
+
+pub fn add_token(data: &Path, name: &str) -> String {
+    let output = Command::new(KEJIA)
+        .args(["token", "add", "--name", name, "--role", "kiosk", "--data"])
+        .arg(data)
+        .output()
+        .expect("kejia token add");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = String::from_utf8(output.stdout).expect("utf-8");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 1, "one line: {text:?}");
+    lines[0].to_owned()
+}
+
+pub fn send(builder: RequestBuilder) -> (StatusCode, Value) {
+    let response = builder.send().expect("request");
+    let status = response.status();
+    let text = response.text().expect("body");
+    let body = if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or(Value::String(text))
+    };
+    (status, body)
+}
+
+pub fn string(value: &Value) -> String {
+    value
+        .as_str()
+        .unwrap_or_else(|| panic!("not a string: {value}"))
+        .to_owned()
+}
+
+/// A distinct, valid mainland mobile number for the n-th test member.
+pub fn phone(n: usize) -> String {
+    format!("139{n:08}")
+}
+
+/// Now plus some minutes, as RFC 3339 (UTC).
+pub fn in_minutes(minutes: i64) -> String {
+    (jiff::Timestamp::now() + jiff::SignedDuration::from_mins(minutes)).to_string()
+}
+
+pub fn db_path(data: &Path) -> PathBuf {
+    data.join("kejia.db")
+}
