@@ -1,1 +1,372 @@
-fn main() {}
+//! Check-in throughput and latency over real HTTP on loopback, against the real `kejia serve`
+//! process (release build), with the load generator on the same machine.
+//!
+//! Run by hand: `cargo bench --bench checkin` (figures go to BENCHMARKS.md). Not part of the
+//! test suite. Prints check-ins per second and p50/p99 latency at concurrency 1, 8 and 64 for
+//! first-time check-ins (distinct members) and for repeat scans (already checked in), then the
+//! server's resident memory.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+const KEJIA: &str = env!("CARGO_BIN_EXE_kejia");
+const PASSWORD: &str = "bench password";
+
+/// (concurrency, first-time check-ins) per run; together over 100,000 check-ins.
+const RUNS: &[(usize, usize)] = &[(1, 3_000), (8, 30_000), (64, 40_000), (64, 40_000)];
+
+struct Server {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+fn main() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    setup_accounts(dir.path());
+    let token = cli(
+        dir.path(),
+        &["token", "add", "--name", "bench", "--role", "kiosk"],
+    );
+    let server = start(dir.path());
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(bench(&server, token.trim()));
+}
+
+async fn bench(server: &Server, token: &str) {
+    let base = format!("http://{}", server.addr);
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(128)
+        .build()
+        .expect("client");
+    let cookie = login(&http, &base).await;
+    let members_needed = RUNS.iter().map(|r| r.1).max().unwrap_or(0);
+    let started = Instant::now();
+    let credentials = register(&http, &base, &cookie, members_needed).await;
+    println!(
+        "registered {} members in {:.1} s ({:.0}/s, concurrency 64)\n",
+        credentials.len(),
+        started.elapsed().as_secs_f64(),
+        credentials.len() as f64 / started.elapsed().as_secs_f64()
+    );
+    println!(
+        "{:<28} {:>6} {:>9} {:>12} {:>9} {:>9}",
+        "run", "conc.", "requests", "check-ins/s", "p50 ms", "p99 ms"
+    );
+    let mut total = 0;
+    let mut previous: Option<String> = None;
+    for (run, &(concurrency, count)) in RUNS.iter().enumerate() {
+        // One activity open at a time, so every scan takes the kiosk's real path: resolve the
+        // open activity from the clock, no activity_id.
+        if let Some(id) = previous.take() {
+            post(
+                &http,
+                &format!("{base}/api/v1/activities/{id}/close"),
+                &cookie,
+                json!({}),
+            )
+            .await;
+        }
+        let activity = create_open_activity(&http, &base, &cookie, run).await;
+        let bodies: Vec<String> = credentials[..count]
+            .iter()
+            .map(|c| checkin_body(c))
+            .collect();
+        let first = load(
+            &http,
+            &base,
+            token,
+            bodies.clone(),
+            concurrency,
+            "\"checked_in\"",
+        )
+        .await;
+        report("first-time check-in", concurrency, &first);
+        total += count;
+        if run < 3 {
+            let repeat = load(
+                &http,
+                &base,
+                token,
+                bodies[..count.min(20_000)].to_vec(),
+                concurrency,
+                "\"already_checked_in\"",
+            )
+            .await;
+            report("repeat scan (already in)", concurrency, &repeat);
+        }
+        previous = Some(activity);
+    }
+    let (rss, peak) = memory(server.child.id());
+    println!("\nserver after {total} first-time check-ins: RSS {rss} KiB, peak {peak} KiB");
+}
+
+struct Measured {
+    requests: usize,
+    wrong: usize,
+    elapsed: Duration,
+    micros: Vec<u32>,
+}
+
+fn report(name: &str, concurrency: usize, measured: &Measured) {
+    let mut micros = measured.micros.clone();
+    micros.sort_unstable();
+    let pct = |p: f64| {
+        micros
+            .get(((micros.len() as f64 * p) as usize).min(micros.len() - 1))
+            .copied()
+            .unwrap_or(0) as f64
+            / 1000.0
+    };
+    println!(
+        "{:<28} {:>6} {:>9} {:>12.0} {:>9.2} {:>9.2}{}",
+        name,
+        concurrency,
+        measured.requests,
+        measured.requests as f64 / measured.elapsed.as_secs_f64(),
+        pct(0.50),
+        pct(0.99),
+        if measured.wrong > 0 {
+            format!("  ({} unexpected answers!)", measured.wrong)
+        } else {
+            String::new()
+        }
+    );
+}
+
+/// Sends every body once from `concurrency` workers, timing each request.
+async fn load(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    bodies: Vec<String>,
+    concurrency: usize,
+    expect: &'static str,
+) -> Measured {
+    let bodies = Arc::new(bodies);
+    let next = Arc::new(AtomicUsize::new(0));
+    let url = format!("{base}/api/v1/checkins");
+    let started = Instant::now();
+    let workers: Vec<_> = (0..concurrency)
+        .map(|_| {
+            let (http, bodies, next, url, token) = (
+                http.clone(),
+                bodies.clone(),
+                next.clone(),
+                url.clone(),
+                token.to_owned(),
+            );
+            tokio::spawn(async move {
+                let mut micros = Vec::new();
+                let mut wrong = 0;
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(body) = bodies.get(i) else { break };
+                    let sent = Instant::now();
+                    let response = http
+                        .post(&url)
+                        .bearer_auth(&token)
+                        .header("content-type", "application/json")
+                        .body(body.clone())
+                        .send()
+                        .await
+                        .expect("request");
+                    let ok = response.status().is_success();
+                    let text = response.bytes().await.expect("body");
+                    micros.push(sent.elapsed().as_micros() as u32);
+                    if !ok || !contains(&text, expect.as_bytes()) {
+                        wrong += 1;
+                    }
+                }
+                (micros, wrong)
+            })
+        })
+        .collect();
+    let mut measured = Measured {
+        requests: bodies.len(),
+        wrong: 0,
+        elapsed: Duration::ZERO,
+        micros: Vec::new(),
+    };
+    for worker in workers {
+        let (micros, wrong) = worker.await.expect("worker");
+        measured.micros.extend(micros);
+        measured.wrong += wrong;
+    }
+    measured.elapsed = started.elapsed();
+    measured
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+fn checkin_body(credential: &str) -> String {
+    json!({ "credential": credential, "source": "qr" }).to_string()
+}
+
+async fn register(http: &reqwest::Client, base: &str, cookie: &str, count: usize) -> Vec<String> {
+    let next = Arc::new(AtomicUsize::new(0));
+    let workers: Vec<_> = (0..64)
+        .map(|_| {
+            let (http, next, base, cookie) = (http.clone(), next.clone(), base.to_owned(), cookie.to_owned());
+            tokio::spawn(async move {
+                let mut credentials = Vec::new();
+                loop {
+                    let n = next.fetch_add(1, Ordering::Relaxed);
+                    if n >= count {
+                        break;
+                    }
+                    let body = json!({ "name": format!("会员{n}"), "phone": format!("139{n:08}"), "employer": "益阳某公司", "consent": true });
+                    let member = post(&http, &format!("{base}/api/v1/members"), &cookie, body).await;
+                    credentials.push(member["credential"].as_str().expect("credential").to_owned());
+                }
+                credentials
+            })
+        })
+        .collect();
+    let mut all = Vec::with_capacity(count);
+    for worker in workers {
+        all.extend(worker.await.expect("worker"));
+    }
+    all
+}
+
+async fn create_open_activity(
+    http: &reqwest::Client,
+    base: &str,
+    cookie: &str,
+    run: usize,
+) -> String {
+    let now = jiff::Timestamp::now();
+    let body = json!({
+        "title": format!("压测活动 {run}"),
+        "category": "academic_exchange",
+        "starts_at": (now - jiff::SignedDuration::from_mins(5)).to_string(),
+        "ends_at": (now + jiff::SignedDuration::from_hours(3)).to_string(),
+    });
+    let activity = post(http, &format!("{base}/api/v1/activities"), cookie, body).await;
+    activity["id"].as_str().expect("id").to_owned()
+}
+
+async fn post(http: &reqwest::Client, url: &str, cookie: &str, body: Value) -> Value {
+    let response = http
+        .post(url)
+        .header("cookie", cookie)
+        .json(&body)
+        .send()
+        .await
+        .expect("request");
+    assert!(
+        response.status().is_success(),
+        "{url}: {}",
+        response.status()
+    );
+    response.json().await.expect("json")
+}
+
+async fn login(http: &reqwest::Client, base: &str) -> String {
+    let response = http
+        .post(format!("{base}/api/v1/session"))
+        .json(&json!({ "username": "bench", "password": PASSWORD }))
+        .send()
+        .await
+        .expect("login");
+    let cookie = response.headers()["set-cookie"].to_str().expect("ascii");
+    cookie.split(';').next().expect("pair").to_owned()
+}
+
+fn setup_accounts(data: &std::path::Path) {
+    let mut child = Command::new(KEJIA)
+        .args([
+            "user",
+            "add",
+            "--username",
+            "bench",
+            "--role",
+            "admin",
+            "--password-stdin",
+            "--data",
+        ])
+        .arg(data)
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("user add");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(format!("{PASSWORD}\n").as_bytes())
+        .expect("write");
+    assert!(child.wait().expect("wait").success());
+}
+
+fn cli(data: &std::path::Path, args: &[&str]) -> String {
+    let output = Command::new(KEJIA)
+        .args(args)
+        .arg("--data")
+        .arg(data)
+        .output()
+        .expect("run");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).expect("utf-8")
+}
+
+fn start(data: &std::path::Path) -> Server {
+    let mut child = Command::new(KEJIA)
+        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+        .arg(data)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("serve");
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut first)
+        .expect("read");
+    let addr = first
+        .split("http://")
+        .nth(1)
+        .and_then(|r| r.split('/').next())
+        .and_then(|a| a.parse().ok())
+        .expect("address");
+    Server { child, addr }
+}
+
+/// Resident and peak resident memory of a process, in KiB.
+fn memory(pid: u32) -> (u64, u64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}

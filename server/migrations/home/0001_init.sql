@@ -68,10 +68,11 @@ CREATE UNIQUE INDEX checkins_once_per_activity ON checkins (activity_id, member_
     WHERE activity_id IS NOT NULL AND undone_at IS NULL;
 CREATE UNIQUE INDEX checkins_one_visit_a_day ON checkins (member_id, visit_day)
     WHERE visit_day IS NOT NULL AND undone_at IS NULL;
-CREATE INDEX checkins_member ON checkins (member_id);
 
 -- Every scan a device reported, whatever its outcome. A member's QR secret is never stored here
 -- (`credential` is NULL for it); card UIDs and unrecognised texts are, for "bind this card".
+-- `answer` is the JSON answer, kept only for scans with a scan id so a retry can be answered
+-- as the first was.
 CREATE TABLE scans (
     seq         INTEGER PRIMARY KEY,
     device      TEXT NOT NULL,
@@ -83,7 +84,7 @@ CREATE TABLE scans (
     outcome     TEXT NOT NULL,
     member_id   TEXT,
     activity_id TEXT,
-    answer      TEXT NOT NULL
+    answer      TEXT
 ) STRICT;
 CREATE UNIQUE INDEX scans_nonce ON scans (device, scan_id) WHERE scan_id IS NOT NULL;
 

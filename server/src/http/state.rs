@@ -1,6 +1,8 @@
 //! What every handler can reach.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use tokio::sync::Semaphore;
 
@@ -8,9 +10,20 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::secrets;
 use crate::store::Store;
+use crate::store::tokens::Device;
 
+/// Cloned for every request, so it is one pointer.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+pub struct Shared {
     pub store: Store,
     pub clock: Arc<dyn Clock>,
     pub settings: Arc<Settings>,
@@ -18,17 +31,19 @@ pub struct AppState {
     /// Argon2id takes ~19 MiB and tens of milliseconds a hash; two at a time keep a Pi
     /// responsive under a burst of logins.
     pub hashing: Arc<Semaphore>,
+    pub devices: Arc<DeviceCache>,
 }
 
 impl AppState {
     pub fn new(store: Store, clock: Arc<dyn Clock>, settings: Settings) -> Self {
-        Self {
+        Self(Arc::new(Shared {
             store,
             clock,
             settings: Arc::new(settings),
             setup: Arc::new(SetupGate::default()),
             hashing: Arc::new(Semaphore::new(2)),
-        }
+            devices: Arc::new(DeviceCache::default()),
+        }))
     }
 }
 
@@ -57,5 +72,39 @@ impl SetupGate {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Option<String>> {
         self.token_hash.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Recently verified device tokens. A kiosk sends its token with every scan; remembering it
+/// for a short while spares a database read on the check-in path. Only positive answers are
+/// kept, so a token made by `kejia token add` works at once.
+#[derive(Default)]
+pub struct DeviceCache {
+    verified: Mutex<HashMap<String, (Device, Instant)>>,
+}
+
+impl DeviceCache {
+    /// How long a verified token is trusted without asking the database again.
+    pub const FRESH: Duration = Duration::from_secs(30);
+    const MAX_ENTRIES: usize = 256;
+
+    pub fn get(&self, token_hash: &str) -> Option<Device> {
+        let verified = self.lock();
+        let (device, at) = verified.get(token_hash)?;
+        (at.elapsed() < Self::FRESH).then(|| device.clone())
+    }
+
+    pub fn remember(&self, token_hash: String, device: Device) {
+        let mut verified = self.lock();
+        if verified.len() >= Self::MAX_ENTRIES {
+            verified.retain(|_, (_, at)| at.elapsed() < Self::FRESH);
+        }
+        if verified.len() < Self::MAX_ENTRIES {
+            verified.insert(token_hash, (device, Instant::now()));
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Device, Instant)>> {
+        self.verified.lock().unwrap_or_else(|p| p.into_inner())
     }
 }

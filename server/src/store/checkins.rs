@@ -126,21 +126,27 @@ fn attend(
     activity: &Activity,
     now: Timestamp,
 ) -> Result<Answer> {
-    let existing: Option<String> = conn
-        .prepare_cached("SELECT id FROM checkins WHERE activity_id = ?1 AND member_id = ?2 AND undone_at IS NULL")?
-        .query_row(params![activity.id.to_string(), member.id.to_string()], |row| row.get(0))
-        .optional()?;
-    let (outcome, checkin_id, participants) = match existing {
-        Some(id) => (
-            Outcome::AlreadyCheckedIn,
-            id.parse().ok(),
-            activity.participants,
-        ),
-        None => {
-            let id = insert(conn, request, member.id, Some(activity.id), None, now)?;
+    // The partial unique index (one live check-in per member and activity) decides: a second
+    // check-in is ignored, and then the first one is looked up for the answer.
+    let inserted = insert(conn, request, member.id, Some(activity.id), None, now)?;
+    let (outcome, checkin_id, participants) = match inserted {
+        Some(id) => {
             let manual = request.method == Method::Manual;
             let participants = activities::count_participant(conn, activity.id, 1, manual)?;
             (Outcome::CheckedIn, Some(id), participants)
+        }
+        None => {
+            let existing: Option<String> = conn
+                .prepare_cached(
+                    "SELECT id FROM checkins WHERE activity_id = ?1 AND member_id = ?2 AND undone_at IS NULL",
+                )?
+                .query_row(params![activity.id.to_string(), member.id.to_string()], |row| row.get(0))
+                .optional()?;
+            (
+                Outcome::AlreadyCheckedIn,
+                existing.and_then(|id| id.parse().ok()),
+                activity.participants,
+            )
         }
     };
     Ok(Answer {
@@ -170,7 +176,7 @@ fn visit(
     let repeat = existing.is_some();
     let checkin_id = match existing {
         Some(id) => id.parse().ok(),
-        None => Some(insert(conn, request, member.id, None, Some(day), now)?),
+        None => insert(conn, request, member.id, None, Some(day), now)?,
     };
     Ok(Answer {
         member: Some(member),
@@ -181,6 +187,8 @@ fn visit(
     })
 }
 
+/// Inserts a check-in unless the member already has a live one there (that activity, or a
+/// visit that day); `None` when it was already there.
 fn insert(
     conn: &Connection,
     request: &CheckinRequest,
@@ -188,13 +196,14 @@ fn insert(
     activity: Option<ActivityId>,
     visit_day: Option<Date>,
     now: Timestamp,
-) -> Result<CheckinId> {
+) -> Result<Option<CheckinId>> {
     let id = CheckinId::new();
-    conn.prepare_cached(
-        "INSERT INTO checkins (id, member_id, activity_id, visit_day, method, device, at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    )?
-    .execute(params![
+    let inserted = conn
+        .prepare_cached(
+            "INSERT OR IGNORE INTO checkins (id, member_id, activity_id, visit_day, method, device, at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )?
+        .execute(params![
         id.to_string(),
         member.to_string(),
         activity.map(|a| a.to_string()),
@@ -203,7 +212,7 @@ fn insert(
         request.device,
         to_millis(now),
     ])?;
-    Ok(id)
+    Ok((inserted == 1).then_some(id))
 }
 
 fn brief(activity: &Activity) -> ActivityBrief {

@@ -350,21 +350,26 @@ fn commit_batch(conn: &Connection, batch: Vec<Job>) {
 }
 
 /// Runs one job in its own savepoint; a job that could not even start is answered at once.
+/// The savepoint statements are prepared once and cached: they run for every write.
 fn run_in_savepoint(conn: &Connection, job: Job) -> Option<Reply> {
-    if let Err(error) = conn.execute_batch("SAVEPOINT job") {
+    if let Err(error) = execute_cached(conn, "SAVEPOINT job") {
         job.refuse(StoreError::Commit(error.to_string()));
         return None;
     }
     let (succeeded, reply) = job.run(conn);
-    let end = if succeeded {
-        "RELEASE job"
+    let closed = if succeeded {
+        execute_cached(conn, "RELEASE job")
     } else {
-        "ROLLBACK TO job; RELEASE job"
+        execute_cached(conn, "ROLLBACK TO job").and_then(|()| execute_cached(conn, "RELEASE job"))
     };
-    if let Err(error) = conn.execute_batch(end) {
+    if let Err(error) = closed {
         tracing::error!(%error, "could not close a savepoint");
     }
     Some(reply)
+}
+
+fn execute_cached(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(drop)
 }
 
 fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {

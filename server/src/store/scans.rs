@@ -6,17 +6,19 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
 use super::checkins::CheckinRequest;
-use super::{Result, from_millis, to_millis};
+use super::{Result, StoreError, from_millis, to_millis};
 use crate::domain::checkin::Answer;
 use crate::domain::credential::Presented;
 
 /// The first answer given to this device's scan id, if it was seen before.
 pub fn answer_for(conn: &Connection, device: &str, scan_id: &str) -> Result<Option<Answer>> {
-    let stored: Option<String> = conn
+    let stored: Option<Option<String>> = conn
         .prepare_cached("SELECT answer FROM scans WHERE device = ?1 AND scan_id = ?2")?
         .query_row(params![device, scan_id], |row| row.get(0))
         .optional()?;
-    Ok(stored.and_then(|json| serde_json::from_str(&json).ok()))
+    Ok(stored
+        .flatten()
+        .and_then(|json| serde_json::from_str(&json).ok()))
 }
 
 pub fn log(
@@ -32,7 +34,13 @@ pub fn log(
         Presented::Card(uid) => ("card", Some(uid.as_str())),
         Presented::Unrecognised(text) => ("other", Some(text.as_str())),
     };
-    let answer_json = serde_json::to_string(answer).unwrap_or_default();
+    // Only a scan that may be retried (it has a scan id) needs its answer word for word.
+    let answer_json = match &request.scan_id {
+        Some(_) => {
+            Some(serde_json::to_string(answer).map_err(|e| StoreError::Commit(e.to_string()))?)
+        }
+        None => None,
+    };
     conn.prepare_cached(
         "INSERT INTO scans (device, scan_id, credential, kind, source, at, outcome, member_id, activity_id, answer) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
