@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use jiff::tz::TimeZone;
 use serde::Deserialize;
 
+use crate::domain::activity::CheckinWindow;
 use crate::domain::compliance::AwardMonth;
 
 /// The annotated example, printed by `kejia config example`.
@@ -27,6 +28,8 @@ pub enum ConfigError {
     TimeZone(String),
     #[error("award_month {0:?} must look like 2026-05")]
     AwardMonth(String),
+    #[error("checkin_opens_before_minutes and checkin_closes_after_minutes must be 0 to 1440")]
+    CheckinWindow,
 }
 
 /// The file as written; every field has a default.
@@ -39,6 +42,10 @@ pub struct RawConfig {
     pub time_zone: String,
     /// The month the association awarded the plaque ("2026-05"); earlier months are not due.
     pub award_month: Option<String>,
+    /// Minutes before an activity's start that check-in opens, unless the activity says otherwise.
+    pub checkin_opens_before_minutes: i64,
+    /// Minutes after an activity's end that check-in stays open, unless the activity says otherwise.
+    pub checkin_closes_after_minutes: i64,
 }
 
 impl Default for RawConfig {
@@ -47,6 +54,8 @@ impl Default for RawConfig {
             home_name: "科技工作者之家".into(),
             time_zone: "Asia/Shanghai".into(),
             award_month: None,
+            checkin_opens_before_minutes: i64::from(CheckinWindow::default().opens_before_min()),
+            checkin_closes_after_minutes: i64::from(CheckinWindow::default().closes_after_min()),
         }
     }
 }
@@ -58,6 +67,8 @@ pub struct Settings {
     pub home_name: String,
     pub tz: TimeZone,
     pub award: Option<AwardMonth>,
+    /// The check-in window of new activities that do not set their own.
+    pub checkin_window: CheckinWindow,
 }
 
 impl RawConfig {
@@ -96,11 +107,17 @@ impl RawConfig {
             .as_deref()
             .map(parse_award_month)
             .transpose()?;
+        let checkin_window = CheckinWindow::new(
+            self.checkin_opens_before_minutes,
+            self.checkin_closes_after_minutes,
+        )
+        .map_err(|_| ConfigError::CheckinWindow)?;
         Ok(Settings {
             data_dir,
             home_name: self.home_name,
             tz,
             award,
+            checkin_window,
         })
     }
 }

@@ -22,6 +22,8 @@ fn every_command_answers_help_and_bad_arguments_exit_2() {
     ] {
         let output = Command::new(KEJIA).args(args).output().expect("run");
         assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(stderr.trim_end().lines().count(), 1, "one line: {stderr}");
     }
 }
 

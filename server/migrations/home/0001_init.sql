@@ -18,7 +18,6 @@ CREATE TABLE members (
     updated_at       INTEGER NOT NULL
 ) STRICT;
 CREATE UNIQUE INDEX members_phone ON members (phone) WHERE status != 'erased';
-CREATE INDEX members_name ON members (name);
 
 CREATE TABLE cards (
     uid       TEXT PRIMARY KEY,

@@ -429,6 +429,51 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn new_activities_take_the_homes_window_unless_they_set_their_own() {
+        let hour_before = CheckinWindow::new(60, 15).expect("window");
+        let mut fields = ActivityFields {
+            title: Some("讲座"),
+            category: Some("advice"),
+            starts_at: Some("2026-03-01T14:00:00+08:00"),
+            ends_at: Some("2026-03-01T16:00:00+08:00"),
+            ..ActivityFields::default()
+        };
+        assert_eq!(
+            fields.create(hour_before).expect("valid").window,
+            hour_before
+        );
+        fields.checkin_opens_before_minutes = Some(10);
+        let own = fields.create(hour_before).expect("valid").window;
+        assert_eq!((own.opens_before_min(), own.closes_after_min()), (10, 15));
+    }
+
+    #[test]
+    fn updates_keep_what_they_do_not_mention_and_recheck_the_schedule() {
+        let current = activity_at("2026-03-10T06:00:00Z", "2026-03-10T08:00:00Z");
+        let moved = ActivityFields {
+            ends_at: Some("2026-03-10T09:00:00Z"),
+            location: Some(""),
+            ..ActivityFields::default()
+        }
+        .update(&current)
+        .expect("valid");
+        assert_eq!(moved.title, current.title);
+        assert_eq!(moved.schedule.ends_at(), at("2026-03-10T09:00:00Z"));
+        assert_eq!(moved.location, None);
+        let backwards = ActivityFields {
+            ends_at: Some("2026-03-10T05:00:00Z"),
+            ..ActivityFields::default()
+        };
+        assert_eq!(
+            backwards
+                .update(&current)
+                .expect_err("end before start")
+                .field,
+            "ends_at"
+        );
+    }
+
+    #[test]
     fn filing_moves_from_draft_to_filed_once() {
         assert_eq!(Filing::Draft.file(), Ok(Filing::Filed));
         assert_eq!(Filing::Rejected.file(), Ok(Filing::Filed));
@@ -467,8 +512,9 @@ pub struct ActivityFields<'a> {
 }
 
 impl ActivityFields<'_> {
-    /// A new activity: title, category, start and end are required.
-    pub fn create(&self) -> Result<ActivityDraft, Invalid> {
+    /// A new activity: title, category, start and end are required; the check-in window falls
+    /// back to the home's default.
+    pub fn create(&self, default_window: CheckinWindow) -> Result<ActivityDraft, Invalid> {
         let starts_at = parse_instant(
             "starts_at",
             "开始时间",
@@ -483,7 +529,7 @@ impl ActivityFields<'_> {
             title: parse_title(self.title.unwrap_or_default())?,
             category: Category::parse(required(self.category, "category", "活动类别")?)?,
             schedule: Schedule::new(starts_at, ends_at)?,
-            window: self.window(CheckinWindow::default())?,
+            window: self.window(default_window)?,
             location: optional_text("location", "地点", self.location, 100)?,
             speaker: optional_text("speaker", "主讲人", self.speaker, 100)?,
             organiser: optional_text("organiser", "主办方", self.organiser, 100)?,

@@ -55,7 +55,7 @@ pub async fn post(
     _staff: Staff,
     ApiJson(body): ApiJson<ActivityBody>,
 ) -> Result<(StatusCode, Json<ActivityView>), ApiError> {
-    let draft = body.fields().create()?;
+    let draft = body.fields().create(state.settings.checkin_window)?;
     let now = state.clock.now();
     let created = state
         .store
