@@ -8,6 +8,9 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use kejia_kiosk::display::DisplaySpec;
+use kejia_kiosk::readers::ReaderSpec;
+use kejia_kiosk::{KioskConfig, Size};
 use kejia_server::clock::{Clock, SystemClock};
 use kejia_server::config::{self, RawConfig};
 use kejia_server::domain::access::{DeviceRole, StaffRole};
@@ -28,6 +31,8 @@ struct Cli {
 enum Command {
     /// Run a home: the JSON API and pages, on an SQLite database in the data folder.
     Serve(ServeArgs),
+    /// Run the door kiosk: a client of `kejia serve` with a screen and serial readers.
+    Kiosk(KioskArgs),
     /// Manage staff accounts.
     #[command(subcommand)]
     User(UserCommand),
@@ -50,6 +55,29 @@ struct ServeArgs {
     /// A TOML settings file (see `kejia config example`).
     #[arg(long)]
     config: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct KioskArgs {
+    /// The home's address, e.g. http://127.0.0.1:8080.
+    #[arg(long)]
+    server: String,
+    /// A file holding the kiosk's token (from `kejia token add --role kiosk`).
+    #[arg(long)]
+    token_file: PathBuf,
+    /// fb:/dev/fb0 (the Pi's panel), png:DIR (each frame as a PNG) or mirror:ADDR (a web page).
+    #[arg(long, default_value = "fb:/dev/fb0")]
+    display: DisplaySpec,
+    /// Canvas size for png: and mirror:, e.g. 800x480, 1024x600 or 720x1280.
+    #[arg(long, default_value = "800x480", value_parser = parse_size)]
+    size: Size,
+    /// A serial reader: rdm6300:PATH or qr:PATH, 9600 8N1 unless @BAUD follows the path.
+    #[arg(long = "reader")]
+    readers: Vec<ReaderSpec>,
+}
+
+fn parse_size(text: &str) -> Result<Size, String> {
+    kejia_kiosk::display::parse_size(text).map_err(|e| e.to_string())
 }
 
 #[derive(Debug, Subcommand)]
@@ -153,6 +181,7 @@ fn refuse_arguments(error: clap::Error) -> ExitCode {
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => serve(args).await,
+        Command::Kiosk(args) => kiosk(args).await,
         Command::User(UserCommand::Add {
             data,
             username,
@@ -187,6 +216,20 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     tracing::info!(%address, "serving");
     home.serve(listener, shutdown_signal()).await?;
     tracing::info!("stopped");
+    Ok(())
+}
+
+async fn kiosk(args: KioskArgs) -> anyhow::Result<()> {
+    let token = std::fs::read_to_string(&args.token_file)
+        .with_context(|| format!("cannot read the token file {}", args.token_file.display()))?;
+    let config = KioskConfig {
+        server: args.server,
+        token: token.trim().to_owned(),
+        display: args.display,
+        size: args.size,
+        readers: args.readers,
+    };
+    kejia_kiosk::run(config, shutdown_signal()).await?;
     Ok(())
 }
 

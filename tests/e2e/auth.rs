@@ -31,6 +31,7 @@ const API: &[(&str, &str)] = &[
     ("POST", "/api/v1/checkins/{activity}/undo"),
     ("GET", "/api/v1/scans"),
     ("GET", "/api/v1/audit"),
+    ("GET", "/api/v1/kiosk/status"),
     ("GET", "/api/v1/compliance?year=2026"),
     ("GET", "/api/v1/exports/ledger.xlsx?year=2026"),
     ("GET", "/api/v1/exports/ledger.csv?year=2026"),
@@ -41,6 +42,7 @@ const KIOSK_MAY: &[(&str, &str)] = &[
     ("GET", "/api/v1/activities"),
     ("GET", "/api/v1/activities/{activity}"),
     ("POST", "/api/v1/checkins"),
+    ("GET", "/api/v1/kiosk/status"),
 ];
 
 fn call(

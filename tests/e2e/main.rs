@@ -11,3 +11,4 @@ mod compliance;
 mod crash;
 mod exports;
 mod hostile;
+mod kiosk;

@@ -12,7 +12,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use super::api::{
-    activities, audit, checkins, compliance, exports, health, members, scans, session,
+    activities, audit, checkins, compliance, exports, health, kiosk, members, scans, session,
 };
 use super::auth::refuse_cross_site;
 use super::error::ApiError;
@@ -53,6 +53,7 @@ pub fn router(state: AppState) -> Router {
         .route("/checkins/{id}/undo", post(checkins::undo))
         .route("/scans", get(scans::list))
         .route("/audit", get(audit::list))
+        .route("/kiosk/status", get(kiosk::status))
         .route("/compliance", get(compliance::get))
         .route("/exports/ledger.xlsx", get(exports::ledger_xlsx))
         .route("/exports/ledger.csv", get(exports::ledger_csv));

@@ -6,6 +6,7 @@ pub mod checkins;
 pub mod compliance;
 pub mod exports;
 pub mod health;
+pub mod kiosk;
 pub mod members;
 pub mod scans;
 pub mod session;

@@ -1,0 +1,279 @@
+//! The kiosk as a pure state machine: events in, effects out, no I/O and no clock of its own.
+//!
+//! This is where "never lies" lives: a success screen can only follow a server's answer to the
+//! scan in flight; a scan that could not be delivered ends on a failure screen.
+
+mod effects;
+mod events;
+#[cfg(test)]
+mod tests;
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use embedded_graphics::prelude::{Point, Size};
+
+pub use effects::Effect;
+pub use events::Event;
+
+use crate::client::{ActivityBrief, Answer, Reply, Source, Status};
+use crate::readers::Scan;
+use crate::screens::{IdleView, Screen, choose};
+
+/// How long an answer stays on screen before the kiosk returns to idle.
+pub const RESULT_TIME: Duration = Duration::from_secs(4);
+/// How long the member has to pick an activity.
+pub const CHOOSE_TIME: Duration = Duration::from_secs(15);
+/// Scans waiting while one is in flight; a queue longer than this is a jam, not a crowd.
+const MAX_QUEUED: usize = 8;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct InFlight {
+    scan: u64,
+    credential: String,
+    source: Source,
+}
+
+#[derive(Debug)]
+pub struct Kiosk {
+    size: Size,
+    screen: Screen,
+    idle: IdleView,
+    in_flight: Option<InFlight>,
+    queue: VecDeque<Scan>,
+    choosing: Option<(InFlight, Vec<ActivityBrief>)>,
+    back_to_idle_at: Option<Instant>,
+    next_scan: u64,
+}
+
+impl Kiosk {
+    pub fn new(size: Size, home_name: &str) -> Self {
+        let idle = IdleView {
+            home_name: home_name.to_owned(),
+            online: false,
+            ..IdleView::default()
+        };
+        Self {
+            size,
+            screen: Screen::Idle(idle.clone()),
+            idle,
+            in_flight: None,
+            queue: VecDeque::new(),
+            choosing: None,
+            back_to_idle_at: None,
+            next_scan: 1,
+        }
+    }
+
+    pub fn screen(&self) -> &Screen {
+        &self.screen
+    }
+
+    pub fn handle(&mut self, event: Event, now: Instant) -> Vec<Effect> {
+        let before = self.screen.clone();
+        let mut effects = match event {
+            Event::Scan(scan) => self.scanned(scan),
+            Event::Answered { scan, reply } => self.answered(scan, reply, now),
+            Event::Undeliverable { scan } => self.undeliverable(scan, now),
+            Event::Touch(point) => self.touched(point, now),
+            Event::Status(status) => self.status(status),
+            Event::Tick { clock } => self.tick(clock, now),
+        };
+        if self.screen != before {
+            effects.insert(0, Effect::Show(self.screen.clone()));
+        }
+        effects
+    }
+
+    fn scanned(&mut self, scan: Scan) -> Vec<Effect> {
+        if self.in_flight.is_some() {
+            if self.queue.len() < MAX_QUEUED {
+                self.queue.push_back(scan);
+            }
+            return Vec::new();
+        }
+        let (credential, source) = match scan {
+            Scan::Card(uid) => (uid, Source::Card),
+            Scan::Qr(text) => (text, Source::Qr),
+        };
+        // A new scan replaces a pending choice: the member walked away, someone else came.
+        self.choosing = None;
+        self.send(credential, source, None)
+    }
+
+    fn send(
+        &mut self,
+        credential: String,
+        source: Source,
+        activity_id: Option<String>,
+    ) -> Vec<Effect> {
+        let scan = self.next_scan;
+        self.next_scan += 1;
+        self.in_flight = Some(InFlight {
+            scan,
+            credential: credential.clone(),
+            source,
+        });
+        vec![Effect::PostCheckin {
+            scan,
+            credential,
+            source,
+            activity_id,
+        }]
+    }
+
+    fn answered(&mut self, scan: u64, reply: Reply, now: Instant) -> Vec<Effect> {
+        let Some(in_flight) = self.in_flight.take_if(|f| f.scan == scan) else {
+            return Vec::new();
+        };
+        self.idle.online = true;
+        match reply {
+            Reply::Answer(answer) => self.show_for(outcome_screen(&answer), now, RESULT_TIME),
+            Reply::Choose(choices) => {
+                let titles = choices
+                    .iter()
+                    .take(choose::MAX_CHOICES)
+                    .map(|c| c.title.clone())
+                    .collect();
+                self.choosing = Some((in_flight, choices));
+                self.show_for(Screen::Choose { choices: titles }, now, CHOOSE_TIME);
+            }
+            Reply::Refused(message) => self.show_for(Screen::Failed { message }, now, RESULT_TIME),
+        }
+        self.next_in_queue()
+    }
+
+    fn undeliverable(&mut self, scan: u64, now: Instant) -> Vec<Effect> {
+        if self.in_flight.take_if(|f| f.scan == scan).is_none() {
+            return Vec::new();
+        }
+        self.idle.online = false;
+        let message = "无法连接服务器，本次未计入".to_owned();
+        self.show_for(Screen::Failed { message }, now, RESULT_TIME);
+        self.next_in_queue()
+    }
+
+    fn next_in_queue(&mut self) -> Vec<Effect> {
+        match self.queue.pop_front() {
+            Some(scan) => self.scanned(scan),
+            None => Vec::new(),
+        }
+    }
+
+    fn touched(&mut self, point: Point, now: Instant) -> Vec<Effect> {
+        match &self.screen {
+            Screen::Choose { choices } => {
+                let Some(index) = choose::hit(self.size, choices.len(), point) else {
+                    return Vec::new();
+                };
+                let Some((pending, activities)) = self.choosing.take() else {
+                    return Vec::new();
+                };
+                let Some(activity) = activities.get(index) else {
+                    return Vec::new();
+                };
+                if self.in_flight.is_some() {
+                    return Vec::new();
+                }
+                self.back_to_idle_at = Some(now + RESULT_TIME);
+                self.send(
+                    pending.credential,
+                    pending.source,
+                    Some(activity.id.clone()),
+                )
+            }
+            Screen::Idle(_) => Vec::new(),
+            _ => {
+                self.go_idle();
+                Vec::new()
+            }
+        }
+    }
+
+    fn status(&mut self, status: Option<Status>) -> Vec<Effect> {
+        match status {
+            Some(status) => {
+                self.idle.online = true;
+                self.idle.home_name = status.home_name;
+                self.idle.open = status
+                    .open
+                    .first()
+                    .map(|a| (a.title.clone(), a.participants));
+                self.idle.more_open = status.open.len().saturating_sub(1);
+                self.idle.next = status.next.map(|a| (a.title, short_time(&a.starts_at)));
+            }
+            None => self.idle.online = false,
+        }
+        if matches!(self.screen, Screen::Idle(_)) {
+            self.screen = Screen::Idle(self.idle.clone());
+        }
+        Vec::new()
+    }
+
+    fn tick(&mut self, clock: String, now: Instant) -> Vec<Effect> {
+        self.idle.clock = clock;
+        if self.back_to_idle_at.is_some_and(|at| now >= at) {
+            self.go_idle();
+        } else if matches!(self.screen, Screen::Idle(_)) {
+            self.screen = Screen::Idle(self.idle.clone());
+        }
+        Vec::new()
+    }
+
+    fn show_for(&mut self, screen: Screen, now: Instant, time: Duration) {
+        self.screen = screen;
+        self.back_to_idle_at = Some(now + time);
+    }
+
+    fn go_idle(&mut self) {
+        self.choosing = None;
+        self.back_to_idle_at = None;
+        self.screen = Screen::Idle(self.idle.clone());
+    }
+}
+
+/// The screen for a server's answer. An outcome this kiosk does not know is shown as a
+/// failure: never as a success it cannot vouch for.
+fn outcome_screen(answer: &Answer) -> Screen {
+    let name = answer
+        .member
+        .as_ref()
+        .map(|m| m.name_masked.clone())
+        .unwrap_or_default();
+    let activity = answer.activity.as_ref().map(|a| a.title.clone());
+    match answer.outcome.as_str() {
+        "checked_in" => Screen::CheckedIn {
+            name,
+            employer: answer
+                .member
+                .as_ref()
+                .map(|m| m.employer.clone())
+                .unwrap_or_default(),
+            activity: activity.unwrap_or_default(),
+            position: answer.participants.unwrap_or(0),
+        },
+        "already_checked_in" => Screen::AlreadyCheckedIn {
+            name,
+            activity: activity.unwrap_or_default(),
+        },
+        "visit" => Screen::Visit { name },
+        "unknown_credential" => Screen::Unknown,
+        "member_suspended" => Screen::Suspended { name },
+        "activity_not_open" => Screen::NotOpen { activity },
+        other => Screen::Failed {
+            message: format!("服务器返回了无法识别的结果（{other}）"),
+        },
+    }
+}
+
+/// "2026-12-03T14:00:00+08:00" → "12月3日 14:00": the server already gives the home's local
+/// time, so its date and time part is what the home reads.
+fn short_time(rfc3339: &str) -> String {
+    match rfc3339
+        .get(..19)
+        .and_then(|local| local.parse::<jiff::civil::DateTime>().ok())
+    {
+        Some(local) => local.strftime("%-m月%-d日 %H:%M").to_string(),
+        None => rfc3339.to_owned(),
+    }
+}

@@ -1,0 +1,253 @@
+use std::time::{Duration, Instant};
+
+use embedded_graphics::prelude::{Point, Size};
+
+use super::*;
+use crate::client::{ActivityStatus, MemberBrief};
+
+fn kiosk() -> Kiosk {
+    Kiosk::new(Size::new(800, 480), "益阳高新区科技工作者之家")
+}
+
+fn answer(outcome: &str) -> Reply {
+    Reply::Answer(Answer {
+        outcome: outcome.into(),
+        member: Some(MemberBrief {
+            id: "m1".into(),
+            name: "张三明".into(),
+            name_masked: "张*明".into(),
+            employer: "某公司".into(),
+        }),
+        activity: Some(ActivityBrief {
+            id: "a1".into(),
+            title: "学术沙龙".into(),
+        }),
+        participants: Some(12),
+    })
+}
+
+fn posted(effects: &[Effect]) -> Option<(u64, String, Option<String>)> {
+    effects.iter().find_map(|e| match e {
+        Effect::PostCheckin {
+            scan,
+            credential,
+            activity_id,
+            ..
+        } => Some((*scan, credential.clone(), activity_id.clone())),
+        Effect::Show(_) => None,
+    })
+}
+
+fn shown(effects: &[Effect]) -> Option<&Screen> {
+    effects.iter().find_map(|e| match e {
+        Effect::Show(screen) => Some(screen),
+        Effect::PostCheckin { .. } => None,
+    })
+}
+
+#[test]
+fn a_success_screen_appears_only_after_the_server_answered() {
+    let mut kiosk = kiosk();
+    let now = Instant::now();
+    let effects = kiosk.handle(Event::Scan(Scan::Qr("KJ1ABC".into())), now);
+    let (scan, credential, _) = posted(&effects).expect("posts the scan");
+    assert_eq!(credential, "KJ1ABC");
+    assert!(
+        shown(&effects).is_none(),
+        "nothing is claimed before the answer"
+    );
+    let effects = kiosk.handle(
+        Event::Answered {
+            scan,
+            reply: answer("checked_in"),
+        },
+        now,
+    );
+    assert_eq!(
+        shown(&effects),
+        Some(&Screen::CheckedIn {
+            name: "张*明".into(),
+            employer: "某公司".into(),
+            activity: "学术沙龙".into(),
+            position: 12
+        })
+    );
+}
+
+#[test]
+fn an_undeliverable_scan_ends_on_a_failure_and_the_idle_screen_says_offline() {
+    let mut kiosk = kiosk();
+    let now = Instant::now();
+    let (scan, _, _) =
+        posted(&kiosk.handle(Event::Scan(Scan::Card("0A1B2C3D4E".into())), now)).expect("post");
+    let effects = kiosk.handle(Event::Undeliverable { scan }, now);
+    assert!(matches!(shown(&effects), Some(Screen::Failed { .. })));
+    kiosk.handle(
+        Event::Tick {
+            clock: "20:00".into(),
+        },
+        now + RESULT_TIME,
+    );
+    assert!(matches!(
+        kiosk.screen(),
+        Screen::Idle(IdleView { online: false, .. })
+    ));
+}
+
+#[test]
+fn a_late_answer_to_an_old_scan_changes_nothing() {
+    let mut kiosk = kiosk();
+    let now = Instant::now();
+    let (scan, _, _) = posted(&kiosk.handle(Event::Scan(Scan::Qr("A".into())), now)).expect("post");
+    kiosk.handle(Event::Undeliverable { scan }, now);
+    let effects = kiosk.handle(
+        Event::Answered {
+            scan,
+            reply: answer("checked_in"),
+        },
+        now,
+    );
+    assert!(effects.is_empty());
+    assert!(matches!(kiosk.screen(), Screen::Failed { .. }));
+}
+
+#[test]
+fn scans_during_a_request_wait_their_turn() {
+    let mut kiosk = kiosk();
+    let now = Instant::now();
+    let (first, _, _) =
+        posted(&kiosk.handle(Event::Scan(Scan::Qr("A".into())), now)).expect("post");
+    assert!(
+        kiosk
+            .handle(Event::Scan(Scan::Qr("B".into())), now)
+            .is_empty()
+    );
+    let effects = kiosk.handle(
+        Event::Answered {
+            scan: first,
+            reply: answer("checked_in"),
+        },
+        now,
+    );
+    let (second, credential, _) = posted(&effects).expect("the queued scan goes next");
+    assert_eq!(credential, "B");
+    assert_ne!(second, first);
+}
+
+#[test]
+fn two_open_activities_ask_and_a_touch_sends_the_choice() {
+    let mut kiosk = kiosk();
+    let now = Instant::now();
+    let (scan, _, _) =
+        posted(&kiosk.handle(Event::Scan(Scan::Qr("KJ1X".into())), now)).expect("post");
+    let choices = vec![
+        ActivityBrief {
+            id: "a1".into(),
+            title: "甲".into(),
+        },
+        ActivityBrief {
+            id: "a2".into(),
+            title: "乙".into(),
+        },
+    ];
+    let effects = kiosk.handle(
+        Event::Answered {
+            scan,
+            reply: Reply::Choose(choices),
+        },
+        now,
+    );
+    assert_eq!(
+        shown(&effects),
+        Some(&Screen::Choose {
+            choices: vec!["甲".into(), "乙".into()]
+        })
+    );
+    let second_button = choose::buttons(Size::new(800, 480), 2)[1];
+    let effects = kiosk.handle(Event::Touch(second_button.center()), now);
+    let (_, credential, activity) = posted(&effects).expect("posts again with the choice");
+    assert_eq!(
+        (credential.as_str(), activity.as_deref()),
+        ("KJ1X", Some("a2"))
+    );
+    assert!(
+        kiosk.handle(Event::Touch(Point::new(1, 1)), now).is_empty(),
+        "a touch outside the buttons does nothing"
+    );
+}
+
+#[test]
+fn results_return_to_idle_after_a_few_seconds_or_a_touch() {
+    let mut kiosk = kiosk();
+    let now = Instant::now();
+    let (scan, _, _) = posted(&kiosk.handle(Event::Scan(Scan::Qr("A".into())), now)).expect("post");
+    kiosk.handle(
+        Event::Answered {
+            scan,
+            reply: answer("visit"),
+        },
+        now,
+    );
+    kiosk.handle(
+        Event::Tick { clock: "t".into() },
+        now + Duration::from_secs(1),
+    );
+    assert!(matches!(kiosk.screen(), Screen::Visit { .. }));
+    kiosk.handle(Event::Tick { clock: "t".into() }, now + RESULT_TIME);
+    assert!(matches!(kiosk.screen(), Screen::Idle(_)));
+
+    let (scan, _, _) = posted(&kiosk.handle(Event::Scan(Scan::Qr("B".into())), now)).expect("post");
+    kiosk.handle(
+        Event::Answered {
+            scan,
+            reply: answer("unknown_credential"),
+        },
+        now,
+    );
+    assert_eq!(kiosk.screen(), &Screen::Unknown);
+    let effects = kiosk.handle(Event::Touch(Point::new(400, 240)), now);
+    assert!(matches!(shown(&effects), Some(Screen::Idle(_))));
+}
+
+#[test]
+fn an_unknown_outcome_is_never_shown_as_success() {
+    let mut kiosk = kiosk();
+    let now = Instant::now();
+    let (scan, _, _) = posted(&kiosk.handle(Event::Scan(Scan::Qr("A".into())), now)).expect("post");
+    kiosk.handle(
+        Event::Answered {
+            scan,
+            reply: answer("checked_in_maybe"),
+        },
+        now,
+    );
+    assert!(matches!(kiosk.screen(), Screen::Failed { .. }));
+}
+
+#[test]
+fn the_idle_screen_shows_the_open_activity_and_its_count() {
+    let mut kiosk = kiosk();
+    let status = Status {
+        home_name: "某某之家".into(),
+        now: "2026-11-28T20:00:00+08:00".into(),
+        open: vec![ActivityStatus {
+            id: "a".into(),
+            title: "人工智能沙龙".into(),
+            starts_at: "2026-11-28T19:00:00+08:00".into(),
+            participants: 7,
+        }],
+        next: Some(ActivityStatus {
+            id: "b".into(),
+            title: "科普讲座".into(),
+            starts_at: "2026-12-03T14:00:00+08:00".into(),
+            participants: 0,
+        }),
+    };
+    let effects = kiosk.handle(Event::Status(Some(status)), Instant::now());
+    let Some(Screen::Idle(view)) = shown(&effects) else {
+        panic!("idle redrawn: {effects:?}")
+    };
+    assert_eq!(view.open, Some(("人工智能沙龙".into(), 7)));
+    assert_eq!(view.next, Some(("科普讲座".into(), "12月3日 14:00".into())));
+    assert!(view.online);
+}

@@ -1,0 +1,84 @@
+//! The screens: view models (plain data the state machine produces) and how each is drawn.
+//! Drawing is a pure function of the view and the canvas size; layouts scale with the shorter
+//! side of the panel (800×480, 1024×600, 720×1280 portrait).
+
+mod card;
+pub mod choose;
+pub mod idle;
+pub mod outcomes;
+#[cfg(test)]
+mod tests;
+
+use embedded_graphics::prelude::*;
+
+use crate::display::Frame;
+
+/// What the idle screen knows.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct IdleView {
+    pub home_name: String,
+    /// Date and time as the home reads it, e.g. "11月28日 星期六 20:45".
+    pub clock: String,
+    /// The activity taking check-ins now and its live participant count.
+    pub open: Option<(String, u32)>,
+    /// How many more activities are open at the same time.
+    pub more_open: usize,
+    /// The next activity and when it starts ("12月3日 14:00").
+    pub next: Option<(String, String)>,
+    /// False while the server cannot be reached.
+    pub online: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Screen {
+    Idle(IdleView),
+    CheckedIn {
+        name: String,
+        employer: String,
+        activity: String,
+        position: u32,
+    },
+    AlreadyCheckedIn {
+        name: String,
+        activity: String,
+    },
+    Visit {
+        name: String,
+    },
+    Unknown,
+    Suspended {
+        name: String,
+    },
+    NotOpen {
+        activity: Option<String>,
+    },
+    Choose {
+        choices: Vec<String>,
+    },
+    /// The scan could not be delivered or was refused: nothing was counted.
+    Failed {
+        message: String,
+    },
+}
+
+/// Makes `frame` show `screen`; only the pixels that differ from what it showed are marked
+/// dirty, so a clock tick sends a few hundred pixels to the panel, not the whole screen.
+pub fn render(screen: &Screen, frame: &mut Frame) {
+    let mut next = Frame::new(frame.size());
+    draw(screen, &mut next);
+    frame.update_from(&next);
+}
+
+/// Draws `screen` over the whole canvas.
+pub fn draw(screen: &Screen, frame: &mut Frame) {
+    match screen {
+        Screen::Idle(view) => idle::draw(view, frame),
+        Screen::Choose { choices } => choose::draw(choices, frame),
+        outcome => outcomes::draw(outcome, frame),
+    }
+}
+
+/// Sizes scale with the panel's shorter side; 480 px is the reference.
+pub(crate) fn scale(size: Size, reference_px: u32) -> u32 {
+    (reference_px * size.width.min(size.height) / 480).max(1)
+}

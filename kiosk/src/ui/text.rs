@@ -1,0 +1,313 @@
+//! Text in any size from an embedded CJK font (Noto Sans CJK SC, cut down to the 8,105
+//! characters of 通用规范汉字表 plus ASCII and punctuation; see `assets/fonts/README.md`).
+//!
+//! Bitmap fonts stop at 16 px, about 3 mm on a 7-inch panel; names must read from a metre, so
+//! glyphs are rasterised from outlines (fontdue) and blended onto the known background colour.
+//! Rasterised glyphs are cached: a screen redraw reuses them.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
+
+use embedded_graphics::pixelcolor::Rgb565;
+use embedded_graphics::prelude::*;
+use fontdue::{Font, FontSettings, Metrics};
+
+const REGULAR: &[u8] = include_bytes!("../../assets/fonts/NotoSansCJKsc-Regular-subset.otf");
+const BOLD: &[u8] = include_bytes!("../../assets/fonts/NotoSansCJKsc-Bold-subset.otf");
+
+/// Drawn for a character the font lacks, so a gap never hides silently.
+const REPLACEMENT: char = '□';
+const CACHE_LIMIT: usize = 4096;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Weight {
+    Regular,
+    Bold,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Style {
+    /// Pixel size of the em square (a CJK character is about this wide).
+    pub size: u32,
+    pub weight: Weight,
+    pub color: Rgb565,
+    /// What the text is drawn on; edges are blended towards it.
+    pub background: Rgb565,
+}
+
+impl Style {
+    pub fn new(size: u32, weight: Weight, color: Rgb565, background: Rgb565) -> Self {
+        Self {
+            size,
+            weight,
+            color,
+            background,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("the embedded font cannot be read: {0}")]
+pub struct FontError(String);
+
+struct Fonts {
+    regular: Font,
+    bold: Font,
+    cache: Mutex<HashMap<(char, u32, Weight), Glyph>>,
+}
+
+#[derive(Clone)]
+struct Glyph {
+    metrics: Metrics,
+    coverage: std::sync::Arc<Vec<u8>>,
+}
+
+static FONTS: OnceLock<Result<Fonts, FontError>> = OnceLock::new();
+
+fn fonts() -> Result<&'static Fonts, &'static FontError> {
+    FONTS.get_or_init(load).as_ref()
+}
+
+fn load() -> Result<Fonts, FontError> {
+    let settings = FontSettings::default;
+    Ok(Fonts {
+        regular: Font::from_bytes(REGULAR, settings()).map_err(|e| FontError(e.to_string()))?,
+        bold: Font::from_bytes(BOLD, settings()).map_err(|e| FontError(e.to_string()))?,
+        cache: Mutex::new(HashMap::new()),
+    })
+}
+
+/// Loads the fonts now, so a broken build fails at start-up rather than on the first scan.
+pub fn init() -> Result<(), String> {
+    fonts().map(drop).map_err(|e| e.to_string())
+}
+
+impl Fonts {
+    fn face(&self, weight: Weight) -> &Font {
+        match weight {
+            Weight::Regular => &self.regular,
+            Weight::Bold => &self.bold,
+        }
+    }
+
+    fn glyph(&self, c: char, size: u32, weight: Weight) -> Glyph {
+        let face = self.face(weight);
+        let c = if face.lookup_glyph_index(c) == 0 && c != ' ' {
+            REPLACEMENT
+        } else {
+            c
+        };
+        let key = (c, size, weight);
+        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(glyph) = cache.get(&key) {
+            return glyph.clone();
+        }
+        let (metrics, coverage) = face.rasterize(c, size as f32);
+        let glyph = Glyph {
+            metrics,
+            coverage: std::sync::Arc::new(coverage),
+        };
+        if cache.len() >= CACHE_LIMIT {
+            cache.clear();
+        }
+        cache.insert(key, glyph.clone());
+        glyph
+    }
+
+    fn ascent(&self, size: u32, weight: Weight) -> i32 {
+        self.face(weight)
+            .horizontal_line_metrics(size as f32)
+            .map(|m| m.ascent.round() as i32)
+            .unwrap_or(size as i32 * 88 / 100)
+    }
+}
+
+/// Whether the embedded font can draw `c` (rather than the replacement box).
+pub fn has_glyph(c: char) -> bool {
+    fonts().is_ok_and(|f| f.regular.lookup_glyph_index(c) != 0 && f.bold.lookup_glyph_index(c) != 0)
+}
+
+/// Width in pixels `text` takes in `style`.
+pub fn width(text: &str, style: &Style) -> u32 {
+    let Ok(fonts) = fonts() else { return 0 };
+    let advance: f32 = text
+        .chars()
+        .map(|c| {
+            fonts
+                .glyph(c, style.size, style.weight)
+                .metrics
+                .advance_width
+        })
+        .sum();
+    advance.ceil() as u32
+}
+
+/// The height of a line of text in `style`, top to bottom.
+pub fn line_height(style: &Style) -> u32 {
+    style.size * 13 / 10
+}
+
+/// `text`, shortened with an ellipsis if it is wider than `max_width`.
+pub fn fit(text: &str, style: &Style, max_width: u32) -> String {
+    if width(text, style) <= max_width {
+        return text.to_owned();
+    }
+    let mut kept: Vec<char> = text.chars().collect();
+    while !kept.is_empty() {
+        kept.pop();
+        let candidate: String = kept.iter().chain(std::iter::once(&'…')).collect();
+        if width(&candidate, style) <= max_width {
+            return candidate;
+        }
+    }
+    "…".to_owned()
+}
+
+/// Draws `text` with its top-left corner at `top_left`; returns the width drawn.
+pub fn draw<D>(target: &mut D, text: &str, top_left: Point, style: &Style) -> Result<u32, D::Error>
+where
+    D: DrawTarget<Color = Rgb565>,
+{
+    let Ok(fonts) = fonts() else { return Ok(0) };
+    let baseline = top_left.y
+        + fonts.ascent(style.size, style.weight)
+        + (line_height(style) as i32 - style.size as i32) / 2;
+    let mut pen = top_left.x as f32;
+    for c in text.chars() {
+        let glyph = fonts.glyph(c, style.size, style.weight);
+        let m = glyph.metrics;
+        let left = (pen + m.xmin as f32).round() as i32;
+        let top = baseline - m.ymin - m.height as i32;
+        let pixels = glyph
+            .coverage
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| **a > 0)
+            .map(|(i, a)| {
+                let x = left + (i % m.width.max(1)) as i32;
+                let y = top + (i / m.width.max(1)) as i32;
+                Pixel(Point::new(x, y), blend(style.background, style.color, *a))
+            });
+        target.draw_iter(pixels)?;
+        pen += m.advance_width;
+    }
+    Ok((pen - top_left.x as f32).ceil().max(0.0) as u32)
+}
+
+/// Draws `text` centred horizontally in `[left, left + span)`.
+pub fn draw_centred<D>(
+    target: &mut D,
+    text: &str,
+    left: i32,
+    span: u32,
+    top: i32,
+    style: &Style,
+) -> Result<u32, D::Error>
+where
+    D: DrawTarget<Color = Rgb565>,
+{
+    let fitted = fit(text, style, span);
+    let w = width(&fitted, style);
+    let x = left + (span.saturating_sub(w) / 2) as i32;
+    draw(target, &fitted, Point::new(x, top), style)
+}
+
+/// Mixes `fg` over `bg` by `alpha` (0-255), channel by channel in RGB565's own precision.
+fn blend(bg: Rgb565, fg: Rgb565, alpha: u8) -> Rgb565 {
+    let mix = |b: u8, f: u8| {
+        ((u16::from(b) * (255 - u16::from(alpha)) + u16::from(f) * u16::from(alpha) + 127) / 255)
+            as u8
+    };
+    Rgb565::new(
+        mix(bg.r(), fg.r()),
+        mix(bg.g(), fg.g()),
+        mix(bg.b(), fg.b()),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use embedded_graphics::mock_display::MockDisplay;
+
+    #[test]
+    fn every_character_of_the_general_standard_table_has_a_glyph_that_draws() {
+        let list = include_str!("../../tests/data/tongyong-guifan-hanzi-8105.txt");
+        let fonts = fonts().expect("fonts load");
+        let chars: Vec<char> = list
+            .lines()
+            .filter_map(|l| l.split('\t').nth(1))
+            .filter_map(|s| s.chars().next())
+            .collect();
+        assert_eq!(chars.len(), 8105);
+        assert_eq!(
+            chars.iter().filter(|c| u32::from(**c) > 0xFFFF).count(),
+            196
+        );
+        let missing: Vec<char> = chars.iter().copied().filter(|c| !has_glyph(*c)).collect();
+        assert!(
+            missing.is_empty(),
+            "{} characters without a glyph, e.g. {:?}",
+            missing.len(),
+            &missing[..missing.len().min(10)]
+        );
+        for weight in [Weight::Regular, Weight::Bold] {
+            let blank: Vec<char> = chars
+                .iter()
+                .copied()
+                .filter(|c| {
+                    fonts
+                        .face(weight)
+                        .rasterize(*c, 16.0)
+                        .1
+                        .iter()
+                        .all(|a| *a == 0)
+                })
+                .collect();
+            assert!(
+                blank.is_empty(),
+                "{weight:?}: glyphs that draw nothing: {:?}",
+                &blank[..blank.len().min(10)]
+            );
+        }
+    }
+
+    #[test]
+    fn text_is_drawn_in_its_colour_inside_its_box() {
+        let mut display: MockDisplay<Rgb565> = MockDisplay::new();
+        display.set_allow_overdraw(true);
+        let style = Style::new(24, Weight::Bold, Rgb565::RED, Rgb565::WHITE);
+        let drawn = draw(&mut display, "张", Point::new(4, 4), &style).expect("draw");
+        assert!(
+            (20..=28).contains(&drawn),
+            "a CJK character is about one em wide: {drawn}"
+        );
+        let area = display.affected_area();
+        assert!(area.top_left.x >= 4 && area.top_left.y >= 4, "{area:?}");
+        assert!(area.size.height <= line_height(&style));
+        let fully_red = (0..64)
+            .flat_map(|y| (0..64).map(move |x| Point::new(x, y)))
+            .filter(|p| display.get_pixel(*p) == Some(Rgb565::RED))
+            .count();
+        assert!(
+            fully_red > 40,
+            "solid strokes are in the text colour: {fully_red}"
+        );
+    }
+
+    #[test]
+    fn long_text_is_ellipsised_to_fit() {
+        let style = Style::new(48, Weight::Regular, Rgb565::BLACK, Rgb565::WHITE);
+        let fitted = fit("中华人民共和国科学技术协会", &style, 300);
+        assert!(fitted.ends_with('…'));
+        assert!(width(&fitted, &style) <= 300);
+        assert_eq!(fit("张三", &style, 300), "张三");
+    }
+
+    #[test]
+    fn a_character_outside_the_font_draws_a_visible_box() {
+        let style = Style::new(24, Weight::Regular, Rgb565::BLACK, Rgb565::WHITE);
+        assert!(!has_glyph('\u{E000}'));
+        assert_eq!(width("\u{E000}", &style), width("□", &style));
+    }
+}

@@ -1,0 +1,146 @@
+//! The door kiosk end to end: `kejia serve` and `kejia kiosk` as real processes, the readers on
+//! real pseudo-terminals, the screen as PNG files.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use serialport::{SerialPort, TTYPort};
+
+use crate::support::{As, KEJIA, TestHome, phone};
+
+/// `TTYPort::pair` is not thread-safe; tests make their pairs one at a time.
+static PTY: Mutex<()> = Mutex::new(());
+
+struct Kiosk {
+    child: Child,
+    screen: PathBuf,
+}
+
+impl Drop for Kiosk {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn pty() -> (TTYPort, TTYPort, String) {
+    let _guard = PTY.lock().unwrap_or_else(|p| p.into_inner());
+    let (master, slave) = TTYPort::pair().expect("pseudo-terminal pair");
+    let name = slave.name().expect("slave path");
+    (master, slave, name)
+}
+
+fn start_kiosk(home: &TestHome, dir: &Path, readers: &[String]) -> Kiosk {
+    let token = dir.join("token");
+    std::fs::write(&token, format!("{}\n", home.kiosk_token)).expect("token file");
+    let screen = dir.join("screen");
+    let mut command = Command::new(KEJIA);
+    command
+        .args(["kiosk", "--server", &home.url(""), "--token-file"])
+        .arg(&token)
+        .arg("--display")
+        .arg(format!("png:{}", screen.display()));
+    for reader in readers {
+        command.args(["--reader", reader]);
+    }
+    let child = command
+        .stdout(Stdio::null())
+        .stderr(if std::env::var_os("TEST_LOG").is_some() {
+            Stdio::inherit()
+        } else {
+            Stdio::null()
+        })
+        .spawn()
+        .expect("spawn kejia kiosk");
+    let kiosk = Kiosk { child, screen };
+    wait_for(
+        || kiosk.screen.join("latest.png").exists(),
+        "the kiosk drew its first screen",
+    );
+    kiosk
+}
+
+fn wait_for(mut done: impl FnMut() -> bool, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting until {what}");
+        std::thread::sleep(Duration::from_millis(25));
+    }
+}
+
+/// An RDM6300 frame: STX, ten hex digits, their XOR checksum in two hex digits, ETX.
+fn rdm6300_frame(uid: &str) -> Vec<u8> {
+    let checksum = (0..5)
+        .map(|i| u8::from_str_radix(&uid[2 * i..2 * i + 2], 16).expect("hex"))
+        .fold(0, |acc, byte| acc ^ byte);
+    let mut frame = vec![0x02];
+    frame.extend_from_slice(uid.as_bytes());
+    frame.extend_from_slice(format!("{checksum:02X}").as_bytes());
+    frame.push(0x03);
+    frame
+}
+
+/// Whether the latest screen is the green "checked in" card with a large light name on it.
+fn shows_checked_in(screen: &Path) -> bool {
+    let Ok(image) = image::open(screen.join("latest.png")) else {
+        return false;
+    };
+    let image = image.to_rgb8();
+    let corner = image.get_pixel(5, 5).0;
+    let green =
+        corner[1] > corner[0].saturating_add(40) && corner[1] > corner[2].saturating_add(40);
+    // The name is drawn in white from 38 % of the height down.
+    let name_top = image.height() * 38 / 100;
+    let white = (name_top..name_top + image.height() / 6)
+        .flat_map(|y| (0..image.width()).map(move |x| (x, y)))
+        .filter(|(x, y)| image.get_pixel(*x, *y).0.iter().all(|c| *c > 230))
+        .count();
+    green && white > 300
+}
+
+#[test]
+fn a_qr_code_and_a_card_on_the_readers_each_check_in_and_show_it() {
+    let home = TestHome::start();
+    let activity = home.create_open_activity("门口签到测试");
+    let (_, credential) = home.create_member("张三明", &phone(1));
+    let (card_holder, _) = home.create_member("李四光", &phone(2));
+    let (status, body) = home.post(
+        &format!("/api/v1/members/{card_holder}/cards"),
+        As::Staff,
+        json!({ "uid": "0A1B2C3D4E" }),
+    );
+    assert_eq!(status, reqwest::StatusCode::CREATED, "{body}");
+
+    let (mut qr, _qr_slave, qr_path) = pty();
+    let (mut card, _card_slave, card_path) = pty();
+    let dir = tempfile::tempdir().expect("dir");
+    let kiosk = start_kiosk(
+        &home,
+        dir.path(),
+        &[format!("qr:{qr_path}"), format!("rdm6300:{card_path}")],
+    );
+    // Give the readers a moment to open their ports before the first bytes arrive.
+    std::thread::sleep(Duration::from_millis(300));
+
+    qr.write_all(format!("{credential}\r\n").as_bytes())
+        .expect("write to the QR pty");
+    wait_for(
+        || home.participants(&activity) == 1,
+        "the QR scan was counted",
+    );
+    wait_for(
+        || shows_checked_in(&kiosk.screen),
+        "the checked-in screen is shown",
+    );
+
+    card.write_all(&rdm6300_frame("0A1B2C3D4E"))
+        .expect("write to the card pty");
+    wait_for(|| home.participants(&activity) == 2, "the card was counted");
+    let attendance = home.attendance(&activity);
+    assert_eq!(attendance.len(), 2);
+    assert_eq!(attendance[1], card_holder);
+}
