@@ -11,11 +11,22 @@ use serde::{Deserialize, Serialize};
 pub enum Source {
     Qr,
     Card,
+    Keypad,
+}
+
+/// Who is checking in: what a reader read, or a member picked on the keypad.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Who {
+    Credential { text: String, source: Source },
+    Member { id: String },
 }
 
 #[derive(Debug, Clone, Serialize)]
 struct CheckinRequest<'a> {
-    credential: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    credential: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    member_id: Option<&'a str>,
     source: Source,
     #[serde(skip_serializing_if = "Option::is_none")]
     activity_id: Option<&'a str>,
@@ -73,6 +84,15 @@ pub struct Status {
     pub next: Option<ActivityStatus>,
 }
 
+/// A member found by the last digits of their phone: masked, as a public screen may show.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct PhoneMatch {
+    pub id: String,
+    pub name_masked: String,
+    pub employer: String,
+    pub phone_masked: String,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
     #[error("the server cannot be reached: {0}")]
@@ -112,13 +132,17 @@ impl Client {
     /// Sends one scan. `scan_id` makes a retry of the same scan count once.
     pub async fn checkin(
         &self,
-        credential: &str,
-        source: Source,
+        who: &Who,
         activity_id: Option<&str>,
         scan_id: &str,
     ) -> Result<Reply, ClientError> {
+        let (credential, member_id, source) = match who {
+            Who::Credential { text, source } => (Some(text.as_str()), None, *source),
+            Who::Member { id } => (None, Some(id.as_str()), Source::Keypad),
+        };
         let body = CheckinRequest {
             credential,
+            member_id,
             source,
             activity_id,
             scan_id,
@@ -156,9 +180,26 @@ impl Client {
     }
 
     pub async fn status(&self) -> Result<Status, ClientError> {
+        self.get_json(&format!("{}/api/v1/kiosk/status", self.base))
+            .await
+    }
+
+    /// Members whose phone ends with `suffix`, as the keypad shows them.
+    pub async fn members_by_phone_suffix(
+        &self,
+        suffix: &str,
+    ) -> Result<Vec<PhoneMatch>, ClientError> {
+        self.get_json(&format!(
+            "{}/api/v1/kiosk/members?phone_suffix={suffix}",
+            self.base
+        ))
+        .await
+    }
+
+    async fn get_json<T: serde::de::DeserializeOwned>(&self, url: &str) -> Result<T, ClientError> {
         let response = self
             .http
-            .get(format!("{}/api/v1/kiosk/status", self.base))
+            .get(url)
             .bearer_auth(&self.token)
             .send()
             .await

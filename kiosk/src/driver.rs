@@ -8,7 +8,7 @@ use embedded_graphics::prelude::Size;
 use tokio::sync::mpsc::{self, UnboundedSender};
 
 use crate::app::{Effect, Event, Kiosk};
-use crate::client::{Client, ClientError, Source};
+use crate::client::{Client, ClientError, Who};
 use crate::display::{self, Display, DisplaySpec, Frame};
 use crate::readers::{self, ReaderSpec};
 use crate::screens;
@@ -97,17 +97,17 @@ pub async fn run(
                 }
                 Effect::PostCheckin {
                     scan,
-                    credential,
-                    source,
+                    who,
                     activity_id,
-                } => post(
-                    client.clone(),
-                    event_sender.clone(),
-                    scan,
-                    credential,
-                    source,
-                    activity_id,
-                ),
+                } => {
+                    post(client.clone(), event_sender.clone(), scan, who, activity_id);
+                }
+                Effect::FindMembers {
+                    lookup,
+                    phone_suffix,
+                } => {
+                    find_members(client.clone(), event_sender.clone(), lookup, phone_suffix);
+                }
             }
         }
         if answered {
@@ -144,8 +144,7 @@ fn post(
     client: Client,
     events: UnboundedSender<Event>,
     scan: u64,
-    credential: String,
-    source: Source,
+    who: Who,
     activity_id: Option<String>,
 ) {
     tokio::spawn(async move {
@@ -155,10 +154,7 @@ fn post(
             if attempt > 0 {
                 tokio::time::sleep(Duration::from_millis(250 * u64::from(attempt))).await;
             }
-            match client
-                .checkin(&credential, source, activity_id.as_deref(), &scan_id)
-                .await
-            {
+            match client.checkin(&who, activity_id.as_deref(), &scan_id).await {
                 Ok(reply) => {
                     let _ = events.send(Event::Answered { scan, reply });
                     return;
@@ -170,6 +166,19 @@ fn post(
             tracing::warn!(%error, "a scan could not be delivered");
         }
         let _ = events.send(Event::Undeliverable { scan });
+    });
+}
+
+fn find_members(client: Client, events: UnboundedSender<Event>, lookup: u64, phone_suffix: String) {
+    tokio::spawn(async move {
+        let matches = client.members_by_phone_suffix(&phone_suffix).await;
+        if let Err(error) = &matches {
+            tracing::warn!(%error, "could not look up members by phone digits");
+        }
+        let _ = events.send(Event::Found {
+            lookup,
+            matches: matches.ok(),
+        });
     });
 }
 

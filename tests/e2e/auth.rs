@@ -32,6 +32,7 @@ const API: &[(&str, &str)] = &[
     ("GET", "/api/v1/scans"),
     ("GET", "/api/v1/audit"),
     ("GET", "/api/v1/kiosk/status"),
+    ("GET", "/api/v1/kiosk/members?phone_suffix=0001"),
     ("GET", "/api/v1/compliance?year=2026"),
     ("GET", "/api/v1/exports/ledger.xlsx?year=2026"),
     ("GET", "/api/v1/exports/ledger.csv?year=2026"),
@@ -43,6 +44,7 @@ const KIOSK_MAY: &[(&str, &str)] = &[
     ("GET", "/api/v1/activities/{activity}"),
     ("POST", "/api/v1/checkins"),
     ("GET", "/api/v1/kiosk/status"),
+    ("GET", "/api/v1/kiosk/members?phone_suffix=0001"),
 ];
 
 fn call(

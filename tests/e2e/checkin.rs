@@ -290,3 +290,60 @@ fn send_patch(
             .json(&body),
     )
 }
+
+#[test]
+fn a_kiosk_finds_members_by_phone_digits_and_checks_one_in_by_keypad() {
+    let home = TestHome::start();
+    let activity = home.create_open_activity("尾号签到");
+    let (member, _) = home.create_member("张三明", "13800008001");
+    home.create_member("李四光", "13900018001");
+    home.create_member("王五", "13900012345");
+
+    let (status, _) = home.get("/api/v1/kiosk/members?phone_suffix=801", As::Kiosk);
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "three digits would list too many people"
+    );
+    let (status, found) = home.get("/api/v1/kiosk/members?phone_suffix=8001", As::Kiosk);
+    assert_eq!(status, StatusCode::OK, "{found}");
+    let found = found.as_array().expect("list").clone();
+    assert_eq!(found.len(), 2);
+    assert!(
+        found
+            .iter()
+            .all(|m| m.get("name").is_none() && m.get("phone").is_none()),
+        "masked only: {found:?}"
+    );
+    let zhang = found
+        .iter()
+        .find(|m| m["id"] == member.as_str())
+        .expect("found");
+    assert_eq!(zhang["name_masked"], "张*明");
+    assert_eq!(zhang["phone_masked"], "138****8001");
+
+    let (status, answer) = home.post(
+        "/api/v1/checkins",
+        As::Kiosk,
+        json!({ "member_id": member, "source": "keypad" }),
+    );
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer["outcome"], "checked_in");
+    assert_eq!(home.participants(&activity), 1);
+    let (status, _) = home.post(
+        "/api/v1/checkins",
+        As::Kiosk,
+        json!({ "member_id": member, "source": "qr" }),
+    );
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a member id goes with the keypad only"
+    );
+    let (status, _) = home.post(
+        "/api/v1/checkins",
+        As::Kiosk,
+        json!({ "credential": "x", "member_id": member, "source": "keypad" }),
+    );
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "one or the other");
+}

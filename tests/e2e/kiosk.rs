@@ -144,3 +144,54 @@ fn a_qr_code_and_a_card_on_the_readers_each_check_in_and_show_it() {
     assert_eq!(attendance.len(), 2);
     assert_eq!(attendance[1], card_holder);
 }
+
+#[test]
+fn reader_noise_and_a_card_held_for_five_seconds_count_exactly_once() {
+    let home = TestHome::start();
+    let activity = home.create_open_activity("噪声测试");
+    let (card_holder, _) = home.create_member("李四光", &phone(2));
+    let (status, _) = home.post(
+        &format!("/api/v1/members/{card_holder}/cards"),
+        As::Staff,
+        json!({ "uid": "0A1B2C3D4E" }),
+    );
+    assert_eq!(status, reqwest::StatusCode::CREATED);
+    let (mut qr, _qr_slave, qr_path) = pty();
+    let (mut card, _card_slave, card_path) = pty();
+    let dir = tempfile::tempdir().expect("dir");
+    let _kiosk = start_kiosk(
+        &home,
+        dir.path(),
+        &[format!("qr:{qr_path}"), format!("rdm6300:{card_path}")],
+    );
+    std::thread::sleep(Duration::from_millis(300));
+
+    // QR payloads that must never reach the server: control characters, 2 KB, invalid UTF-8.
+    qr.write_all(b"KJ1\x1b[2JABC\r\n").expect("write");
+    qr.write_all(&[b'A'; 2048]).expect("write");
+    qr.write_all(b"\r\n\xff\xfeKJ1\r\n").expect("write");
+    // Card noise: a bad checksum, a cut frame, line noise.
+    let mut bad = rdm6300_frame("0A1B2C3D4E");
+    bad[11] = b'0';
+    bad[12] = b'0';
+    card.write_all(&bad).expect("write");
+    card.write_all(&rdm6300_frame("0A1B2C3D4E")[..6])
+        .expect("write");
+    card.write_all(b"\x00\xffnoise 0A1B2C3D4E\r\n")
+        .expect("write");
+    // One card lying on the reader for five seconds: a frame every 100 ms.
+    for _ in 0..50 {
+        card.write_all(&rdm6300_frame("0A1B2C3D4E")).expect("write");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    wait_for(|| home.participants(&activity) == 1, "the card was counted");
+    std::thread::sleep(Duration::from_millis(500));
+    let (_, scans) = home.get("/api/v1/scans", As::Staff);
+    let scans = scans.as_array().expect("scan log").clone();
+    assert_eq!(
+        scans.len(),
+        1,
+        "one scan reached the server, nothing else: {scans:?}"
+    );
+    assert_eq!(scans[0]["credential"], "0A1B2C3D4E");
+}

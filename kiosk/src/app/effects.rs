@@ -1,4 +1,4 @@
-use crate::client::Source;
+use crate::client::Who;
 use crate::screens::Screen;
 
 /// What the driver must do.
@@ -9,8 +9,9 @@ pub enum Effect {
     /// Send a check-in; answer with `Event::Answered` or `Event::Undeliverable` for `scan`.
     PostCheckin {
         scan: u64,
-        credential: String,
-        source: Source,
+        who: Who,
         activity_id: Option<String>,
     },
+    /// Look up members by the last digits of their phone; answer with `Event::Found`.
+    FindMembers { lookup: u64, phone_suffix: String },
 }

@@ -16,22 +16,24 @@ use embedded_graphics::prelude::{Point, Size};
 pub use effects::Effect;
 pub use events::Event;
 
-use crate::client::{ActivityBrief, Answer, Reply, Source, Status};
+use crate::client::{ActivityBrief, Answer, PhoneMatch, Reply, Source, Status, Who};
 use crate::readers::Scan;
-use crate::screens::{IdleView, Screen, choose};
+use crate::screens::keypad::{self, Key};
+use crate::screens::{IdleView, Screen, choose, idle};
 
 /// How long an answer stays on screen before the kiosk returns to idle.
 pub const RESULT_TIME: Duration = Duration::from_secs(4);
-/// How long the member has to pick an activity.
+/// How long the member has to pick an activity, or type on the keypad between touches.
 pub const CHOOSE_TIME: Duration = Duration::from_secs(15);
+/// How long the keypad waits for the next touch.
+pub const KEYPAD_TIME: Duration = Duration::from_secs(30);
 /// Scans waiting while one is in flight; a queue longer than this is a jam, not a crowd.
 const MAX_QUEUED: usize = 8;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct InFlight {
     scan: u64,
-    credential: String,
-    source: Source,
+    who: Who,
 }
 
 #[derive(Debug)]
@@ -42,6 +44,9 @@ pub struct Kiosk {
     in_flight: Option<InFlight>,
     queue: VecDeque<Scan>,
     choosing: Option<(InFlight, Vec<ActivityBrief>)>,
+    /// Members offered after a keypad search, and the search waiting for its answer.
+    matches: Vec<PhoneMatch>,
+    lookup: Option<u64>,
     back_to_idle_at: Option<Instant>,
     next_scan: u64,
 }
@@ -60,6 +65,8 @@ impl Kiosk {
             in_flight: None,
             queue: VecDeque::new(),
             choosing: None,
+            matches: Vec::new(),
+            lookup: None,
             back_to_idle_at: None,
             next_scan: 1,
         }
@@ -76,6 +83,7 @@ impl Kiosk {
             Event::Answered { scan, reply } => self.answered(scan, reply, now),
             Event::Undeliverable { scan } => self.undeliverable(scan, now),
             Event::Touch(point) => self.touched(point, now),
+            Event::Found { lookup, matches } => self.found(lookup, matches, now),
             Event::Status(status) => self.status(status),
             Event::Tick { clock } => self.tick(clock, now),
         };
@@ -92,32 +100,31 @@ impl Kiosk {
             }
             return Vec::new();
         }
-        let (credential, source) = match scan {
-            Scan::Card(uid) => (uid, Source::Card),
-            Scan::Qr(text) => (text, Source::Qr),
+        let who = match scan {
+            Scan::Card(uid) => Who::Credential {
+                text: uid,
+                source: Source::Card,
+            },
+            Scan::Qr(text) => Who::Credential {
+                text,
+                source: Source::Qr,
+            },
         };
         // A new scan replaces a pending choice: the member walked away, someone else came.
         self.choosing = None;
-        self.send(credential, source, None)
+        self.send(who, None)
     }
 
-    fn send(
-        &mut self,
-        credential: String,
-        source: Source,
-        activity_id: Option<String>,
-    ) -> Vec<Effect> {
+    fn send(&mut self, who: Who, activity_id: Option<String>) -> Vec<Effect> {
         let scan = self.next_scan;
         self.next_scan += 1;
         self.in_flight = Some(InFlight {
             scan,
-            credential: credential.clone(),
-            source,
+            who: who.clone(),
         });
         vec![Effect::PostCheckin {
             scan,
-            credential,
-            source,
+            who,
             activity_id,
         }]
     }
@@ -161,33 +168,126 @@ impl Kiosk {
     }
 
     fn touched(&mut self, point: Point, now: Instant) -> Vec<Effect> {
-        match &self.screen {
-            Screen::Choose { choices } => {
-                let Some(index) = choose::hit(self.size, choices.len(), point) else {
-                    return Vec::new();
-                };
-                let Some((pending, activities)) = self.choosing.take() else {
-                    return Vec::new();
-                };
-                let Some(activity) = activities.get(index) else {
-                    return Vec::new();
-                };
-                if self.in_flight.is_some() {
-                    return Vec::new();
+        match self.screen.clone() {
+            Screen::Choose { choices } => self.chose_activity(choices.len(), point, now),
+            Screen::Matches { choices } => self.chose_member(choices.len(), point, now),
+            Screen::Keypad { digits } => self.pressed(digits, point, now),
+            Screen::Idle(_) => {
+                if idle::keypad_button(self.size).contains(point) {
+                    self.show_for(
+                        Screen::Keypad {
+                            digits: String::new(),
+                        },
+                        now,
+                        KEYPAD_TIME,
+                    );
                 }
-                self.back_to_idle_at = Some(now + RESULT_TIME);
-                self.send(
-                    pending.credential,
-                    pending.source,
-                    Some(activity.id.clone()),
-                )
+                Vec::new()
             }
-            Screen::Idle(_) => Vec::new(),
             _ => {
                 self.go_idle();
                 Vec::new()
             }
         }
+    }
+
+    fn chose_activity(&mut self, count: usize, point: Point, now: Instant) -> Vec<Effect> {
+        let Some(index) = choose::hit(self.size, count, point) else {
+            return Vec::new();
+        };
+        if self.in_flight.is_some() {
+            return Vec::new();
+        }
+        let Some((pending, activities)) = self.choosing.take() else {
+            return Vec::new();
+        };
+        let Some(activity) = activities.get(index) else {
+            return Vec::new();
+        };
+        self.back_to_idle_at = Some(now + RESULT_TIME);
+        self.send(pending.who, Some(activity.id.clone()))
+    }
+
+    fn chose_member(&mut self, count: usize, point: Point, now: Instant) -> Vec<Effect> {
+        let Some(index) = choose::hit(self.size, count, point) else {
+            return Vec::new();
+        };
+        if self.in_flight.is_some() {
+            return Vec::new();
+        }
+        let Some(member) = self.matches.get(index) else {
+            return Vec::new();
+        };
+        let who = Who::Member {
+            id: member.id.clone(),
+        };
+        self.matches.clear();
+        self.back_to_idle_at = Some(now + RESULT_TIME);
+        self.send(who, None)
+    }
+
+    fn pressed(&mut self, mut digits: String, point: Point, now: Instant) -> Vec<Effect> {
+        let Some(key) = keypad::hit(self.size, point) else {
+            return Vec::new();
+        };
+        match key {
+            Key::Digit(d) if digits.len() < keypad::MAX_DIGITS => digits.push(char::from(b'0' + d)),
+            Key::Digit(_) => {}
+            Key::Delete => {
+                digits.pop();
+            }
+            Key::Cancel => {
+                self.go_idle();
+                return Vec::new();
+            }
+            Key::Search if digits.len() >= keypad::MIN_DIGITS && self.lookup.is_none() => {
+                let lookup = self.next_scan;
+                self.next_scan += 1;
+                self.lookup = Some(lookup);
+                self.back_to_idle_at = Some(now + KEYPAD_TIME);
+                return vec![Effect::FindMembers {
+                    lookup,
+                    phone_suffix: digits,
+                }];
+            }
+            Key::Search => {}
+        }
+        self.show_for(Screen::Keypad { digits }, now, KEYPAD_TIME);
+        Vec::new()
+    }
+
+    fn found(
+        &mut self,
+        lookup: u64,
+        matches: Option<Vec<PhoneMatch>>,
+        now: Instant,
+    ) -> Vec<Effect> {
+        if self.lookup.take_if(|l| *l == lookup).is_none()
+            || !matches!(self.screen, Screen::Keypad { .. })
+        {
+            return Vec::new();
+        }
+        match matches {
+            None => {
+                self.idle.online = false;
+                let message = "无法连接服务器，暂时不能按手机号签到".to_owned();
+                self.show_for(Screen::Failed { message }, now, RESULT_TIME);
+            }
+            Some(found) if found.is_empty() => {
+                let message = "没有找到这个手机尾号的会员".to_owned();
+                self.show_for(Screen::Failed { message }, now, RESULT_TIME);
+            }
+            Some(found) => {
+                let choices = found
+                    .iter()
+                    .take(choose::MAX_CHOICES)
+                    .map(|m| format!("{} · {}", m.name_masked, m.phone_masked))
+                    .collect();
+                self.matches = found;
+                self.show_for(Screen::Matches { choices }, now, CHOOSE_TIME);
+            }
+        }
+        Vec::new()
     }
 
     fn status(&mut self, status: Option<Status>) -> Vec<Effect> {
@@ -227,6 +327,8 @@ impl Kiosk {
 
     fn go_idle(&mut self) {
         self.choosing = None;
+        self.matches.clear();
+        self.lookup = None;
         self.back_to_idle_at = None;
         self.screen = Screen::Idle(self.idle.clone());
     }

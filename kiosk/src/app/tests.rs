@@ -3,7 +3,9 @@ use std::time::{Duration, Instant};
 use embedded_graphics::prelude::{Point, Size};
 
 use super::*;
-use crate::client::{ActivityStatus, MemberBrief};
+use crate::client::{ActivityStatus, MemberBrief, PhoneMatch, Who};
+use crate::screens::idle;
+use crate::screens::keypad::{self, Key};
 
 fn kiosk() -> Kiosk {
     Kiosk::new(Size::new(800, 480), "益阳高新区科技工作者之家")
@@ -30,18 +32,23 @@ fn posted(effects: &[Effect]) -> Option<(u64, String, Option<String>)> {
     effects.iter().find_map(|e| match e {
         Effect::PostCheckin {
             scan,
-            credential,
+            who,
             activity_id,
-            ..
-        } => Some((*scan, credential.clone(), activity_id.clone())),
-        Effect::Show(_) => None,
+        } => {
+            let text = match who {
+                Who::Credential { text, .. } => text.clone(),
+                Who::Member { id } => format!("member:{id}"),
+            };
+            Some((*scan, text, activity_id.clone()))
+        }
+        _ => None,
     })
 }
 
 fn shown(effects: &[Effect]) -> Option<&Screen> {
     effects.iter().find_map(|e| match e {
         Effect::Show(screen) => Some(screen),
-        Effect::PostCheckin { .. } => None,
+        _ => None,
     })
 }
 
@@ -250,4 +257,100 @@ fn the_idle_screen_shows_the_open_activity_and_its_count() {
     assert_eq!(view.open, Some(("人工智能沙龙".into(), 7)));
     assert_eq!(view.next, Some(("科普讲座".into(), "12月3日 14:00".into())));
     assert!(view.online);
+}
+
+fn press(kiosk: &mut Kiosk, key: Key, now: Instant) -> Vec<Effect> {
+    let (_, area) = keypad::keys(Size::new(800, 480))
+        .into_iter()
+        .find(|(k, _)| *k == key)
+        .expect("key on the pad");
+    kiosk.handle(Event::Touch(area.center()), now)
+}
+
+#[test]
+fn the_keypad_finds_a_member_by_phone_digits_and_checks_them_in() {
+    let mut kiosk = kiosk();
+    let now = Instant::now();
+    let button = idle::keypad_button(Size::new(800, 480));
+    kiosk.handle(Event::Touch(button.center()), now);
+    assert_eq!(
+        kiosk.screen(),
+        &Screen::Keypad {
+            digits: String::new()
+        }
+    );
+    for d in [8, 0, 0, 1] {
+        press(&mut kiosk, Key::Digit(d), now);
+    }
+    press(&mut kiosk, Key::Digit(9), now);
+    press(&mut kiosk, Key::Delete, now);
+    assert_eq!(
+        kiosk.screen(),
+        &Screen::Keypad {
+            digits: "8001".into()
+        }
+    );
+    let effects = press(&mut kiosk, Key::Search, now);
+    let Some(Effect::FindMembers {
+        lookup,
+        phone_suffix,
+    }) = effects.first().cloned()
+    else {
+        panic!("{effects:?}")
+    };
+    assert_eq!(phone_suffix, "8001");
+    let found = vec![PhoneMatch {
+        id: "m7".into(),
+        name_masked: "张*明".into(),
+        employer: "某公司".into(),
+        phone_masked: "138****8001".into(),
+    }];
+    let effects = kiosk.handle(
+        Event::Found {
+            lookup,
+            matches: Some(found),
+        },
+        now,
+    );
+    assert_eq!(
+        shown(&effects),
+        Some(&Screen::Matches {
+            choices: vec!["张*明 · 138****8001".into()]
+        })
+    );
+    let first = choose::buttons(Size::new(800, 480), 1)[0];
+    let effects = kiosk.handle(Event::Touch(first.center()), now);
+    assert_eq!(posted(&effects).map(|p| p.1), Some("member:m7".to_owned()));
+}
+
+#[test]
+fn the_keypad_needs_four_digits_and_says_when_nobody_matches() {
+    let mut kiosk = kiosk();
+    let now = Instant::now();
+    kiosk.handle(
+        Event::Touch(idle::keypad_button(Size::new(800, 480)).center()),
+        now,
+    );
+    for d in [1, 2, 3] {
+        press(&mut kiosk, Key::Digit(d), now);
+    }
+    assert!(
+        press(&mut kiosk, Key::Search, now)
+            .iter()
+            .all(|e| !matches!(e, Effect::FindMembers { .. }))
+    );
+    press(&mut kiosk, Key::Digit(4), now);
+    let effects = press(&mut kiosk, Key::Search, now);
+    let Some(Effect::FindMembers { lookup, .. }) = effects.first().cloned() else {
+        panic!("{effects:?}")
+    };
+    kiosk.handle(
+        Event::Found {
+            lookup,
+            matches: Some(Vec::new()),
+        },
+        now,
+    );
+    assert!(matches!(kiosk.screen(), Screen::Failed { .. }));
+    press(&mut kiosk, Key::Cancel, now);
 }

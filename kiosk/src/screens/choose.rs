@@ -1,4 +1,5 @@
-//! Two activities are open at once: the member touches the one they came for.
+//! A list to touch: the activity a member came for when two are open at once, or the member
+//! themselves among those whose phone ends with the digits typed on the keypad.
 
 use embedded_graphics::prelude::*;
 use embedded_graphics::primitives::{PrimitiveStyle, Rectangle, RoundedRectangle};
@@ -39,7 +40,7 @@ pub fn hit(size: Size, count: usize, point: Point) -> Option<usize> {
     buttons(size, count).iter().position(|b| b.contains(point))
 }
 
-pub fn draw(choices: &[String], frame: &mut Frame) {
+pub fn draw(heading_text: &str, choices: &[String], frame: &mut Frame) {
     let size = frame.size();
     let _ = Rectangle::new(Point::zero(), size)
         .into_styled(PrimitiveStyle::with_fill(theme::BACKGROUND))
@@ -48,7 +49,7 @@ pub fn draw(choices: &[String], frame: &mut Frame) {
     let margin = scale(size, 24);
     let _ = text::draw_centred(
         frame,
-        "请选择您参加的活动",
+        heading_text,
         margin as i32,
         size.width - 2 * margin,
         (size.height * 7 / 100) as i32,

@@ -3,12 +3,26 @@
 //! change, so only they are sent to the panel.
 
 use embedded_graphics::prelude::*;
-use embedded_graphics::primitives::{PrimitiveStyle, Rectangle};
+use embedded_graphics::primitives::{PrimitiveStyle, Rectangle, RoundedRectangle};
 
 use super::{IdleView, scale};
 use crate::display::Frame;
 use crate::ui::text::{self, Style, Weight};
 use crate::ui::theme;
+
+/// The button that opens the keypad (check in by the last digits of a phone number).
+pub fn keypad_button(size: Size) -> Rectangle {
+    let margin = scale(size, 28);
+    let (width, height) = (scale(size, 260), scale(size, 64));
+    let bottom = size.height.saturating_sub(margin + scale(size, 56));
+    Rectangle::new(
+        Point::new(
+            size.width.saturating_sub(margin + width) as i32,
+            bottom.saturating_sub(height) as i32,
+        ),
+        Size::new(width, height),
+    )
+}
 
 pub fn draw(view: &IdleView, frame: &mut Frame) {
     let size = frame.size();
@@ -116,6 +130,27 @@ pub fn draw(view: &IdleView, frame: &mut Frame) {
             &next,
         );
     }
+    let button = keypad_button(size);
+    let radius = Size::new_equal(scale(size, 10));
+    let _ = RoundedRectangle::with_equal_corners(button, radius)
+        .into_styled(PrimitiveStyle::with_fill(theme::BRAND))
+        .draw(frame);
+    let label = Style::new(
+        scale(size, 26),
+        Weight::Bold,
+        theme::ON_COLOUR,
+        theme::BRAND,
+    );
+    let label_top = button.top_left.y
+        + (button.size.height.saturating_sub(text::line_height(&label)) / 2) as i32;
+    let _ = text::draw_centred(
+        frame,
+        "按手机尾号签到",
+        button.top_left.x,
+        button.size.width,
+        label_top,
+        &label,
+    );
     if !view.online {
         let band = scale(size, 56);
         let y = size.height.saturating_sub(band) as i32;

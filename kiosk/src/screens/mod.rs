@@ -5,6 +5,7 @@
 mod card;
 pub mod choose;
 pub mod idle;
+pub mod keypad;
 pub mod outcomes;
 #[cfg(test)]
 mod tests;
@@ -55,6 +56,14 @@ pub enum Screen {
     Choose {
         choices: Vec<String>,
     },
+    /// Check-in by the last digits of a phone number: the digits typed so far.
+    Keypad {
+        digits: String,
+    },
+    /// The members whose phone ends with the typed digits, to pick from.
+    Matches {
+        choices: Vec<String>,
+    },
     /// The scan could not be delivered or was refused: nothing was counted.
     Failed {
         message: String,
@@ -73,7 +82,9 @@ pub fn render(screen: &Screen, frame: &mut Frame) {
 pub fn draw(screen: &Screen, frame: &mut Frame) {
     match screen {
         Screen::Idle(view) => idle::draw(view, frame),
-        Screen::Choose { choices } => choose::draw(choices, frame),
+        Screen::Choose { choices } => choose::draw("请选择您参加的活动", choices, frame),
+        Screen::Matches { choices } => choose::draw("请选择您本人", choices, frame),
+        Screen::Keypad { digits } => keypad::draw(digits, frame),
         outcome => outcomes::draw(outcome, frame),
     }
 }

@@ -70,7 +70,10 @@ pub fn draw(screen: &Screen, frame: &mut Frame) {
             name: None,
             lines: [Some(message), Some("请稍后重试，或联系工作人员")],
         },
-        Screen::Idle(_) | Screen::Choose { .. } => return,
+        Screen::Idle(_)
+        | Screen::Choose { .. }
+        | Screen::Keypad { .. }
+        | Screen::Matches { .. } => return,
     };
     card::draw(&card, frame);
 }

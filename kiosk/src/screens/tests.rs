@@ -80,6 +80,18 @@ fn samples() -> Vec<(&'static str, Screen)> {
                 message: "无法连接服务器，本次未计入".into(),
             },
         ),
+        (
+            "keypad",
+            Screen::Keypad {
+                digits: "8001".into(),
+            },
+        ),
+        (
+            "matches",
+            Screen::Matches {
+                choices: vec!["张*明 · 138****8001".into(), "李*光 · 139****8001".into()],
+            },
+        ),
     ]
 }
 

@@ -21,6 +21,8 @@ pub enum Method {
     Phone,
     /// Entered by a staffer (for instance from a paper sign-in sheet).
     Manual,
+    /// Picked on the kiosk's keypad by the last digits of the member's phone.
+    Keypad,
 }
 
 impl Method {
@@ -30,6 +32,7 @@ impl Method {
             Self::Card => "card",
             Self::Phone => "phone",
             Self::Manual => "manual",
+            Self::Keypad => "keypad",
         }
     }
 
@@ -39,13 +42,14 @@ impl Method {
             "card" => Some(Self::Card),
             "phone" => Some(Self::Phone),
             "manual" => Some(Self::Manual),
+            "keypad" => Some(Self::Keypad),
             _ => None,
         }
     }
 
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
         Self::from_code(raw)
-            .ok_or_else(|| Invalid::new("source", "source 须为 qr、card、phone 或 manual"))
+            .ok_or_else(|| Invalid::new("source", "source 须为 qr、card、phone、keypad 或 manual"))
     }
 
     pub fn label(self) -> &'static str {
@@ -54,6 +58,7 @@ impl Method {
             Self::Card => "刷卡",
             Self::Phone => "手机",
             Self::Manual => "补录",
+            Self::Keypad => "手机尾号",
         }
     }
 }

@@ -54,6 +54,7 @@ pub fn router(state: AppState) -> Router {
         .route("/scans", get(scans::list))
         .route("/audit", get(audit::list))
         .route("/kiosk/status", get(kiosk::status))
+        .route("/kiosk/members", get(kiosk::members))
         .route("/compliance", get(compliance::get))
         .route("/exports/ledger.xlsx", get(exports::ledger_xlsx))
         .route("/exports/ledger.csv", get(exports::ledger_csv));

@@ -9,7 +9,9 @@ use jiff::tz::TimeZone;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
-use super::members::{Identified, identify_by_card, identify_by_credential, parse_id};
+use super::members::{
+    Identified, identify_by_card, identify_by_credential, identify_by_id, parse_id,
+};
 use super::{Result, StoreError, activities, audit, from_millis, scans, to_millis};
 use crate::domain::Conflict;
 use crate::domain::activity::Activity;
@@ -21,10 +23,17 @@ use crate::domain::ids::{ActivityId, CheckinId, MemberId};
 use crate::domain::member::MemberStatus;
 use crate::domain::phone::mask_phone;
 
+/// Who is checking in: what a reader read, or a member picked on the kiosk's keypad.
+#[derive(Debug, Clone)]
+pub enum Presenting {
+    Credential(String),
+    Member(MemberId),
+}
+
 /// One scan or one staff entry, as the HTTP layer validated it.
 #[derive(Debug, Clone)]
 pub struct CheckinRequest {
-    pub credential: String,
+    pub presenting: Presenting,
     pub method: Method,
     pub actor: Actor,
     /// The device's token name or the staffer's username.
@@ -52,11 +61,16 @@ pub fn record(
     {
         return Ok(Recorded::Answered(first));
     }
-    let presented = Presented::classify(&request.credential);
-    let identified = match &presented {
-        Presented::Qr(text) => identify_by_credential(conn, text)?,
-        Presented::Card(uid) => identify_by_card(conn, uid)?,
-        Presented::Unrecognised(_) => None,
+    let presented = match &request.presenting {
+        Presenting::Credential(text) => Some(Presented::classify(text)),
+        Presenting::Member(_) => None,
+    };
+    let identified = match (&presented, &request.presenting) {
+        (Some(Presented::Qr(text)), _) => identify_by_credential(conn, text)?,
+        (Some(Presented::Card(uid)), _) => identify_by_card(conn, uid)?,
+        (Some(Presented::Unrecognised(_)), _) => None,
+        (None, Presenting::Member(id)) => identify_by_id(conn, *id)?,
+        (None, Presenting::Credential(_)) => None,
     };
     let chosen = request
         .activity_id
@@ -106,7 +120,7 @@ pub fn record(
             visit(conn, request, member, day, now)?
         }
     };
-    scans::log(conn, request, &presented, &answer, now)?;
+    scans::log(conn, request, presented.as_ref(), &answer, now)?;
     Ok(Recorded::Answered(answer))
 }
 

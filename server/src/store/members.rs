@@ -217,6 +217,45 @@ pub fn identify_by_card(conn: &Connection, uid: &CardUid) -> Result<Option<Ident
     Ok(found)
 }
 
+pub fn identify_by_id(conn: &Connection, id: MemberId) -> Result<Option<Identified>> {
+    let found = conn
+        .prepare_cached("SELECT id, status, name, employer FROM members WHERE id = ?1")?
+        .query_row([id.to_string()], identified_from_row)
+        .optional()?;
+    Ok(found)
+}
+
+/// What the kiosk's keypad shows for the last digits of a phone number: masked names only.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PhoneMatch {
+    pub id: MemberId,
+    pub name_masked: String,
+    pub employer: String,
+    pub phone_masked: String,
+}
+
+/// Active members whose phone ends with `suffix` (digits only), at most `limit`.
+pub fn by_phone_suffix(conn: &Connection, suffix: &str, limit: u32) -> Result<Vec<PhoneMatch>> {
+    let pattern = format!("%{}", escape_like(suffix));
+    let mut statement = conn.prepare_cached(
+        "SELECT id, name, employer, phone FROM members WHERE status = 'active' AND phone LIKE ?1 ESCAPE '\\' \
+         ORDER BY name, id LIMIT ?2",
+    )?;
+    let rows = statement
+        .query_map(params![pattern, limit], |row| {
+            let name: String = row.get(1)?;
+            let phone: String = row.get(3)?;
+            Ok(PhoneMatch {
+                id: parse_id(row, 0)?,
+                name_masked: mask_name(&name),
+                employer: row.get(2)?,
+                phone_masked: crate::domain::phone::mask_phone(&phone),
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
 fn identified_from_row(row: &Row<'_>) -> rusqlite::Result<Identified> {
     let id: MemberId = parse_id(row, 0)?;
     let name: String = row.get(2)?;

@@ -21,18 +21,20 @@ pub fn answer_for(conn: &Connection, device: &str, scan_id: &str) -> Result<Opti
         .and_then(|json| serde_json::from_str(&json).ok()))
 }
 
+/// Logs a scan; `presented` is `None` for a member picked on the kiosk's keypad.
 pub fn log(
     conn: &Connection,
     request: &CheckinRequest,
-    presented: &Presented,
+    presented: Option<&Presented>,
     answer: &Answer,
     now: Timestamp,
 ) -> Result<()> {
     // A member's QR text is a secret; only card UIDs and unrecognised texts are kept.
     let (kind, credential) = match presented {
-        Presented::Qr(_) => ("qr", None),
-        Presented::Card(uid) => ("card", Some(uid.as_str())),
-        Presented::Unrecognised(text) => ("other", Some(text.as_str())),
+        Some(Presented::Qr(_)) => ("qr", None),
+        Some(Presented::Card(uid)) => ("card", Some(uid.as_str())),
+        Some(Presented::Unrecognised(text)) => ("other", Some(text.as_str())),
+        None => ("keypad", None),
     };
     // Only a scan that may be retried (it has a scan id) needs its answer word for word.
     let answer_json = match &request.scan_id {

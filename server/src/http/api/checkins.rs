@@ -5,20 +5,23 @@ use axum::extract::State;
 use serde::Deserialize;
 
 use crate::domain::checkin::{Actor, Answer, Method};
-use crate::domain::ids::{ActivityId, CheckinId};
+use crate::domain::ids::{ActivityId, CheckinId, MemberId};
 use crate::domain::{Invalid, required_text};
 use crate::http::AppState;
 use crate::http::auth::{Principal, Staff};
 use crate::http::error::ApiError;
 use crate::http::extract::{ApiJson, Id};
-use crate::store::checkins::{self, CheckinRequest, Recorded};
+use crate::store::checkins::{self, CheckinRequest, Presenting, Recorded};
 
 /// Longest credential accepted; the QR reader drops longer payloads too.
 const MAX_CREDENTIAL_BYTES: usize = 512;
 
 #[derive(Debug, Deserialize)]
 pub struct CheckinBody {
-    credential: String,
+    /// What a reader read (QR text or card UID)...
+    credential: Option<String>,
+    /// ...or the member picked on the kiosk's keypad (with `"source": "keypad"`).
+    member_id: Option<String>,
     source: String,
     activity_id: Option<String>,
     scan_id: Option<String>,
@@ -43,18 +46,22 @@ pub async fn post(
 }
 
 fn validate(body: &CheckinBody, caller: &Principal) -> Result<CheckinRequest, ApiError> {
-    let credential = body.credential.trim();
-    if credential.is_empty() || credential.len() > MAX_CREDENTIAL_BYTES {
-        return Err(Invalid::new(
-            "credential",
-            "credential 须为 1 到 512 字节的二维码内容或卡号",
-        )
-        .into());
-    }
-    if credential.chars().any(char::is_control) {
-        return Err(Invalid::new("credential", "credential 含有控制字符").into());
-    }
     let method = Method::parse(&body.source)?;
+    let presenting = match (&body.credential, &body.member_id) {
+        (None, Some(member)) if method == Method::Keypad => {
+            let id = member
+                .parse::<MemberId>()
+                .map_err(|_| Invalid::new("member_id", "member_id 不是有效的会员编号"))?;
+            Presenting::Member(id)
+        }
+        (Some(credential), None) if method != Method::Keypad => {
+            Presenting::Credential(validate_credential(credential)?)
+        }
+        _ => {
+            let message = "须提供 credential（扫码或刷卡），或在 source 为 keypad 时提供 member_id";
+            return Err(Invalid::new("credential", message).into());
+        }
+    };
     if method == Method::Manual && caller.actor() != Actor::Staff {
         return Err(ApiError::Forbidden("只有工作人员可以补录签到".into()));
     }
@@ -68,13 +75,27 @@ fn validate(body: &CheckinBody, caller: &Principal) -> Result<CheckinRequest, Ap
         .transpose()?;
     let scan_id = body.scan_id.as_deref().map(validate_scan_id).transpose()?;
     Ok(CheckinRequest {
-        credential: credential.to_owned(),
+        presenting,
         method,
         actor: caller.actor(),
         device: caller.name().to_owned(),
         activity_id,
         scan_id,
     })
+}
+
+fn validate_credential(raw: &str) -> Result<String, Invalid> {
+    let credential = raw.trim();
+    if credential.is_empty() || credential.len() > MAX_CREDENTIAL_BYTES {
+        return Err(Invalid::new(
+            "credential",
+            "credential 须为 1 到 512 字节的二维码内容或卡号",
+        ));
+    }
+    if credential.chars().any(char::is_control) {
+        return Err(Invalid::new("credential", "credential 含有控制字符"));
+    }
+    Ok(credential.to_owned())
 }
 
 fn validate_scan_id(raw: &str) -> Result<String, Invalid> {

@@ -6,11 +6,14 @@ use axum::extract::State;
 use jiff::SignedDuration;
 use serde::Serialize;
 
+use crate::domain::Invalid;
 use crate::http::AppState;
 use crate::http::auth::Principal;
 use crate::http::error::ApiError;
+use crate::http::extract::ApiQuery;
 use crate::http::views::{ActivityView, rfc3339};
 use crate::store::activities;
+use crate::store::members::{self, PhoneMatch};
 
 /// How far ahead the idle screen looks for the next activity.
 const LOOKAHEAD: SignedDuration = SignedDuration::from_hours(14 * 24);
@@ -55,4 +58,28 @@ pub async fn status(
         open,
         next,
     }))
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct SuffixQuery {
+    phone_suffix: String,
+}
+
+/// Members whose phone ends with the digits typed on the kiosk's keypad: masked names only,
+/// at most six, and only for four digits or more, so the keypad cannot list the membership.
+pub async fn members(
+    State(state): State<AppState>,
+    _caller: Principal,
+    ApiQuery(query): ApiQuery<SuffixQuery>,
+) -> Result<Json<Vec<PhoneMatch>>, ApiError> {
+    let suffix = query.phone_suffix.trim().to_owned();
+    if !(4..=11).contains(&suffix.len()) || !suffix.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(Invalid::new("phone_suffix", "请输入手机号的后 4 位或更多位数字").into());
+    }
+    Ok(Json(
+        state
+            .store
+            .read(move |conn| members::by_phone_suffix(conn, &suffix, 6))
+            .await?,
+    ))
 }
