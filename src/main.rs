@@ -55,6 +55,10 @@ struct ServeArgs {
     /// A TOML settings file (see `kejia config example`).
     #[arg(long)]
     config: Option<PathBuf>,
+    /// Also run a kiosk beside the home on this display, e.g. mirror:127.0.0.1:8081 (the
+    /// kiosk screen in a browser, clicks act as touches). It is an ordinary kiosk client.
+    #[arg(long)]
+    kiosk: Option<DisplaySpec>,
 }
 
 #[derive(Debug, Args)]
@@ -213,10 +217,49 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         println!("首次使用：请在浏览器打开以下一次性链接，设置工作人员账号：");
         println!("http://{address}/setup?token={token}");
     }
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = stop.send(true);
+    });
+    if let Some(display) = args.kiosk {
+        let token = home.local_kiosk_token().await?;
+        let server = format!("http://{}", loopback(address));
+        if let DisplaySpec::Mirror(mirror) = &display {
+            println!("签到机画面：http://{mirror}/");
+        }
+        let config = KioskConfig {
+            server,
+            token,
+            display,
+            size: Size::new(800, 480),
+            readers: Vec::new(),
+        };
+        let until = stop_signal(stopped.clone());
+        // The kiosk is a client like any other: if it fails, the home keeps serving.
+        tokio::spawn(async move {
+            if let Err(error) = kejia_kiosk::run(config, until).await {
+                tracing::error!(%error, "the built-in kiosk stopped");
+            }
+        });
+    }
     tracing::info!(%address, "serving");
-    home.serve(listener, shutdown_signal()).await?;
+    home.serve(listener, stop_signal(stopped)).await?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The address a client on this machine reaches a listener on.
+fn loopback(address: SocketAddr) -> SocketAddr {
+    if address.ip().is_unspecified() {
+        SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), address.port())
+    } else {
+        address
+    }
+}
+
+async fn stop_signal(mut stopped: tokio::sync::watch::Receiver<bool>) {
+    let _ = stopped.wait_for(|stop| *stop).await;
 }
 
 async fn kiosk(args: KioskArgs) -> anyhow::Result<()> {

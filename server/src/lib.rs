@@ -20,6 +20,21 @@ use clock::{Clock, SystemClock};
 use config::Settings;
 use store::{Store, StoreError};
 
+/// Where `kejia serve --kiosk` keeps its kiosk's token, inside the data folder.
+const LOCAL_KIOSK_TOKEN: &str = "local-kiosk.token";
+
+fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(text.as_bytes())
+}
+
 /// A home, opened and ready to serve.
 pub struct Home {
     state: http::AppState,
@@ -48,6 +63,33 @@ impl Home {
             .issue()
             .map(Some)
             .map_err(|e| StoreError::Io(std::io::Error::other(e.to_string())))
+    }
+
+    /// The token of the kiosk that `kejia serve --kiosk` runs beside the home. It is kept in
+    /// the data folder (readable by its owner only) so restarts reuse one device entry.
+    pub async fn local_kiosk_token(&self) -> Result<String, accounts::AccountError> {
+        let path = self.state.settings.data_dir.join(LOCAL_KIOSK_TOKEN);
+        if let Ok(token) = std::fs::read_to_string(&path) {
+            let hash = secrets::token_hash(token.trim());
+            let known = self
+                .state
+                .store
+                .read(move |conn| store::tokens::find(conn, &hash))
+                .await?;
+            if known.is_some() {
+                return Ok(token.trim().to_owned());
+            }
+        }
+        let now = self.state.clock.now();
+        let token = accounts::add_token(
+            &self.state.store,
+            "本机签到机",
+            domain::access::DeviceRole::Kiosk,
+            now,
+        )
+        .await?;
+        write_private(&path, &token).map_err(StoreError::Io)?;
+        Ok(token)
     }
 
     pub fn router(&self) -> axum::Router {

@@ -195,3 +195,46 @@ fn reader_noise_and_a_card_held_for_five_seconds_count_exactly_once() {
     );
     assert_eq!(scans[0]["credential"], "0A1B2C3D4E");
 }
+
+#[test]
+fn serve_with_kiosk_runs_a_kiosk_client_beside_the_home_with_its_own_token() {
+    let dir = tempfile::tempdir().expect("dir");
+    let data = dir.path().join("data");
+    let screen = dir.path().join("screen");
+    let display = format!("png:{}", screen.display());
+    let (mut child, addr, _) = crate::support::spawn_serve_with(&data, &["--kiosk", &display]);
+    wait_for(
+        || screen.join("latest.png").exists(),
+        "the built-in kiosk drew its screen",
+    );
+    let token_file = data.join("local-kiosk.token");
+    let token = std::fs::read_to_string(&token_file).expect("token kept in the data folder");
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&token_file)
+        .expect("meta")
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(mode, 0o600, "only the owner reads the token");
+    let status = reqwest::blocking::Client::new()
+        .get(format!("http://{addr}/api/v1/kiosk/status"))
+        .bearer_auth(token.trim())
+        .send()
+        .expect("status");
+    assert!(
+        status.status().is_success(),
+        "the token is a real kiosk token"
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+
+    let (mut child, _, _) = crate::support::spawn_serve_with(&data, &["--kiosk", &display]);
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(
+        std::fs::read_to_string(&token_file).expect("token"),
+        token,
+        "a restart reuses it"
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+}

@@ -209,9 +209,15 @@ impl Drop for TestHome {
 /// Starts `kejia serve` on port 0 and waits for the line that says where it listens; the
 /// database is open and checked before that line is printed.
 pub fn spawn_serve(data: &Path) -> (Child, SocketAddr, Vec<String>) {
+    spawn_serve_with(data, &[])
+}
+
+/// `kejia serve` with extra arguments (`--kiosk png:DIR`, say).
+pub fn spawn_serve_with(data: &Path, extra: &[&str]) -> (Child, SocketAddr, Vec<String>) {
     let mut child = Command::new(KEJIA)
         .args(["serve", "--listen", "127.0.0.1:0", "--data"])
         .arg(data)
+        .args(extra)
         .stdout(Stdio::piped())
         .stderr(if std::env::var_os("TEST_LOG").is_some() {
             Stdio::inherit()
