@@ -10,6 +10,7 @@ use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use kejia_kiosk::display::DisplaySpec;
 use kejia_kiosk::readers::ReaderSpec;
+use kejia_kiosk::touch::TouchSpec;
 use kejia_kiosk::{KioskConfig, Size};
 use kejia_server::clock::{Clock, SystemClock};
 use kejia_server::config::{self, RawConfig};
@@ -78,6 +79,9 @@ struct KioskArgs {
     /// A serial reader: rdm6300:PATH or qr:PATH, 9600 8N1 unless @BAUD follows the path.
     #[arg(long = "reader")]
     readers: Vec<ReaderSpec>,
+    /// The touch panel: /dev/input/eventN, optionally with :rotate=90,x=MIN-MAX,y=MIN-MAX,invert-x,invert-y.
+    #[arg(long)]
+    touch: Option<TouchSpec>,
 }
 
 fn parse_size(text: &str) -> Result<Size, String> {
@@ -234,6 +238,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             display,
             size: Size::new(800, 480),
             readers: Vec::new(),
+            touch: None,
         };
         let until = stop_signal(stopped.clone());
         // The kiosk is a client like any other: if it fails, the home keeps serving.
@@ -271,6 +276,7 @@ async fn kiosk(args: KioskArgs) -> anyhow::Result<()> {
         display: args.display,
         size: args.size,
         readers: args.readers,
+        touch: args.touch,
     };
     kejia_kiosk::run(config, shutdown_signal()).await?;
     Ok(())

@@ -12,6 +12,7 @@ use crate::client::{Client, ClientError, Who};
 use crate::display::{self, Display, DisplaySpec, Frame};
 use crate::readers::{self, ReaderSpec};
 use crate::screens;
+use crate::touch::{self, TouchSpec};
 use crate::ui;
 
 /// How often the idle screen's figures are refreshed from the server.
@@ -31,6 +32,8 @@ pub struct KioskConfig {
     /// The canvas for `png:` and `mirror:`; `fb:` takes the panel's own size.
     pub size: Size,
     pub readers: Vec<ReaderSpec>,
+    /// The touch panel's input device, if any (the mirror page's clicks are touches too).
+    pub touch: Option<TouchSpec>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -41,7 +44,7 @@ pub enum KioskError {
     Display(String),
     #[error(transparent)]
     Client(#[from] ClientError),
-    #[error("cannot start a reader: {0}")]
+    #[error("cannot start a reader or the touch panel: {0}")]
     Reader(std::io::Error),
 }
 
@@ -53,10 +56,13 @@ pub async fn run(
     ui::text::init().map_err(KioskError::Font)?;
     let client = Client::new(&config.server, &config.token)?;
     let (touch_sender, mut touches) = mpsc::unbounded_channel();
-    let mut panel = display::open(&config.display, config.size, touch_sender)
+    let mut panel = display::open(&config.display, config.size, touch_sender.clone())
         .await
         .map_err(|e| KioskError::Display(e.to_string()))?;
     let size = panel.size();
+    if let Some(spec) = config.touch {
+        touch::spawn(spec, size, touch_sender, REOPEN_EVERY).map_err(KioskError::Reader)?;
+    }
     let (scan_sender, mut scans) = mpsc::unbounded_channel();
     for spec in config.readers {
         readers::port::spawn(spec, scan_sender.clone(), REOPEN_EVERY)

@@ -10,6 +10,7 @@ pub mod display;
 mod driver;
 pub mod readers;
 pub mod screens;
+pub mod touch;
 pub mod ui;
 
 pub use driver::{KioskConfig, KioskError, run};

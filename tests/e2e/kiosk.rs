@@ -35,6 +35,10 @@ fn pty() -> (TTYPort, TTYPort, String) {
 }
 
 fn start_kiosk(home: &TestHome, dir: &Path, readers: &[String]) -> Kiosk {
+    start_kiosk_with(home, dir, readers, &[])
+}
+
+fn start_kiosk_with(home: &TestHome, dir: &Path, readers: &[String], extra: &[String]) -> Kiosk {
     let token = dir.join("token");
     std::fs::write(&token, format!("{}\n", home.kiosk_token)).expect("token file");
     let screen = dir.join("screen");
@@ -47,6 +51,7 @@ fn start_kiosk(home: &TestHome, dir: &Path, readers: &[String]) -> Kiosk {
     for reader in readers {
         command.args(["--reader", reader]);
     }
+    command.args(extra);
     let child = command
         .stdout(Stdio::null())
         .stderr(if std::env::var_os("TEST_LOG").is_some() {
@@ -237,4 +242,55 @@ fn serve_with_kiosk_runs_a_kiosk_client_beside_the_home_with_its_own_token() {
     );
     let _ = child.kill();
     let _ = child.wait();
+}
+
+/// One Linux `input_event` record as a 64-bit kernel writes it.
+fn input_event(kind: u16, code: u16, value: i32) -> Vec<u8> {
+    let mut record = vec![0u8; 16];
+    record.extend_from_slice(&kind.to_ne_bytes());
+    record.extend_from_slice(&code.to_ne_bytes());
+    record.extend_from_slice(&value.to_ne_bytes());
+    record
+}
+
+#[test]
+fn a_tap_on_the_touch_panel_opens_the_keypad() {
+    let home = TestHome::start();
+    let dir = tempfile::tempdir().expect("dir");
+    let fifo = dir.path().join("event0");
+    let made = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo");
+    assert!(made.success());
+    let kiosk = start_kiosk_with(
+        &home,
+        dir.path(),
+        &[],
+        &["--touch".into(), fifo.display().to_string()],
+    );
+    let mut panel = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&fifo)
+        .expect("open the fake panel");
+    // The "按手机尾号签到" button sits at the bottom right of the 800×480 idle screen; the
+    // default raw range equals the screen, so raw coordinates are pixels.
+    let mut tap = Vec::new();
+    for (kind, code, value) in [
+        (3, 0, 642),
+        (3, 1, 364),
+        (1, 0x14a, 1),
+        (0, 0, 0),
+        (1, 0x14a, 0),
+        (0, 0, 0),
+    ] {
+        tap.extend(input_event(kind, code, value));
+    }
+    panel.write_all(&tap).expect("tap");
+    let keypad_shown = || {
+        let Ok(image) = image::open(kiosk.screen.join("latest.png")) else {
+            return false;
+        };
+        // The "1" key is blue where the idle screen is a pale background.
+        let [r, _, b] = image.to_rgb8().get_pixel(120, 130).0;
+        b > r.saturating_add(60)
+    };
+    wait_for(keypad_shown, "the keypad is shown");
 }
