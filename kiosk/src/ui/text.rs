@@ -6,11 +6,11 @@
 //! Rasterised glyphs are cached: a screen redraw reuses them.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
+use ab_glyph::{Font, FontRef, GlyphId, PxScale, ScaleFont, point};
 use embedded_graphics::pixelcolor::Rgb565;
 use embedded_graphics::prelude::*;
-use fontdue::{Font, FontSettings, Metrics};
 
 const REGULAR: &[u8] = include_bytes!("../../assets/fonts/NotoSansCJKsc-Regular-subset.otf");
 const BOLD: &[u8] = include_bytes!("../../assets/fonts/NotoSansCJKsc-Bold-subset.otf");
@@ -50,16 +50,24 @@ impl Style {
 #[error("the embedded font cannot be read: {0}")]
 pub struct FontError(String);
 
+/// The two faces, read in place from the binary: outlines are parsed only when a glyph is
+/// first drawn, so the 16,000 glyphs cost no memory until used (a font library that builds
+/// every outline up front took 80 MB here).
 struct Fonts {
-    regular: Font,
-    bold: Font,
+    regular: FontRef<'static>,
+    bold: FontRef<'static>,
     cache: Mutex<HashMap<(char, u32, Weight), Glyph>>,
 }
 
+/// A rasterised glyph: coverage (0-255), row by row `width` wide, of a box whose top-left
+/// sits at (`left`, `top`) from the pen position on the baseline.
 #[derive(Clone)]
 struct Glyph {
-    metrics: Metrics,
-    coverage: std::sync::Arc<Vec<u8>>,
+    left: i32,
+    top: i32,
+    width: u32,
+    advance: f32,
+    coverage: Arc<Vec<u8>>,
 }
 
 static FONTS: OnceLock<Result<Fonts, FontError>> = OnceLock::new();
@@ -69,10 +77,9 @@ fn fonts() -> Result<&'static Fonts, &'static FontError> {
 }
 
 fn load() -> Result<Fonts, FontError> {
-    let settings = FontSettings::default;
     Ok(Fonts {
-        regular: Font::from_bytes(REGULAR, settings()).map_err(|e| FontError(e.to_string()))?,
-        bold: Font::from_bytes(BOLD, settings()).map_err(|e| FontError(e.to_string()))?,
+        regular: FontRef::try_from_slice(REGULAR).map_err(|e| FontError(e.to_string()))?,
+        bold: FontRef::try_from_slice(BOLD).map_err(|e| FontError(e.to_string()))?,
         cache: Mutex::new(HashMap::new()),
     })
 }
@@ -83,30 +90,35 @@ pub fn init() -> Result<(), String> {
 }
 
 impl Fonts {
-    fn face(&self, weight: Weight) -> &Font {
+    fn face(&self, weight: Weight) -> &FontRef<'static> {
         match weight {
             Weight::Regular => &self.regular,
             Weight::Bold => &self.bold,
         }
     }
 
-    fn glyph(&self, c: char, size: u32, weight: Weight) -> Glyph {
+    /// ab_glyph scales by line height; kejia sizes text by its em square, as CSS does.
+    fn scale(&self, size: u32, weight: Weight) -> PxScale {
         let face = self.face(weight);
-        let c = if face.lookup_glyph_index(c) == 0 && c != ' ' {
-            REPLACEMENT
-        } else {
-            c
-        };
+        let em = face.units_per_em().unwrap_or(1000.0);
+        PxScale::from(size as f32 * face.height_unscaled() / em)
+    }
+
+    fn glyph_id(&self, c: char, weight: Weight) -> GlyphId {
+        let face = self.face(weight);
+        match face.glyph_id(c) {
+            GlyphId(0) if c != ' ' => face.glyph_id(REPLACEMENT),
+            id => id,
+        }
+    }
+
+    fn glyph(&self, c: char, size: u32, weight: Weight) -> Glyph {
         let key = (c, size, weight);
         let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(glyph) = cache.get(&key) {
             return glyph.clone();
         }
-        let (metrics, coverage) = face.rasterize(c, size as f32);
-        let glyph = Glyph {
-            metrics,
-            coverage: std::sync::Arc::new(coverage),
-        };
+        let glyph = self.rasterise(c, size, weight);
         if cache.len() >= CACHE_LIMIT {
             cache.clear();
         }
@@ -114,17 +126,50 @@ impl Fonts {
         glyph
     }
 
+    fn rasterise(&self, c: char, size: u32, weight: Weight) -> Glyph {
+        let face = self.face(weight);
+        let scale = self.scale(size, weight);
+        let id = self.glyph_id(c, weight);
+        let advance = face.as_scaled(scale).h_advance(id);
+        let empty = Glyph {
+            left: 0,
+            top: 0,
+            width: 0,
+            advance,
+            coverage: Arc::new(Vec::new()),
+        };
+        let Some(outline) = face.outline_glyph(id.with_scale_and_position(scale, point(0.0, 0.0)))
+        else {
+            return empty;
+        };
+        let bounds = outline.px_bounds();
+        let (width, height) = (bounds.width() as u32, bounds.height() as u32);
+        let mut coverage = vec![0u8; width as usize * height as usize];
+        outline.draw(|x, y, c| {
+            if let Some(cell) = coverage.get_mut(y as usize * width as usize + x as usize) {
+                *cell = (c.clamp(0.0, 1.0) * 255.0).round() as u8;
+            }
+        });
+        Glyph {
+            left: bounds.min.x as i32,
+            top: bounds.min.y as i32,
+            width,
+            advance,
+            coverage: Arc::new(coverage),
+        }
+    }
+
     fn ascent(&self, size: u32, weight: Weight) -> i32 {
         self.face(weight)
-            .horizontal_line_metrics(size as f32)
-            .map(|m| m.ascent.round() as i32)
-            .unwrap_or(size as i32 * 88 / 100)
+            .as_scaled(self.scale(size, weight))
+            .ascent()
+            .round() as i32
     }
 }
 
 /// Whether the embedded font can draw `c` (rather than the replacement box).
 pub fn has_glyph(c: char) -> bool {
-    fonts().is_ok_and(|f| f.regular.lookup_glyph_index(c) != 0 && f.bold.lookup_glyph_index(c) != 0)
+    fonts().is_ok_and(|f| f.regular.glyph_id(c) != GlyphId(0) && f.bold.glyph_id(c) != GlyphId(0))
 }
 
 /// Width in pixels `text` takes in `style`.
@@ -132,12 +177,7 @@ pub fn width(text: &str, style: &Style) -> u32 {
     let Ok(fonts) = fonts() else { return 0 };
     let advance: f32 = text
         .chars()
-        .map(|c| {
-            fonts
-                .glyph(c, style.size, style.weight)
-                .metrics
-                .advance_width
-        })
+        .map(|c| fonts.glyph(c, style.size, style.weight).advance)
         .sum();
     advance.ceil() as u32
 }
@@ -175,21 +215,21 @@ where
     let mut pen = top_left.x as f32;
     for c in text.chars() {
         let glyph = fonts.glyph(c, style.size, style.weight);
-        let m = glyph.metrics;
-        let left = (pen + m.xmin as f32).round() as i32;
-        let top = baseline - m.ymin - m.height as i32;
+        let left = pen.round() as i32 + glyph.left;
+        let top = baseline + glyph.top;
+        let width = glyph.width.max(1) as usize;
         let pixels = glyph
             .coverage
             .iter()
             .enumerate()
             .filter(|(_, a)| **a > 0)
             .map(|(i, a)| {
-                let x = left + (i % m.width.max(1)) as i32;
-                let y = top + (i / m.width.max(1)) as i32;
+                let x = left + (i % width) as i32;
+                let y = top + (i / width) as i32;
                 Pixel(Point::new(x, y), blend(style.background, style.color, *a))
             });
         target.draw_iter(pixels)?;
-        pen += m.advance_width;
+        pen += glyph.advance;
     }
     Ok((pen - top_left.x as f32).ceil().max(0.0) as u32)
 }
@@ -257,9 +297,8 @@ mod tests {
                 .copied()
                 .filter(|c| {
                     fonts
-                        .face(weight)
-                        .rasterize(*c, 16.0)
-                        .1
+                        .rasterise(*c, 16, weight)
+                        .coverage
                         .iter()
                         .all(|a| *a == 0)
                 })
