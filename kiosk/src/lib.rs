@@ -9,6 +9,7 @@ pub mod client;
 pub mod display;
 mod driver;
 pub mod readers;
+mod reopen;
 pub mod screens;
 pub mod touch;
 pub mod ui;

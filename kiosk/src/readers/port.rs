@@ -9,13 +9,14 @@ use std::time::{Duration, Instant};
 use serialport::{DataBits, FlowControl, Parity, SerialPort, StopBits};
 use tokio::sync::mpsc::UnboundedSender;
 
+use crate::reopen::{Ended, WAKE_EVERY, pause};
+
 use super::qr::QrParser;
 use super::rdm6300::{CardDebouncer, REPEAT_GAP, Rdm6300Parser};
 use super::{ReaderKind, ReaderSpec, Scan};
 
 /// How long a read or a pause between retries may block. It bounds how long the thread takes
 /// to notice that nobody listens any more, and costs one wake-up per interval when idle.
-const WAKE_EVERY: Duration = Duration::from_millis(100);
 /// A floor under the retry interval, so that a zero interval cannot spin a core of the Pi on a
 /// missing device.
 const MIN_RETRY: Duration = Duration::from_millis(10);
@@ -95,11 +96,6 @@ fn open(spec: &ReaderSpec) -> serialport::Result<Box<dyn SerialPort>> {
         .open()
 }
 
-enum Ended {
-    ReceiverDropped,
-    DeviceGone(io::Error),
-}
-
 /// Reads until the device fails or nobody listens. A read that times out is a quiet reader,
 /// not a failure; EOF and every other error mean the device is gone.
 fn read_until_gone(
@@ -128,22 +124,6 @@ fn read_until_gone(
                 ) => {}
             Err(error) => return Ended::DeviceGone(error),
         }
-    }
-}
-
-/// Waits `retry`, waking every `WAKE_EVERY` to see whether anyone still listens. False if not.
-fn pause(retry: Duration, scans: &UnboundedSender<Scan>) -> bool {
-    let until = Instant::now().checked_add(retry);
-    loop {
-        if scans.is_closed() {
-            return false;
-        }
-        let now = Instant::now();
-        let left = until.map_or(WAKE_EVERY, |until| until.saturating_duration_since(now));
-        if left.is_zero() {
-            return true;
-        }
-        thread::sleep(left.min(WAKE_EVERY));
     }
 }
 

@@ -5,17 +5,18 @@
 use std::fs::File;
 use std::io::{self, Read};
 use std::thread::{self, JoinHandle};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use embedded_graphics::prelude::{Point, Size};
 use tokio::sync::mpsc::UnboundedSender;
+
+use crate::reopen::{Ended, pause};
 
 use super::TouchSpec;
 use super::calibrate::Calibration;
 use super::event::{RECORD_LEN, TouchDecoder};
 
 /// How long a pause between retries may block before it checks whether anyone still listens.
-const WAKE_EVERY: Duration = Duration::from_millis(100);
 /// A floor under the retry interval, so that a zero interval cannot spin a core of the Pi on a
 /// missing device.
 const MIN_RETRY: Duration = Duration::from_millis(10);
@@ -100,11 +101,6 @@ struct Place {
     screen: Size,
 }
 
-enum Ended {
-    ReceiverDropped,
-    DeviceGone(io::Error),
-}
-
 /// Reads until the device fails or nobody listens. End of file means the device is gone too:
 /// an input device never ends while it exists, and a FIFO standing in for one ends when its
 /// writer leaves.
@@ -138,26 +134,11 @@ fn read_until_gone(
     }
 }
 
-/// Waits `retry`, waking every `WAKE_EVERY` to see whether anyone still listens. False if not.
-fn pause(retry: Duration, touches: &UnboundedSender<Point>) -> bool {
-    let until = Instant::now().checked_add(retry);
-    loop {
-        if touches.is_closed() {
-            return false;
-        }
-        let now = Instant::now();
-        let left = until.map_or(WAKE_EVERY, |until| until.saturating_duration_since(now));
-        if left.is_zero() {
-            return true;
-        }
-        thread::sleep(left.min(WAKE_EVERY));
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::super::event::encode;
     use super::*;
+    use std::time::Instant;
     use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 
     const SCREEN: Size = Size::new(800, 480);
