@@ -7,17 +7,18 @@
 //! server's resident memory.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
-use std::io::{BufRead, BufReader, Write};
 use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-const KEJIA: &str = env!("CARGO_BIN_EXE_kejia");
-const PASSWORD: &str = "bench password";
+#[path = "support/mod.rs"]
+mod support;
+
+use support::{PASSWORD, USERNAME, cli, setup_accounts, spawn_serve};
 
 /// (concurrency, first-time check-ins) per run; together over 100,000 check-ins.
 const RUNS: &[(usize, usize)] = &[(1, 3_000), (8, 30_000), (64, 40_000), (64, 40_000)];
@@ -44,7 +45,8 @@ fn main() {
         dir.path(),
         &["token", "add", "--name", "bench", "--role", "kiosk"],
     );
-    let server = start(dir.path());
+    let (child, addr) = spawn_serve(dir.path());
+    let server = Server { child, addr };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -288,73 +290,12 @@ async fn post(http: &reqwest::Client, url: &str, cookie: &str, body: Value) -> V
 async fn login(http: &reqwest::Client, base: &str) -> String {
     let response = http
         .post(format!("{base}/api/v1/session"))
-        .json(&json!({ "username": "bench", "password": PASSWORD }))
+        .json(&json!({ "username": USERNAME, "password": PASSWORD }))
         .send()
         .await
         .expect("login");
     let cookie = response.headers()["set-cookie"].to_str().expect("ascii");
     cookie.split(';').next().expect("pair").to_owned()
-}
-
-fn setup_accounts(data: &std::path::Path) {
-    let mut child = Command::new(KEJIA)
-        .args([
-            "user",
-            "add",
-            "--username",
-            "bench",
-            "--role",
-            "admin",
-            "--password-stdin",
-            "--data",
-        ])
-        .arg(data)
-        .stdin(Stdio::piped())
-        .spawn()
-        .expect("user add");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(format!("{PASSWORD}\n").as_bytes())
-        .expect("write");
-    assert!(child.wait().expect("wait").success());
-}
-
-fn cli(data: &std::path::Path, args: &[&str]) -> String {
-    let output = Command::new(KEJIA)
-        .args(args)
-        .arg("--data")
-        .arg(data)
-        .output()
-        .expect("run");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).expect("utf-8")
-}
-
-fn start(data: &std::path::Path) -> Server {
-    let mut child = Command::new(KEJIA)
-        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
-        .arg(data)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("serve");
-    let mut first = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut first)
-        .expect("read");
-    let addr = first
-        .split("http://")
-        .nth(1)
-        .and_then(|r| r.split('/').next())
-        .and_then(|a| a.parse().ok())
-        .expect("address");
-    Server { child, addr }
 }
 
 /// Resident and peak resident memory of a process, in KiB.

@@ -14,7 +14,7 @@
 //!    like an XRGB8888 framebuffer. The PNG back end's cost is printed only as a breakdown of 1.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -25,8 +25,10 @@ use kejia_kiosk::screens::{IdleView, Screen, render};
 use serde_json::{Value, json};
 use serialport::{SerialPort, TTYPort};
 
-const KEJIA: &str = env!("CARGO_BIN_EXE_kejia");
-const PASSWORD: &str = "bench password";
+#[path = "support/mod.rs"]
+mod support;
+
+use support::{KEJIA, PASSWORD, USERNAME, cli, setup_accounts, spawn_serve};
 /// Distinct members scanned one after another.
 const SCANS: usize = 300;
 /// Iterations of each in-process measurement.
@@ -558,24 +560,7 @@ fn start_kiosk(base: &str, token_file: &Path, screen: &Path, reader: &str) -> Pr
 
 /// Starts `kejia serve` on a free loopback port; the process and its base URL.
 fn start_server(data: &Path) -> (Process, String) {
-    let mut child = Command::new(KEJIA)
-        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
-        .arg(data)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("serve");
-    let mut first = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut first)
-        .expect("read");
-    let addr = first
-        .split("http://")
-        .nth(1)
-        .and_then(|r| r.split('/').next())
-        .expect("address")
-        .trim()
-        .to_owned();
+    let (child, addr) = spawn_serve(data);
     (Process(child), format!("http://{addr}"))
 }
 
@@ -656,49 +641,9 @@ fn get(http: &reqwest::blocking::Client, url: &str, cookie: &str) -> Value {
 fn login(http: &reqwest::blocking::Client, base: &str) -> String {
     let response = http
         .post(format!("{base}/api/v1/session"))
-        .json(&json!({ "username": "bench", "password": PASSWORD }))
+        .json(&json!({ "username": USERNAME, "password": PASSWORD }))
         .send()
         .expect("login");
     let cookie = response.headers()["set-cookie"].to_str().expect("ascii");
     cookie.split(';').next().expect("pair").to_owned()
-}
-
-fn setup_accounts(data: &Path) {
-    let mut child = Command::new(KEJIA)
-        .args([
-            "user",
-            "add",
-            "--username",
-            "bench",
-            "--role",
-            "admin",
-            "--password-stdin",
-            "--data",
-        ])
-        .arg(data)
-        .stdin(Stdio::piped())
-        .spawn()
-        .expect("user add");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(format!("{PASSWORD}\n").as_bytes())
-        .expect("write");
-    assert!(child.wait().expect("wait").success());
-}
-
-fn cli(data: &Path, args: &[&str]) -> String {
-    let output = Command::new(KEJIA)
-        .args(args)
-        .arg("--data")
-        .arg(data)
-        .output()
-        .expect("run");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).expect("utf-8")
 }

@@ -147,19 +147,11 @@ impl Client {
             activity_id,
             scan_id,
         };
-        let response = self
+        let request = self
             .http
             .post(format!("{}/api/v1/checkins", self.base))
-            .bearer_auth(&self.token)
-            .json(&body)
-            .send()
-            .await
-            .map_err(|e| ClientError::Unreachable(e.to_string()))?;
-        let status = response.status();
-        let text = response
-            .text()
-            .await
-            .map_err(|e| ClientError::Unreachable(e.to_string()))?;
+            .json(&body);
+        let (status, text) = self.send(request).await?;
         if status.is_success() {
             return serde_json::from_str(&text).map(Reply::Answer).map_err(|_| {
                 ClientError::Server {
@@ -196,19 +188,24 @@ impl Client {
         .await
     }
 
-    async fn get_json<T: serde::de::DeserializeOwned>(&self, url: &str) -> Result<T, ClientError> {
-        let response = self
-            .http
-            .get(url)
+    /// Sends with the kiosk's token; any failure to get a whole answer means unreachable.
+    async fn send(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<(reqwest::StatusCode, String), ClientError> {
+        let unreachable = |e: reqwest::Error| ClientError::Unreachable(e.to_string());
+        let response = request
             .bearer_auth(&self.token)
             .send()
             .await
-            .map_err(|e| ClientError::Unreachable(e.to_string()))?;
+            .map_err(unreachable)?;
         let status = response.status();
-        let text = response
-            .text()
-            .await
-            .map_err(|e| ClientError::Unreachable(e.to_string()))?;
+        let text = response.text().await.map_err(unreachable)?;
+        Ok((status, text))
+    }
+
+    async fn get_json<T: serde::de::DeserializeOwned>(&self, url: &str) -> Result<T, ClientError> {
+        let (status, text) = self.send(self.http.get(url)).await?;
         if !status.is_success() {
             return Err(ClientError::Server {
                 status: status.as_u16(),
