@@ -12,6 +12,7 @@ pub mod credential;
 pub mod ids;
 pub mod member;
 pub mod phone;
+pub mod room;
 
 use std::fmt;
 

@@ -6,9 +6,12 @@ pub mod api;
 pub mod auth;
 pub mod error;
 pub mod extract;
+pub mod live;
+pub mod login;
 pub mod pages;
 pub mod router;
 pub mod state;
+pub mod throttle;
 pub mod views;
 
 #[cfg(test)]

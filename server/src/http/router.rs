@@ -16,7 +16,7 @@ use super::api::{
 };
 use super::auth::refuse_cross_site;
 use super::error::ApiError;
-use super::pages::setup;
+use super::pages::{self, setup};
 use super::state::AppState;
 
 /// Largest request body any route accepts.
@@ -61,6 +61,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(health::get))
         .route("/setup", get(setup::view).post(setup::submit))
+        .merge(pages::routes())
         .nest("/api/v1", api)
         .fallback(not_found)
         .layer(middleware::from_fn(refuse_cross_site))

@@ -6,7 +6,10 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::Semaphore;
 
+use super::live::Live;
+use super::throttle::LoginThrottle;
 use crate::clock::Clock;
+use crate::domain::room::RoomCode;
 use crate::config::Settings;
 use crate::secrets;
 use crate::store::Store;
@@ -32,6 +35,9 @@ pub struct Shared {
     /// responsive under a burst of logins.
     pub hashing: Arc<Semaphore>,
     pub devices: Arc<DeviceCache>,
+    pub live: Live,
+    pub logins: LoginThrottle,
+    pub room: RoomCode,
 }
 
 impl AppState {
@@ -43,6 +49,9 @@ impl AppState {
             setup: Arc::new(SetupGate::default()),
             hashing: Arc::new(Semaphore::new(2)),
             devices: Arc::new(DeviceCache::default()),
+            live: Live::default(),
+            logins: LoginThrottle::default(),
+            room: RoomCode::new(),
         }))
     }
 }

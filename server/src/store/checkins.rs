@@ -244,7 +244,7 @@ pub fn undo(
     staffer: &str,
     reason: &str,
     now: Timestamp,
-) -> Result<()> {
+) -> Result<Option<ActivityId>> {
     let row: Option<(Option<String>, Option<i64>, String)> = conn
         .prepare_cached("SELECT activity_id, undone_at, method FROM checkins WHERE id = ?1")?
         .query_row([id.to_string()], |row| {
@@ -259,8 +259,10 @@ pub fn undo(
         "UPDATE checkins SET undone_at = ?2, undone_by = ?3, undo_reason = ?4 WHERE id = ?1",
     )?
     .execute(params![id.to_string(), to_millis(now), staffer, reason])?;
+    let activity_id = activity_id
+        .map(|raw| raw.parse::<ActivityId>().map_err(|_| StoreError::NotFound))
+        .transpose()?;
     if let Some(activity_id) = activity_id {
-        let activity_id: ActivityId = activity_id.parse().map_err(|_| StoreError::NotFound)?;
         activities::count_participant(conn, activity_id, -1, method == Method::Manual.code())?;
     }
     audit::append(
@@ -271,7 +273,8 @@ pub fn undo(
         &id.to_string(),
         Some(reason),
         None,
-    )
+    )?;
+    Ok(activity_id)
 }
 
 /// One line of an activity's attendance list (the phone number masked).

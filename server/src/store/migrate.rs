@@ -11,7 +11,10 @@ use super::{Result, StoreError};
 /// file is refused instead of being written into.
 const APPLICATION_ID: i64 = 0x4b4a_4941;
 
-const MIGRATIONS: &[&str] = &[include_str!("../../migrations/home/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/home/0001_init.sql"),
+    include_str!("../../migrations/home/0002_web.sql"),
+];
 
 /// The schema version this build writes.
 pub fn latest() -> i64 {

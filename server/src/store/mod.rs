@@ -10,6 +10,7 @@
 pub mod activities;
 pub mod audit;
 pub mod checkins;
+pub mod devices;
 pub mod members;
 mod migrate;
 pub mod scans;

@@ -11,7 +11,7 @@ use crate::http::AppState;
 use crate::http::auth::{Principal, Staff};
 use crate::http::error::ApiError;
 use crate::http::extract::{ApiJson, Id};
-use crate::store::checkins::{self, CheckinRequest, Presenting, Recorded};
+use crate::store::checkins::{CheckinRequest, Presenting, Recorded};
 
 /// Longest credential accepted; the QR reader drops longer payloads too.
 const MAX_CREDENTIAL_BYTES: usize = 512;
@@ -33,13 +33,7 @@ pub async fn post(
     ApiJson(body): ApiJson<CheckinBody>,
 ) -> Result<Json<Answer>, ApiError> {
     let request = validate(&body, &caller)?;
-    let now = state.clock.now();
-    let tz = state.settings.tz.clone();
-    let recorded = state
-        .store
-        .write(move |conn| checkins::record(conn, &request, now, &tz))
-        .await?;
-    match recorded {
+    match state.record_checkin(request).await? {
         Recorded::Answered(answer) => Ok(Json(answer)),
         Recorded::Choose(choices) => Err(ApiError::ChooseActivity(choices)),
     }
@@ -128,10 +122,6 @@ pub async fn undo(
         body.reason.as_deref().unwrap_or_default(),
         200,
     )?;
-    let now = state.clock.now();
-    state
-        .store
-        .write(move |conn| checkins::undo(conn, id, &staff.username, &reason, now))
-        .await?;
+    state.undo_checkin(id, staff.username, reason).await?;
     Ok(Json(serde_json::json!({ "undone": id })))
 }

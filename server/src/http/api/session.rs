@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{Extensions, HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
@@ -11,6 +11,8 @@ use crate::http::AppState;
 use crate::http::auth::{self, Staff};
 use crate::http::error::ApiError;
 use crate::http::extract::ApiJson;
+use crate::http::login::{self, LoginOutcome};
+use crate::http::throttle;
 use crate::secrets;
 use crate::store::users;
 
@@ -22,60 +24,33 @@ pub struct Login {
 
 pub async fn login(
     State(state): State<AppState>,
+    extensions: Extensions,
+    request_headers: HeaderMap,
     ApiJson(login): ApiJson<Login>,
 ) -> Result<Response, ApiError> {
-    let username = login.username.trim().to_owned();
-    let found = state
-        .store
-        .read(move |conn| users::find_for_login(conn, &username))
-        .await?;
-    let permit = state
-        .hashing
-        .clone()
-        .acquire_owned()
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
-    let (user, verified) = tokio::task::spawn_blocking(move || {
-        let _permit = permit;
-        match found {
-            Some((user, phc)) => {
-                let ok = secrets::verify_password(&login.password, &phc);
-                (Some(user), ok)
-            }
-            None => {
-                // Same work for an unknown name, so timing does not reveal which names exist.
-                secrets::verify_password(&login.password, secrets::decoy_hash());
-                (None, false)
-            }
+    let peer = login::peer(&extensions);
+    match login::log_in(&state, &login.username, login.password, peer, &request_headers).await? {
+        LoginOutcome::Welcome { user, cookie } => {
+            let mut headers = HeaderMap::new();
+            headers.insert(header::SET_COOKIE, cookie);
+            Ok((
+                headers,
+                Json(json!({ "username": user.username, "role": user.role.code() })),
+            )
+                .into_response())
         }
-    })
-    .await
-    .map_err(|e| ApiError::Internal(e.to_string()))?;
-    let Some(user) = user.filter(|_| verified) else {
-        tracing::info!("login refused");
-        return Ok((
+        LoginOutcome::Refused => Ok((
             StatusCode::UNAUTHORIZED,
             Json(json!({ "error": "用户名或密码错误" })),
         )
-            .into_response());
-    };
-    let token = secrets::new_token("").map_err(|e| ApiError::Internal(e.to_string()))?;
-    let hash = secrets::token_hash(&token);
-    let now = state.clock.now();
-    let expires = now + auth::SESSION_LENGTH;
-    let user_id = user.id;
-    state
-        .store
-        .write(move |conn| users::create_session(conn, user_id, &hash, now, expires))
-        .await?;
-    tracing::info!(user = %user.username, "staff logged in");
-    let mut headers = HeaderMap::new();
-    headers.insert(header::SET_COOKIE, auth::session_set_cookie(&token));
-    Ok((
-        headers,
-        Json(json!({ "username": user.username, "role": user.role.code() })),
-    )
-        .into_response())
+            .into_response()),
+        LoginOutcome::LockedOut(left) => Ok((
+            StatusCode::TOO_MANY_REQUESTS,
+            [(header::RETRY_AFTER, left.as_secs().max(1).to_string())],
+            Json(json!({ "error": throttle::lockout_message(left) })),
+        )
+            .into_response()),
+    }
 }
 
 pub async fn get(Staff(user): Staff) -> Json<serde_json::Value> {
