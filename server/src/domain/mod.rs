@@ -6,6 +6,7 @@
 
 pub mod access;
 pub mod activity;
+pub mod advice;
 pub mod checkin;
 pub mod compliance;
 pub mod credential;

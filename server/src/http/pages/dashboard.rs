@@ -1,7 +1,237 @@
-use axum::Router;
+//! The staffer's first page: the activity taking check-ins now with its live count, today's and
+//! the coming activities, and the year's compliance at a glance, with warnings in words.
 
+use std::convert::Infallible;
+
+use askama::Template;
+use axum::Router;
+use axum::extract::State;
+use axum::response::Response;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::routing::get;
+use futures_util::stream::{self, Stream, StreamExt};
+use jiff::{SignedDuration, Timestamp};
+use tokio::sync::broadcast::error::RecvError;
+
+use super::csrf::Csrf;
+use super::render::{self, Chrome, PageError, Section, StaffPage};
+use crate::domain::activity::{Activity, Filing};
+use crate::domain::advice;
+use crate::domain::compliance::{self, Compliance, MIN_PARTICIPANTS, Tally};
 use crate::http::AppState;
+use crate::http::api::{year_or_current, year_span};
+use crate::http::auth::Staff;
+use crate::http::error::ApiError;
+use crate::http::live::CountChanged;
+use crate::store::activities;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route("/admin", get(view))
+        .route("/admin/live", get(live))
+}
+
+/// How far ahead "coming up" looks.
+const LOOKAHEAD: SignedDuration = SignedDuration::from_hours(30 * 24);
+const COMING_UP: usize = 5;
+
+/// One activity as the dashboard lists it.
+struct Line {
+    id: String,
+    title: String,
+    when: String,
+    place: String,
+    participants: u32,
+}
+
+/// One month of the chart.
+struct Bar {
+    month: i8,
+    activities: u32,
+    qualifying: u32,
+    /// Bar height in percent of the chart.
+    height: u32,
+    missing: bool,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct DashboardPage {
+    chrome: Chrome,
+    today: String,
+    open: Vec<Line>,
+    today_lines: Vec<Line>,
+    coming: Vec<Line>,
+    year: i16,
+    compliance: Compliance,
+    bars: Vec<Bar>,
+    warnings: Vec<String>,
+    min_participants: u32,
+    yearly_needed: u32,
+}
+
+async fn view(
+    State(state): State<AppState>,
+    staff: StaffPage,
+    csrf: Csrf,
+) -> Result<Response, PageError> {
+    let now = state.clock.now();
+    let tz = state.settings.tz.clone();
+    let today = now.to_zoned_datetime(tz.clone()).date();
+    let year = year_or_current(None, now, &tz)?;
+    let (year_from, year_until) = year_span(year, &tz)?;
+    let day_from = zoned_start(today, &tz)?;
+    let day_until = zoned_start(today.tomorrow().map_err(internal)?, &tz)?;
+    let (candidates, year_list, upcoming) = state
+        .store
+        .read(move |conn| {
+            Ok((
+                activities::candidates_at(conn, now)?,
+                activities::starting_between(conn, year_from, year_until)?,
+                activities::starting_between(conn, day_from, now + LOOKAHEAD)?,
+            ))
+        })
+        .await?;
+    let line = |a: &Activity| Line {
+        id: a.id.to_string(),
+        title: a.title.clone(),
+        when: time_range(a, &tz),
+        place: a.location.clone().unwrap_or_default(),
+        participants: a.participants,
+    };
+    let open: Vec<Line> = candidates
+        .iter()
+        .filter(|a| a.accepts_checkins(now))
+        .map(line)
+        .collect();
+    let today_lines: Vec<Line> = upcoming
+        .iter()
+        .filter(|a| !a.is_cancelled() && a.schedule.starts_at() < day_until)
+        .map(line)
+        .collect();
+    let coming: Vec<Line> = upcoming
+        .iter()
+        .filter(|a| !a.is_cancelled() && a.schedule.starts_at() >= day_until)
+        .take(COMING_UP)
+        .map(line)
+        .collect();
+    let compliance = year_compliance(&state, year, &year_list, now);
+    let unfiled = year_list
+        .iter()
+        .filter(|a| !a.is_cancelled() && a.filing == Filing::Draft)
+        .count();
+    let warnings = advice::warnings(&compliance, today, u32::try_from(unfiled).unwrap_or(u32::MAX))
+        .iter()
+        .map(advice::Warning::text)
+        .collect();
+    render::ok(&DashboardPage {
+        chrome: Chrome::new(&state, &staff, &csrf, Section::Dashboard),
+        today: today.strftime("%Y年%-m月%-d日").to_string(),
+        bars: bars(&compliance),
+        open,
+        today_lines,
+        coming,
+        year,
+        compliance,
+        warnings,
+        min_participants: MIN_PARTICIPANTS,
+        yearly_needed: advice::YEARLY_ACTIVITIES,
+    })
+}
+
+fn year_compliance(state: &AppState, year: i16, held: &[Activity], now: Timestamp) -> Compliance {
+    let tallies: Vec<Tally> = held
+        .iter()
+        .map(|a| Tally {
+            id: a.id,
+            title: a.title.clone(),
+            starts_at: a.schedule.starts_at(),
+            ends_at: a.schedule.ends_at(),
+            cancelled: a.is_cancelled(),
+            participants: a.participants,
+        })
+        .collect();
+    compliance::evaluate(year, &tallies, now, &state.settings.tz, state.settings.award)
+}
+
+fn bars(compliance: &Compliance) -> Vec<Bar> {
+    // Four activities fill the chart; more are still shown as full.
+    const FULL: u32 = 4;
+    compliance
+        .months
+        .iter()
+        .map(|m| Bar {
+            month: m.month,
+            activities: m.activities,
+            qualifying: m.qualifying,
+            height: m.activities.min(FULL) * 100 / FULL,
+            missing: compliance.missing_months.contains(&m.month),
+        })
+        .collect()
+}
+
+fn time_range(activity: &Activity, tz: &jiff::tz::TimeZone) -> String {
+    let starts = activity.schedule.starts_at().to_zoned_datetime(tz.clone());
+    let ends = activity.schedule.ends_at().to_zoned_datetime(tz.clone());
+    format!(
+        "{} {}–{}",
+        starts.strftime("%-m月%-d日"),
+        starts.strftime("%H:%M"),
+        ends.strftime("%H:%M")
+    )
+}
+
+fn zoned_start(day: jiff::civil::Date, tz: &jiff::tz::TimeZone) -> Result<Timestamp, PageError> {
+    day.to_zoned_datetime(tz.clone())
+        .map(|z| z.timestamp())
+        .map_err(internal)
+}
+
+fn internal(error: jiff::Error) -> PageError {
+    ApiError::Internal(error.to_string()).into()
+}
+
+/// Server-sent events: `count` with `{"activity_id", "participants"}` whenever a check-in or
+/// an undo changes an activity's count. On connecting (and reconnecting) the open activities'
+/// counts are sent first, so a dashboard that lost its connection catches up.
+async fn live(
+    State(state): State<AppState>,
+    _staff: Staff,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    let receiver = state.live.subscribe();
+    let now = state.clock.now();
+    let open = state
+        .store
+        .read(move |conn| activities::candidates_at(conn, now))
+        .await?;
+    let snapshot: Vec<CountChanged> = open
+        .iter()
+        .filter(|a| a.accepts_checkins(now))
+        .map(|a| CountChanged {
+            activity_id: a.id,
+            participants: a.participants,
+        })
+        .collect();
+    let changes = stream::unfold(receiver, |mut receiver| async move {
+        loop {
+            match receiver.recv().await {
+                Ok(change) => return Some((change, receiver)),
+                // Fell behind: skip to the newest counts rather than stop.
+                Err(RecvError::Lagged(_)) => continue,
+                Err(RecvError::Closed) => return None,
+            }
+        }
+    });
+    let events = stream::iter(snapshot)
+        .chain(changes)
+        .map(|change| Ok(count_event(change)));
+    Ok(Sse::new(events).keep_alive(KeepAlive::default()))
+}
+
+fn count_event(change: CountChanged) -> Event {
+    let data = format!(
+        r#"{{"activity_id":"{}","participants":{}}}"#,
+        change.activity_id, change.participants
+    );
+    Event::default().event("count").data(data)
 }

@@ -1,7 +1,71 @@
-use axum::Router;
+//! The year's ledger (台账) on a page, with the .xlsx and .csv downloads of the same rows.
 
+use askama::Template;
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::response::Response;
+use axum::routing::get;
+use serde::Deserialize;
+
+use super::csrf::Csrf;
+use super::render::{self, Chrome, PageError, Section, StaffPage};
+use crate::export::ledger::{self, LedgerRow};
 use crate::http::AppState;
+use crate::http::api::{year_or_current, year_span};
+use crate::store::activities;
 
 pub fn routes() -> Router<AppState> {
-    Router::new()
+    Router::new().route("/admin/ledger", get(view))
+}
+
+struct Entry {
+    id: String,
+    row: LedgerRow,
+}
+
+#[derive(Template)]
+#[template(path = "ledger.html")]
+struct LedgerPage {
+    chrome: Chrome,
+    year: i16,
+    entries: Vec<Entry>,
+    participants: u32,
+    qualifying: usize,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct YearQuery {
+    year: Option<i16>,
+}
+
+async fn view(
+    State(state): State<AppState>,
+    staff: StaffPage,
+    csrf: Csrf,
+    Query(query): Query<YearQuery>,
+) -> Result<Response, PageError> {
+    let now = state.clock.now();
+    let tz = &state.settings.tz;
+    let year = year_or_current(query.year, now, tz)?;
+    let (from, until) = year_span(year, tz)?;
+    let held = state
+        .store
+        .read(move |conn| activities::starting_between(conn, from, until))
+        .await?;
+    let rows = ledger::rows(&held, now, tz);
+    let entries: Vec<Entry> = held
+        .iter()
+        .zip(rows)
+        .map(|(activity, row)| Entry {
+            id: activity.id.to_string(),
+            row,
+        })
+        .collect();
+    render::ok(&LedgerPage {
+        chrome: Chrome::new(&state, &staff, &csrf, Section::Ledger),
+        participants: entries.iter().map(|e| e.row.participants).sum(),
+        qualifying: entries.iter().filter(|e| e.row.qualifies == "是").count(),
+        year,
+        entries,
+    })
 }

@@ -1,6 +1,7 @@
 //! Page tests on a real store through the whole router: a logged-in staffer's browser (session
 //! and CSRF cookies) and an anonymous one, with a clock the test sets.
 
+mod dashboard;
 mod login;
 
 use std::sync::Arc;
