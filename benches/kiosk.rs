@@ -422,6 +422,9 @@ fn background_opposite(screen: &Screen) -> Screen {
     }
 }
 
+/// The phone check-in page the idle and unknown screens show as a QR code.
+const PHONE_URL: &str = "http://192.168.1.20:8080/m/checkin?code=6a1b2c3.0f1e2d3c4b5a";
+
 fn idle() -> Screen {
     Screen::Idle(IdleView {
         home_name: "益阳高新区科技工作者之家".into(),
@@ -430,6 +433,7 @@ fn idle() -> Screen {
         more_open: 0,
         next: Some(("青年科技人才职称申报讲座".into(), "12月3日 14:00".into())),
         online: true,
+        phone_url: Some(PHONE_URL.into()),
     })
 }
 
@@ -461,7 +465,12 @@ fn samples() -> Vec<(&'static str, Screen)> {
                 name: "周*华".into(),
             },
         ),
-        ("unknown", Screen::Unknown),
+        (
+            "unknown",
+            Screen::Unknown {
+                phone_url: Some(PHONE_URL.into()),
+            },
+        ),
         (
             "suspended",
             Screen::Suspended {

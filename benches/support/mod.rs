@@ -5,6 +5,10 @@ use std::io::{BufRead, BufReader, Write};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use serde_json::{Value, json};
 
 pub const KEJIA: &str = env!("CARGO_BIN_EXE_kejia");
 pub const USERNAME: &str = "bench";
@@ -73,4 +77,80 @@ pub fn spawn_serve(data: &Path) -> (Child, SocketAddr) {
         .and_then(|a| a.trim().parse().ok())
         .expect("address");
     (child, addr)
+}
+
+/// Registers `count` members over the API with 64 requests in flight; returns their QR texts.
+pub async fn register(
+    http: &reqwest::Client,
+    base: &str,
+    cookie: &str,
+    count: usize,
+) -> Vec<String> {
+    let next = Arc::new(AtomicUsize::new(0));
+    let workers: Vec<_> = (0..64)
+        .map(|_| {
+            let (http, next, base, cookie) = (http.clone(), next.clone(), base.to_owned(), cookie.to_owned());
+            tokio::spawn(async move {
+                let mut credentials = Vec::new();
+                loop {
+                    let n = next.fetch_add(1, Ordering::Relaxed);
+                    if n >= count {
+                        break;
+                    }
+                    let body = json!({ "name": format!("会员{n}"), "phone": format!("139{n:08}"), "employer": "益阳某公司", "consent": true });
+                    let member = post(&http, &format!("{base}/api/v1/members"), &cookie, body).await;
+                    credentials.push(member["credential"].as_str().expect("credential").to_owned());
+                }
+                credentials
+            })
+        })
+        .collect();
+    let mut all = Vec::with_capacity(count);
+    for worker in workers {
+        all.extend(worker.await.expect("worker"));
+    }
+    all
+}
+
+/// POSTs JSON with the session cookie and returns the JSON answer (any failure panics).
+pub async fn post(http: &reqwest::Client, url: &str, cookie: &str, body: Value) -> Value {
+    let response = http
+        .post(url)
+        .header("cookie", cookie)
+        .json(&body)
+        .send()
+        .await
+        .expect("request");
+    assert!(
+        response.status().is_success(),
+        "{url}: {}",
+        response.status()
+    );
+    response.json().await.expect("json")
+}
+
+/// Logs the bench's administrator in; returns the session cookie's `name=value`.
+pub async fn login(http: &reqwest::Client, base: &str) -> String {
+    let response = http
+        .post(format!("{base}/api/v1/session"))
+        .json(&json!({ "username": USERNAME, "password": PASSWORD }))
+        .send()
+        .await
+        .expect("login");
+    let cookie = response.headers()["set-cookie"].to_str().expect("ascii");
+    cookie.split(';').next().expect("pair").to_owned()
+}
+
+/// Resident and peak resident memory of a process, in KiB.
+fn memory(pid: u32) -> (u64, u64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
 }

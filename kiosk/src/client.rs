@@ -82,6 +82,11 @@ pub struct Status {
     pub now: String,
     pub open: Vec<ActivityStatus>,
     pub next: Option<ActivityStatus>,
+    /// The page a phone opens to check in or register, e.g.
+    /// `http://192.168.1.20:8080/m/checkin?code=…`; its code rotates, so it is shown as a QR
+    /// code fresh from each status. Older servers send none.
+    #[serde(default)]
+    pub phone_url: Option<String>,
 }
 
 /// A member found by the last digits of their phone: masked, as a public screen may show.
@@ -216,5 +221,28 @@ impl Client {
             status: status.as_u16(),
             body: text,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_status_phone_url_is_optional() {
+        let without: Status = serde_json::from_str(
+            r#"{"home_name":"之家","now":"2026-11-28T20:00:00+08:00","open":[],"next":null}"#,
+        )
+        .expect("an older server's status");
+        assert_eq!(without.phone_url, None);
+        let with: Status = serde_json::from_str(
+            r#"{"home_name":"之家","now":"2026-11-28T20:00:00+08:00","open":[],"next":null,
+                "phone_url":"http://192.168.1.20:8080/m/checkin?code=6a1b2c3.0f1e2d3c4b5a"}"#,
+        )
+        .expect("status");
+        assert_eq!(
+            with.phone_url.as_deref(),
+            Some("http://192.168.1.20:8080/m/checkin?code=6a1b2c3.0f1e2d3c4b5a")
+        );
     }
 }

@@ -30,6 +30,10 @@ pub enum ConfigError {
     AwardMonth(String),
     #[error("checkin_opens_before_minutes and checkin_closes_after_minutes must be 0 to 1440")]
     CheckinWindow,
+    #[error(
+        "public_url {0:?} must look like http://192.168.1.20:8080 or https://kejia.example.cn (scheme, host, optional port; no path, no trailing slash)"
+    )]
+    PublicUrl(String),
 }
 
 /// The file as written; every field has a default.
@@ -46,6 +50,9 @@ pub struct RawConfig {
     pub checkin_opens_before_minutes: i64,
     /// Minutes after an activity's end that check-in stays open, unless the activity says otherwise.
     pub checkin_closes_after_minutes: i64,
+    /// The address phones use to reach this home ("http://192.168.1.20:8080"); the kiosk's
+    /// check-in QR code points there. Unset: this machine's LAN address.
+    pub public_url: Option<String>,
 }
 
 impl Default for RawConfig {
@@ -56,6 +63,7 @@ impl Default for RawConfig {
             award_month: None,
             checkin_opens_before_minutes: i64::from(CheckinWindow::default().opens_before_min()),
             checkin_closes_after_minutes: i64::from(CheckinWindow::default().closes_after_min()),
+            public_url: None,
         }
     }
 }
@@ -69,6 +77,8 @@ pub struct Settings {
     pub award: Option<AwardMonth>,
     /// The check-in window of new activities that do not set their own.
     pub checkin_window: CheckinWindow,
+    /// Where phones reach the home (scheme, host, optional port; no trailing slash), if set.
+    pub public_url: Option<String>,
 }
 
 impl RawConfig {
@@ -96,6 +106,9 @@ impl RawConfig {
         if let Ok(month) = std::env::var("KEJIA_AWARD_MONTH") {
             raw.award_month = Some(month);
         }
+        if let Ok(url) = std::env::var("KEJIA_PUBLIC_URL") {
+            raw.public_url = Some(url);
+        }
         Ok(raw)
     }
 
@@ -112,13 +125,69 @@ impl RawConfig {
             self.checkin_closes_after_minutes,
         )
         .map_err(|_| ConfigError::CheckinWindow)?;
+        let public_url = self
+            .public_url
+            .as_deref()
+            .map(parse_public_url)
+            .transpose()?;
         Ok(Settings {
             data_dir,
             home_name: self.home_name,
             tz,
             award,
             checkin_window,
+            public_url,
         })
+    }
+}
+
+/// `http(s)://host[:port]`: the base of the URLs phones open, so nothing may follow the
+/// authority (a path or a trailing slash would double up when paths are appended).
+fn parse_public_url(raw: &str) -> Result<String, ConfigError> {
+    let bad = || ConfigError::PublicUrl(raw.to_owned());
+    let url = raw.trim();
+    let authority = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"))
+        .ok_or_else(bad)?;
+    let (host, port) = split_authority(authority).ok_or_else(bad)?;
+    let host_ok = if let Some(inner) = host.strip_prefix('[') {
+        inner
+            .strip_suffix(']')
+            .is_some_and(|ip| ip.parse::<std::net::Ipv6Addr>().is_ok())
+    } else {
+        !host.is_empty()
+            && !host.starts_with(['-', '.'])
+            && host
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+    };
+    let port_ok = port.is_none_or(|p| {
+        !p.is_empty()
+            && p.bytes().all(|b| b.is_ascii_digit())
+            && p.parse::<u16>().is_ok_and(|n| n > 0)
+    });
+    if host_ok && port_ok {
+        Ok(url.to_owned())
+    } else {
+        Err(bad())
+    }
+}
+
+/// `host` and the optional port of `host[:port]` or `[v6]` / `[v6]:port`.
+fn split_authority(authority: &str) -> Option<(&str, Option<&str>)> {
+    if authority.starts_with('[') {
+        let end = authority.find(']')?;
+        let (host, rest) = authority.split_at(end + 1);
+        match rest {
+            "" => Some((host, None)),
+            _ => rest.strip_prefix(':').map(|port| (host, Some(port))),
+        }
+    } else {
+        match authority.split_once(':') {
+            Some((host, port)) => Some((host, Some(port))),
+            None => Some((authority, None)),
+        }
     }
 }
 
@@ -155,5 +224,32 @@ mod tests {
         );
         assert!(parse_award_month("2026-13").is_err());
         assert!(parse_award_month("May 2026").is_err());
+    }
+
+    #[test]
+    fn public_urls_are_scheme_host_and_port_only() {
+        for good in [
+            "http://192.168.1.20:8080",
+            "https://kejia.example.cn",
+            "http://kejia-home.local:80",
+            "http://[fd00::20]:8080",
+        ] {
+            assert_eq!(parse_public_url(good).ok().as_deref(), Some(good), "{good}");
+        }
+        for bad in [
+            "192.168.1.20:8080",
+            "http://192.168.1.20:8080/",
+            "https://kejia.example.cn/m",
+            "ftp://kejia.example.cn",
+            "http://",
+            "http://host:0",
+            "http://host:99999",
+            "http://host:",
+            "http://user@host",
+            "http://[fd00::20",
+            "http://host?x=1",
+        ] {
+            assert!(parse_public_url(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -107,6 +107,59 @@ fn shows_checked_in(screen: &Path) -> bool {
     green && white > 300
 }
 
+/// The text of the QR code on the latest screen, if it shows exactly one that decodes.
+fn screen_qr(screen: &Path) -> Option<String> {
+    let image = image::open(screen.join("latest.png")).ok()?.to_luma8();
+    let mut prepared = rqrr::PreparedImage::prepare(image);
+    let grids = prepared.detect_grids();
+    let [grid] = grids.as_slice() else {
+        return None;
+    };
+    grid.decode().ok().map(|(_, text)| text)
+}
+
+fn is_phone_checkin_url(text: &str) -> bool {
+    text.starts_with("http://") && text.contains("/m/checkin?code=")
+}
+
+#[test]
+fn the_idle_screen_and_an_unknown_card_show_the_phone_page_as_a_qr_code() {
+    let home = TestHome::start();
+    let (mut card, _card_slave, card_path) = pty();
+    let dir = tempfile::tempdir().expect("dir");
+    let kiosk = start_kiosk(&home, dir.path(), &[format!("rdm6300:{card_path}")]);
+    let mut idle_code = None;
+    wait_for(
+        || {
+            idle_code = screen_qr(&kiosk.screen);
+            idle_code.is_some()
+        },
+        "the idle screen shows a QR code that decodes",
+    );
+    let url = idle_code.unwrap_or_default();
+    assert!(
+        is_phone_checkin_url(&url),
+        "the idle QR code is the phone check-in page: {url}"
+    );
+
+    std::thread::sleep(Duration::from_millis(300));
+    card.write_all(&rdm6300_frame("0F0E0D0C0B"))
+        .expect("write to the card pty");
+    let registration_offered = || {
+        let Ok(image) = image::open(kiosk.screen.join("latest.png")) else {
+            return false;
+        };
+        // The unknown card screen is amber.
+        let [r, g, b] = image.to_rgb8().get_pixel(5, 5).0;
+        let amber = r > 150 && g > 80 && g < 130 && b < 40;
+        amber && screen_qr(&kiosk.screen).is_some_and(|text| is_phone_checkin_url(&text))
+    };
+    wait_for(
+        registration_offered,
+        "the unknown card screen offers the phone page as a QR code",
+    );
+}
+
 #[test]
 fn a_qr_code_and_a_card_on_the_readers_each_check_in_and_show_it() {
     let home = TestHome::start();
@@ -270,11 +323,12 @@ fn a_tap_on_the_touch_panel_opens_the_keypad() {
         .write(true)
         .open(&fifo)
         .expect("open the fake panel");
-    // The "按手机尾号签到" button sits at the bottom right of the 800×480 idle screen; the
-    // default raw range equals the screen, so raw coordinates are pixels.
+    // The "按手机尾号签到" button sits at the bottom left of the 800×480 idle screen (the
+    // phone QR code takes the right); the default raw range equals the screen, so raw
+    // coordinates are pixels.
     let mut tap = Vec::new();
     for (kind, code, value) in [
-        (3, 0, 642),
+        (3, 0, 158),
         (3, 1, 364),
         (1, 0x14a, 1),
         (0, 0, 0),

@@ -12,3 +12,4 @@ mod crash;
 mod exports;
 mod hostile;
 mod kiosk;
+mod web;

@@ -27,6 +27,9 @@ pub const RESULT_TIME: Duration = Duration::from_secs(4);
 pub const CHOOSE_TIME: Duration = Duration::from_secs(15);
 /// How long the keypad waits for the next touch.
 pub const KEYPAD_TIME: Duration = Duration::from_secs(30);
+/// How long an unknown card or code stays on screen when it offers the registration QR code:
+/// time to take out a phone and scan it.
+pub const REGISTER_TIME: Duration = Duration::from_secs(15);
 /// Scans waiting while one is in flight; a queue longer than this is a jam, not a crowd.
 const MAX_QUEUED: usize = 8;
 
@@ -135,7 +138,14 @@ impl Kiosk {
         };
         self.idle.online = true;
         match reply {
-            Reply::Answer(answer) => self.show_for(outcome_screen(&answer), now, RESULT_TIME),
+            Reply::Answer(answer) => {
+                let screen = outcome_screen(&answer, self.idle.phone_url.as_deref());
+                let time = match &screen {
+                    Screen::Unknown { phone_url: Some(_) } => REGISTER_TIME,
+                    _ => RESULT_TIME,
+                };
+                self.show_for(screen, now, time);
+            }
             Reply::Choose(choices) => {
                 let titles = choices
                     .iter()
@@ -154,7 +164,7 @@ impl Kiosk {
         if self.in_flight.take_if(|f| f.scan == scan).is_none() {
             return Vec::new();
         }
-        self.idle.online = false;
+        self.went_offline();
         let message = "无法连接服务器，本次未计入".to_owned();
         self.show_for(Screen::Failed { message }, now, RESULT_TIME);
         self.next_in_queue()
@@ -269,7 +279,7 @@ impl Kiosk {
         }
         match matches {
             None => {
-                self.idle.online = false;
+                self.went_offline();
                 let message = "无法连接服务器，暂时不能按手机号签到".to_owned();
                 self.show_for(Screen::Failed { message }, now, RESULT_TIME);
             }
@@ -301,13 +311,28 @@ impl Kiosk {
                     .map(|a| (a.title.clone(), a.participants));
                 self.idle.more_open = status.open.len().saturating_sub(1);
                 self.idle.next = status.next.map(|a| (a.title, short_time(&a.starts_at)));
+                self.idle.phone_url = status.phone_url;
             }
-            None => self.idle.online = false,
+            None => self.went_offline(),
         }
-        if matches!(self.screen, Screen::Idle(_)) {
-            self.screen = Screen::Idle(self.idle.clone());
+        match &self.screen {
+            Screen::Idle(_) => self.screen = Screen::Idle(self.idle.clone()),
+            // The registration code rotates while the screen waits for a phone.
+            Screen::Unknown { .. } => {
+                self.screen = Screen::Unknown {
+                    phone_url: self.idle.phone_url.clone(),
+                };
+            }
+            _ => {}
         }
         Vec::new()
+    }
+
+    /// The server cannot be reached: the idle screen says so, and drops the phone QR code,
+    /// whose rotating code would be stale before a phone could use it.
+    fn went_offline(&mut self) {
+        self.idle.online = false;
+        self.idle.phone_url = None;
     }
 
     fn tick(&mut self, clock: String, now: Instant) -> Vec<Effect> {
@@ -335,8 +360,9 @@ impl Kiosk {
 }
 
 /// The screen for a server's answer. An outcome this kiosk does not know is shown as a
-/// failure: never as a success it cannot vouch for.
-fn outcome_screen(answer: &Answer) -> Screen {
+/// failure: never as a success it cannot vouch for. An unknown card or code offers the phone
+/// page, where an unknown phone can register.
+fn outcome_screen(answer: &Answer, phone_url: Option<&str>) -> Screen {
     let name = answer
         .member
         .as_ref()
@@ -359,7 +385,9 @@ fn outcome_screen(answer: &Answer) -> Screen {
             activity: activity.unwrap_or_default(),
         },
         "visit" => Screen::Visit { name },
-        "unknown_credential" => Screen::Unknown,
+        "unknown_credential" => Screen::Unknown {
+            phone_url: phone_url.map(str::to_owned),
+        },
         "member_suspended" => Screen::Suspended { name },
         "activity_not_open" => Screen::NotOpen { activity },
         other => Screen::Failed {

@@ -211,7 +211,7 @@ fn results_return_to_idle_after_a_few_seconds_or_a_touch() {
         },
         now,
     );
-    assert_eq!(kiosk.screen(), &Screen::Unknown);
+    assert_eq!(kiosk.screen(), &Screen::Unknown { phone_url: None });
     let effects = kiosk.handle(Event::Touch(Point::new(400, 240)), now);
     assert!(matches!(shown(&effects), Some(Screen::Idle(_))));
 }
@@ -249,6 +249,7 @@ fn the_idle_screen_shows_the_open_activity_and_its_count() {
             starts_at: "2026-12-03T14:00:00+08:00".into(),
             participants: 0,
         }),
+        phone_url: None,
     };
     let effects = kiosk.handle(Event::Status(Some(status)), Instant::now());
     let Some(Screen::Idle(view)) = shown(&effects) else {
@@ -353,4 +354,104 @@ fn the_keypad_needs_four_digits_and_says_when_nobody_matches() {
     );
     assert!(matches!(kiosk.screen(), Screen::Failed { .. }));
     press(&mut kiosk, Key::Cancel, now);
+}
+
+fn status_with_phone(url: Option<&str>) -> Status {
+    Status {
+        home_name: "某某之家".into(),
+        now: "2026-11-28T20:00:00+08:00".into(),
+        open: Vec::new(),
+        next: None,
+        phone_url: url.map(str::to_owned),
+    }
+}
+
+const URL_A: &str = "http://192.168.1.20:8080/m/checkin?code=6a1b2c3.0f1e2d3c4b5a";
+const URL_B: &str = "http://192.168.1.20:8080/m/checkin?code=6a1b2c4.99aa88bb77cc";
+
+fn idle_url(screen: Option<&Screen>) -> Option<Option<String>> {
+    match screen {
+        Some(Screen::Idle(view)) => Some(view.phone_url.clone()),
+        _ => None,
+    }
+}
+
+#[test]
+fn the_idle_screen_carries_the_phone_url_and_redraws_only_when_it_changes() {
+    let mut kiosk = kiosk();
+    let now = Instant::now();
+    let effects = kiosk.handle(Event::Status(Some(status_with_phone(Some(URL_A)))), now);
+    assert_eq!(idle_url(shown(&effects)), Some(Some(URL_A.into())));
+    let effects = kiosk.handle(Event::Status(Some(status_with_phone(Some(URL_A)))), now);
+    assert_eq!(shown(&effects), None, "the same code: nothing to redraw");
+    let effects = kiosk.handle(Event::Status(Some(status_with_phone(Some(URL_B)))), now);
+    assert_eq!(idle_url(shown(&effects)), Some(Some(URL_B.into())));
+    let effects = kiosk.handle(Event::Status(Some(status_with_phone(None))), now);
+    assert_eq!(
+        idle_url(shown(&effects)),
+        Some(None),
+        "a server without phone pages: no QR code"
+    );
+}
+
+#[test]
+fn offline_the_idle_screen_drops_the_stale_phone_code() {
+    let mut kiosk = kiosk();
+    let now = Instant::now();
+    kiosk.handle(Event::Status(Some(status_with_phone(Some(URL_A)))), now);
+    let effects = kiosk.handle(Event::Status(None), now);
+    let Some(Screen::Idle(view)) = shown(&effects) else {
+        panic!("idle redrawn: {effects:?}")
+    };
+    assert!(!view.online);
+    assert_eq!(view.phone_url, None);
+}
+
+fn scan_unknown(kiosk: &mut Kiosk, now: Instant) {
+    let (scan, _, _) =
+        posted(&kiosk.handle(Event::Scan(Scan::Card("0A1B2C3D4E".into())), now)).expect("post");
+    kiosk.handle(
+        Event::Answered {
+            scan,
+            reply: answer("unknown_credential"),
+        },
+        now,
+    );
+}
+
+#[test]
+fn an_unknown_card_offers_the_phone_registration_code_long_enough_to_scan_it() {
+    let mut kiosk = kiosk();
+    let now = Instant::now();
+    kiosk.handle(Event::Status(Some(status_with_phone(Some(URL_A)))), now);
+    scan_unknown(&mut kiosk, now);
+    assert_eq!(
+        kiosk.screen(),
+        &Screen::Unknown {
+            phone_url: Some(URL_A.into())
+        }
+    );
+    // The code rotates while the screen waits: the screen follows.
+    let effects = kiosk.handle(Event::Status(Some(status_with_phone(Some(URL_B)))), now);
+    assert_eq!(
+        shown(&effects),
+        Some(&Screen::Unknown {
+            phone_url: Some(URL_B.into())
+        })
+    );
+    kiosk.handle(Event::Tick { clock: "t".into() }, now + RESULT_TIME);
+    assert!(matches!(kiosk.screen(), Screen::Unknown { .. }));
+    kiosk.handle(Event::Tick { clock: "t".into() }, now + REGISTER_TIME);
+    assert!(matches!(kiosk.screen(), Screen::Idle(_)));
+}
+
+#[test]
+fn without_a_phone_url_an_unknown_card_shows_no_code_and_the_usual_time() {
+    let mut kiosk = kiosk();
+    let now = Instant::now();
+    kiosk.handle(Event::Status(Some(status_with_phone(None))), now);
+    scan_unknown(&mut kiosk, now);
+    assert_eq!(kiosk.screen(), &Screen::Unknown { phone_url: None });
+    kiosk.handle(Event::Tick { clock: "t".into() }, now + RESULT_TIME);
+    assert!(matches!(kiosk.screen(), Screen::Idle(_)));
 }

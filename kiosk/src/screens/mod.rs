@@ -7,6 +7,7 @@ pub mod choose;
 pub mod idle;
 pub mod keypad;
 pub mod outcomes;
+pub mod phone;
 #[cfg(test)]
 mod tests;
 
@@ -28,6 +29,9 @@ pub struct IdleView {
     pub next: Option<(String, String)>,
     /// False while the server cannot be reached.
     pub online: bool,
+    /// The phone check-in page, shown as a QR code; `None` when the server gave none or cannot
+    /// be reached (its code would be stale by the time a phone opened it).
+    pub phone_url: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,7 +50,10 @@ pub enum Screen {
     Visit {
         name: String,
     },
-    Unknown,
+    /// No member has this card or code; with the phone page's address, a QR code to register.
+    Unknown {
+        phone_url: Option<String>,
+    },
     Suspended {
         name: String,
     },

@@ -7,12 +7,15 @@ use std::path::PathBuf;
 
 use embedded_graphics::pixelcolor::Rgb565;
 use embedded_graphics::prelude::*;
+use embedded_graphics::primitives::Rectangle;
 
 use super::card::NAME_TOP_FRACTION;
 use super::*;
 use crate::ui::theme;
 
 const SIZES: [(u32, u32); 3] = [(800, 480), (1024, 600), (720, 1280)];
+/// A phone page as the server hands it out: the LAN address, the port, a rotating room code.
+const PHONE_URL: &str = "http://192.168.1.20:8080/m/checkin?code=6a1b2c3.0f1e2d3c4b5a";
 
 fn samples() -> Vec<(&'static str, Screen)> {
     let idle = IdleView {
@@ -22,6 +25,7 @@ fn samples() -> Vec<(&'static str, Screen)> {
         more_open: 0,
         next: Some(("青年科技人才职称申报讲座".into(), "12月3日 14:00".into())),
         online: true,
+        phone_url: Some(PHONE_URL.into()),
     };
     vec![
         ("idle", Screen::Idle(idle.clone())),
@@ -30,8 +34,13 @@ fn samples() -> Vec<(&'static str, Screen)> {
             Screen::Idle(IdleView {
                 online: false,
                 open: None,
-                ..idle
+                phone_url: None,
+                ..idle.clone()
             }),
+        ),
+        (
+            "idle-welcome",
+            Screen::Idle(IdleView { open: None, ..idle }),
         ),
         (
             "checked-in",
@@ -55,7 +64,12 @@ fn samples() -> Vec<(&'static str, Screen)> {
                 name: "𠀀*𪚥".into(),
             },
         ),
-        ("unknown", Screen::Unknown),
+        (
+            "unknown",
+            Screen::Unknown {
+                phone_url: Some(PHONE_URL.into()),
+            },
+        ),
         (
             "suspended",
             Screen::Suspended {
@@ -136,7 +150,7 @@ fn every_screen_matches_its_reference_picture() {
 fn the_checked_in_name_is_large_white_on_green_where_the_layout_puts_it() {
     for (w, h) in SIZES {
         let size = Size::new(w, h);
-        let frame = draw_new(&samples()[2].1, size);
+        let frame = draw_new(&samples()[3].1, size);
         assert_eq!(
             frame.pixel(Point::new(3, 3)),
             Some(theme::SUCCESS),
@@ -199,4 +213,171 @@ fn redrawing_the_idle_screen_with_a_new_time_only_touches_the_clock() {
         "only the clock at the right of the header: {dirty:?}"
     );
     assert!(dirty.size.height <= scale(size, 84), "{dirty:?}");
+}
+
+/// Where the QR code's modules start and how many pixels a module takes: the code is the only
+/// pure black on any screen, and its first pixel is the corner of the top-left finder pattern,
+/// whose top row is seven modules of black.
+fn find_code(frame: &Frame) -> Option<(Point, u32)> {
+    let size = frame.size();
+    let corner = (0..size.height as i32)
+        .flat_map(|y| (0..size.width as i32).map(move |x| Point::new(x, y)))
+        .find(|p| frame.pixel(*p) == Some(Rgb565::BLACK))?;
+    let run = (0..)
+        .take_while(|dx| frame.pixel(corner + Point::new(*dx, 0)) == Some(Rgb565::BLACK))
+        .count() as u32;
+    Some((corner, run / 7))
+}
+
+/// Checks every pixel of the code and its quiet zone against the QR code of `url`: nothing
+/// drawn over it, nothing missing, black on white.
+fn assert_shows_code_of(frame: &Frame, url: &str, what: &str) -> u32 {
+    let matrix = phone::Matrix::of(url).expect("a URL fits a QR code");
+    let (origin, module) = find_code(frame).unwrap_or_else(|| panic!("{what}: no QR code"));
+    let m = module as i32;
+    let quiet = phone::QUIET_MODULES as i32;
+    let side = matrix.width as i32 + 2 * quiet;
+    for my in 0..side {
+        for mx in 0..side {
+            let (cx, cy) = (mx - quiet, my - quiet);
+            let dark = (0..matrix.width as i32).contains(&cx)
+                && (0..matrix.width as i32).contains(&cy)
+                && matrix.is_dark(cx as u32, cy as u32);
+            let expected = if dark { Rgb565::BLACK } else { Rgb565::WHITE };
+            for py in 0..m {
+                for px in 0..m {
+                    let p = origin + Point::new(cx * m + px, cy * m + py);
+                    assert_eq!(
+                        frame.pixel(p),
+                        Some(expected),
+                        "{what}: module ({cx}, {cy}) at {p:?}"
+                    );
+                }
+            }
+        }
+    }
+    module
+}
+
+fn unknown(phone_url: Option<&str>) -> Screen {
+    Screen::Unknown {
+        phone_url: phone_url.map(str::to_owned),
+    }
+}
+
+#[test]
+fn the_idle_and_unknown_screens_show_the_phone_url_as_a_scannable_qr_code() {
+    let Screen::Idle(view) = samples()[0].1.clone() else {
+        unreachable!()
+    };
+    for (w, h) in SIZES {
+        let size = Size::new(w, h);
+        for (name, screen) in [
+            ("idle", Screen::Idle(view.clone())),
+            (
+                "idle without an activity",
+                Screen::Idle(IdleView {
+                    open: None,
+                    ..view.clone()
+                }),
+            ),
+            ("unknown", unknown(Some(PHONE_URL))),
+        ] {
+            let what = format!("{name} {w}x{h}");
+            let module = assert_shows_code_of(&draw_new(&screen, size), PHONE_URL, &what);
+            assert!(
+                module >= 4,
+                "{what}: modules of {module} px are too small to scan at arm's length"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_long_phone_url_still_fits_with_readable_modules() {
+    let url = format!(
+        "https://kejia-home.example.cn:8443/m/checkin?code={}",
+        "f".repeat(60)
+    );
+    let view = IdleView {
+        phone_url: Some(url.clone()),
+        online: true,
+        ..IdleView::default()
+    };
+    for (w, h) in SIZES {
+        let frame = draw_new(&Screen::Idle(view.clone()), Size::new(w, h));
+        let module = assert_shows_code_of(&frame, &url, &format!("{w}x{h}"));
+        assert!(module >= 3, "{w}x{h}: {module} px");
+    }
+}
+
+#[test]
+fn without_a_phone_url_there_is_no_qr_code() {
+    let Screen::Idle(view) = samples()[0].1.clone() else {
+        unreachable!()
+    };
+    for (w, h) in SIZES {
+        let size = Size::new(w, h);
+        let idle = Screen::Idle(IdleView {
+            phone_url: None,
+            ..view.clone()
+        });
+        assert_eq!(find_code(&draw_new(&idle, size)), None, "idle {w}x{h}");
+        assert_eq!(
+            find_code(&draw_new(&unknown(None), size)),
+            None,
+            "unknown {w}x{h}"
+        );
+    }
+}
+
+#[test]
+fn the_phone_card_keeps_clear_of_the_keypad_button() {
+    for (w, h) in SIZES {
+        let size = Size::new(w, h);
+        let frame = draw_new(&samples()[0].1, size);
+        let (origin, module) = find_code(&frame).expect("a code");
+        let matrix = phone::Matrix::of(PHONE_URL).expect("matrix");
+        let quiet = (phone::QUIET_MODULES * module) as i32;
+        let side = module * (matrix.width + 2 * phone::QUIET_MODULES);
+        let code = Rectangle::new(origin - Point::new(quiet, quiet), Size::new_equal(side));
+        let button = idle::keypad_button(size);
+        assert!(
+            code.intersection(&button).is_zero_sized(),
+            "{w}x{h}: {code:?} and {button:?}"
+        );
+        assert!(
+            code.bottom_right()
+                .is_some_and(|c| (c.y as u32) < h - scale(size, 56)),
+            "{w}x{h}: above the offline band"
+        );
+    }
+}
+
+#[test]
+fn a_new_phone_url_redraws_only_the_card_and_the_same_one_nothing() {
+    let size = Size::new(800, 480);
+    let Screen::Idle(view) = samples()[0].1.clone() else {
+        unreachable!()
+    };
+    let mut frame = Frame::new(size);
+    render(&Screen::Idle(view.clone()), &mut frame);
+    frame.take_dirty();
+    render(&Screen::Idle(view.clone()), &mut frame);
+    assert_eq!(frame.take_dirty(), None, "the same URL sends nothing");
+    let next = "http://192.168.1.20:8080/m/checkin?code=6a1b2c4.99aa88bb77cc";
+    render(
+        &Screen::Idle(IdleView {
+            phone_url: Some(next.into()),
+            ..view
+        }),
+        &mut frame,
+    );
+    let dirty = frame.take_dirty().expect("the code changed");
+    let area = idle::phone_area(size);
+    assert!(
+        area.contains(dirty.top_left) && dirty.bottom_right().is_some_and(|c| area.contains(c)),
+        "only the card: {dirty:?} in {area:?}"
+    );
+    assert_shows_code_of(&frame, next, "after the change");
 }

@@ -3,11 +3,11 @@
 use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use super::{Result, StoreError, from_millis, to_millis};
+use super::{Result, StoreError, audit, devices, from_millis, to_millis};
 use crate::domain::Conflict;
 use crate::domain::checkin::{MemberBrief, MemberFacts};
 use crate::domain::credential::{CardUid, QrCredential};
-use crate::domain::ids::MemberId;
+use crate::domain::ids::{ActivityId, MemberId};
 use crate::domain::member::{CONSENT_VERSION, Member, MemberStatus, NewMember, mask_name};
 
 const COLUMNS: &str = "id, name, phone, employer, discipline, title, status, consent_at, consent_version, \
@@ -191,6 +191,116 @@ pub fn unbind_card(conn: &Connection, id: MemberId, uid: &CardUid) -> Result<Mem
         return Err(StoreError::NotFound);
     }
     get(conn, id)
+}
+
+/// The name an erased member's row keeps, so lists that still join it read sensibly.
+pub const ERASED_NAME: &str = "（已删除）";
+
+/// Deletes a member's personal information on their request (PIPL art. 47), in one write:
+/// the row stays, anonymous, so past check-ins still count; the name, phone, employer, QR
+/// credential, cards, remembered phones and every trace of them in the scan log go.
+pub fn erase(
+    conn: &Connection,
+    id: MemberId,
+    staffer: &str,
+    reason: &str,
+    now: Timestamp,
+) -> Result<Member> {
+    let member = get(conn, id)?;
+    if member.status == MemberStatus::Erased {
+        return Err(Conflict("该成员的个人信息已删除".into()).into());
+    }
+    let member_id = id.to_string();
+    forget_scans(conn, &member_id)?;
+    conn.prepare_cached("DELETE FROM cards WHERE member_id = ?1")?
+        .execute([&member_id])?;
+    devices::revoke_all(conn, id, now)?;
+    conn.prepare_cached(
+        "UPDATE members SET status = 'erased', name = ?2, phone = '', employer = '', \
+         discipline = NULL, title = NULL, credential = NULL, consent_share = 0, \
+         consent_share_at = NULL, updated_at = ?3 WHERE id = ?1",
+    )?
+    .execute(params![member_id, ERASED_NAME, to_millis(now)])?;
+    audit::append(
+        conn,
+        now,
+        staffer,
+        "member.erase",
+        &member_id,
+        Some(reason),
+        None,
+    )?;
+    get(conn, id)
+}
+
+/// Removes the member from the scan log: the UIDs of their cards (also from scans made before
+/// a card was bound, when it was still unknown) and their name in the kept answers.
+fn forget_scans(conn: &Connection, member_id: &str) -> Result<()> {
+    conn.prepare_cached(
+        "UPDATE scans SET credential = NULL WHERE member_id = ?1 \
+         OR (kind = 'card' AND credential IN (SELECT uid FROM cards WHERE member_id = ?1))",
+    )?
+    .execute([member_id])?;
+    conn.prepare_cached(
+        "UPDATE scans SET answer = json_remove(answer, '$.member') \
+         WHERE member_id = ?1 AND answer IS NOT NULL",
+    )?
+    .execute([member_id])?;
+    Ok(())
+}
+
+/// One line of a member's history: an activity attended or a venue visit.
+#[derive(Debug, Clone)]
+pub struct HistoryEntry {
+    pub activity_id: Option<ActivityId>,
+    /// `None` for a venue visit.
+    pub activity_title: Option<String>,
+    pub method: String,
+    pub at: Timestamp,
+    pub undone: bool,
+}
+
+/// The member's newest check-ins and visits, undone ones included (marked).
+pub fn history(conn: &Connection, id: MemberId, limit: u32) -> Result<Vec<HistoryEntry>> {
+    let mut statement = conn.prepare_cached(
+        "SELECT c.activity_id, a.title, c.method, c.at, c.undone_at IS NOT NULL \
+         FROM checkins c LEFT JOIN activities a ON a.id = c.activity_id \
+         WHERE c.member_id = ?1 ORDER BY c.seq DESC LIMIT ?2",
+    )?;
+    let rows = statement
+        .query_map(params![id.to_string(), limit], |row| {
+            let activity: Option<String> = row.get(0)?;
+            Ok(HistoryEntry {
+                activity_id: activity.and_then(|raw| raw.parse().ok()),
+                activity_title: row.get(1)?,
+                method: row.get(2)?,
+                at: from_millis(row.get(3)?),
+                undone: row.get(4)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+/// Active members, oldest first (the order a badge sheet is printed in), at most `limit`.
+pub fn active(conn: &Connection, limit: u32) -> Result<Vec<Member>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM members WHERE status = 'active' ORDER BY created_at, id LIMIT ?1"
+    );
+    let members = conn
+        .prepare_cached(&sql)?
+        .query_map([limit], member_from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    members.into_iter().map(|m| with_cards(conn, m)).collect()
+}
+
+/// Whether a card is bound to anyone (to leave bound cards out of "recent unknown cards").
+pub fn card_is_bound(conn: &Connection, uid: &str) -> Result<bool> {
+    let found: Option<i64> = conn
+        .prepare_cached("SELECT 1 FROM cards WHERE uid = ?1")?
+        .query_row([uid], |row| row.get(0))
+        .optional()?;
+    Ok(found.is_some())
 }
 
 /// A member found by a scanned credential: the facts resolution needs and what the screen shows.

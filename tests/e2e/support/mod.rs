@@ -2,6 +2,8 @@
 //! port, a staff session and a kiosk token; stopped with SIGTERM (then SIGKILL) on drop.
 #![allow(dead_code)]
 
+pub mod browser;
+
 use std::io::{BufRead, BufReader, Write};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

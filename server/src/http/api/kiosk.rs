@@ -1,8 +1,11 @@
 //! What the door kiosk's idle screen shows: the open activities with their live counts and the
 //! next one. Readable with a kiosk token.
 
+use std::net::{IpAddr, UdpSocket};
+
 use axum::Json;
 use axum::extract::State;
+use axum::http::{HeaderMap, header};
 use jiff::SignedDuration;
 use serde::Serialize;
 
@@ -26,11 +29,15 @@ pub struct KioskStatus {
     open: Vec<ActivityView>,
     /// The next activity that has not opened yet, if any within two weeks.
     next: Option<ActivityView>,
+    /// The absolute URL a phone on the venue's network opens to check in; the idle screen
+    /// shows it as a QR code. Its room code rotates, so it is fetched afresh with the status.
+    phone_url: String,
 }
 
 pub async fn status(
     State(state): State<AppState>,
     _caller: Principal,
+    headers: HeaderMap,
 ) -> Result<Json<KioskStatus>, ApiError> {
     let now = state.clock.now();
     let (candidates, upcoming) = state
@@ -52,11 +59,17 @@ pub async fn status(
         .into_iter()
         .find(|a| !a.is_cancelled() && !a.accepts_checkins(now))
         .map(|a| ActivityView::new(a, now, tz));
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+    let base = match &state.settings.public_url {
+        Some(url) => url.clone(),
+        None => lan_base(lan_ip(), host),
+    };
     Ok(Json(KioskStatus {
         home_name: state.settings.home_name.clone(),
         now: rfc3339(now, tz),
         open,
         next,
+        phone_url: phone_url(&base, &state.room.current(now)),
     }))
 }
 
@@ -82,4 +95,108 @@ pub async fn members(
             .read(move |conn| members::by_phone_suffix(conn, &suffix, 6))
             .await?,
     ))
+}
+
+/// The phone check-in page for a room code, under `base` (scheme, host, optional port).
+pub fn phone_url(base: &str, code: &str) -> String {
+    // A room code is hex digits and a dot: nothing to percent-encode.
+    format!("{base}/m/checkin?code={code}")
+}
+
+/// This machine's address on the local network: the source address the system would use to
+/// reach a public address. Connecting a UDP socket only picks a route; no packet is sent.
+fn lan_ip() -> Option<IpAddr> {
+    let socket = UdpSocket::bind("0.0.0.0:0").ok()?;
+    socket.connect("192.0.2.1:9").ok()?;
+    let ip = socket.local_addr().ok()?.ip();
+    (!ip.is_loopback() && !ip.is_unspecified()).then_some(ip)
+}
+
+/// `http://{LAN address}:{port}`, with the port the caller reached us on (from its `Host`
+/// header); without a LAN address, the host the caller used.
+fn lan_base(lan: Option<IpAddr>, host_header: Option<&str>) -> String {
+    let (called_host, port) = host_header
+        .and_then(split_host)
+        .unwrap_or(("localhost", None));
+    let host = match lan {
+        Some(IpAddr::V6(ip)) => format!("[{ip}]"),
+        Some(IpAddr::V4(ip)) => ip.to_string(),
+        None => called_host.to_owned(),
+    };
+    match port {
+        Some(port) => format!("http://{host}:{port}"),
+        None => format!("http://{host}"),
+    }
+}
+
+/// A `Host` header's host and port, if it is well formed (it is the caller's to write, and it
+/// ends up in a URL).
+fn split_host(header: &str) -> Option<(&str, Option<u16>)> {
+    let (host, port) = match header.rfind(':') {
+        // A colon inside brackets belongs to an IPv6 address, not to a port.
+        Some(at) if !header[at..].contains(']') => (&header[..at], Some(&header[at + 1..])),
+        _ => (header, None),
+    };
+    let port = match port {
+        Some(digits) if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) => {
+            return None;
+        }
+        Some(digits) => Some(digits.parse().ok()?),
+        None => None,
+    };
+    let host_ok = match host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        Some(v6) => !v6.is_empty() && v6.bytes().all(|b| b.is_ascii_hexdigit() || b == b':'),
+        None => {
+            !host.is_empty()
+                && host
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+        }
+    };
+    host_ok.then_some((host, port))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_phone_url_is_the_check_in_page_under_the_base() {
+        assert_eq!(
+            phone_url("https://kejia.example.cn", "6a1f2b.0123456789ab"),
+            "https://kejia.example.cn/m/checkin?code=6a1f2b.0123456789ab"
+        );
+    }
+
+    #[test]
+    fn the_lan_base_takes_the_callers_port() {
+        let lan: IpAddr = "192.168.1.20".parse().unwrap();
+        assert_eq!(
+            lan_base(Some(lan), Some("127.0.0.1:8080")),
+            "http://192.168.1.20:8080"
+        );
+        assert_eq!(
+            lan_base(Some(lan), Some("localhost")),
+            "http://192.168.1.20"
+        );
+        assert_eq!(lan_base(Some(lan), None), "http://192.168.1.20");
+        let v6: IpAddr = "fd00::20".parse().unwrap();
+        assert_eq!(
+            lan_base(Some(v6), Some("[::1]:8080")),
+            "http://[fd00::20]:8080"
+        );
+    }
+
+    #[test]
+    fn without_a_lan_address_the_callers_host_is_used() {
+        assert_eq!(
+            lan_base(None, Some("kejia.local:8080")),
+            "http://kejia.local:8080"
+        );
+        assert_eq!(lan_base(None, Some("[::1]:8080")), "http://[::1]:8080");
+        assert_eq!(lan_base(None, None), "http://localhost");
+        // A malformed Host header is not copied into the URL.
+        assert_eq!(lan_base(None, Some("evil/x:80")), "http://localhost");
+        assert_eq!(lan_base(None, Some("host:80x")), "http://localhost");
+    }
 }

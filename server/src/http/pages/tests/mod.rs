@@ -3,6 +3,8 @@
 
 mod dashboard;
 mod login;
+mod members;
+mod phone;
 
 use std::sync::Arc;
 

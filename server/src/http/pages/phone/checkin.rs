@@ -1,0 +1,198 @@
+//! `GET /m/checkin?code=…` (a known phone's one-tap page, or the registration form),
+//! `POST /m/checkin` (the tap) and `POST /m/forget` ("不是本人？").
+
+use askama::Template;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::Response;
+use serde::Deserialize;
+
+use super::device::{self, Owner};
+use super::notice::{self, Notice};
+use super::register::FormPage;
+use super::verdict::{self, Tap};
+use super::{checked_code, new_nonce, parse_nonce};
+use crate::domain::ids::ActivityId;
+use crate::domain::room::{FORM_GRACE, SCAN_GRACE};
+use crate::http::AppState;
+use crate::http::pages::csrf::{Csrf, CsrfForm};
+use crate::http::pages::render::{self, PageError};
+use crate::secrets;
+use crate::store::activities;
+
+#[derive(Template)]
+#[template(path = "phone/checkin.html")]
+struct OneTapPage<'a> {
+    home_name: &'a str,
+    name: &'a str,
+    /// Titles of the activities taking check-ins now.
+    open: Vec<String>,
+    csrf: &'a str,
+    code: &'a str,
+    nonce: &'a str,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CodeQuery {
+    code: Option<String>,
+}
+
+pub async fn view(
+    State(state): State<AppState>,
+    csrf: Csrf,
+    headers: HeaderMap,
+    query: Result<Query<CodeQuery>, QueryRejection>,
+) -> Response {
+    let code = query.ok().and_then(|Query(q)| q.code);
+    let outcome = show(&state, &csrf, &headers, code.as_deref()).await;
+    notice::respond(&state, outcome)
+}
+
+async fn show(
+    state: &AppState,
+    csrf: &Csrf,
+    headers: &HeaderMap,
+    code: Option<&str>,
+) -> Result<Response, Notice> {
+    let code = checked_code(state, code, SCAN_GRACE)?;
+    match device::owner(state, headers).await? {
+        Some(owner) => one_tap_page(state, csrf, &owner, &code).await,
+        None => {
+            let mut response = FormPage::blank(&code).render(state, csrf, StatusCode::OK)?;
+            if device::token(headers).is_some() {
+                // A revoked cookie is of no more use; drop it.
+                response
+                    .headers_mut()
+                    .append(header::SET_COOKIE, device::clear_cookie());
+            }
+            Ok(response)
+        }
+    }
+}
+
+async fn one_tap_page(
+    state: &AppState,
+    csrf: &Csrf,
+    owner: &Owner,
+    code: &str,
+) -> Result<Response, Notice> {
+    let now = state.clock.now();
+    let candidates = state
+        .store
+        .read(move |conn| activities::candidates_at(conn, now))
+        .await?;
+    let open = candidates
+        .into_iter()
+        .filter(|a| a.accepts_checkins(now))
+        .map(|a| a.title)
+        .collect();
+    render::ok(&OneTapPage {
+        home_name: &state.settings.home_name,
+        name: &owner.member.name,
+        open,
+        csrf: &csrf.0,
+        code,
+        nonce: &new_nonce(),
+    })
+    .map_err(Notice::from)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct TapForm {
+    code: Option<String>,
+    nonce: Option<String>,
+    activity_id: Option<String>,
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    csrf: Csrf,
+    headers: HeaderMap,
+    form: Result<CsrfForm<TapForm>, PageError>,
+) -> Response {
+    let outcome = tap(&state, &csrf, &headers, form).await;
+    notice::respond(&state, outcome)
+}
+
+async fn tap(
+    state: &AppState,
+    csrf: &Csrf,
+    headers: &HeaderMap,
+    form: Result<CsrfForm<TapForm>, PageError>,
+) -> Result<Response, Notice> {
+    let CsrfForm(form) = form?;
+    let code = checked_code(state, form.code.as_deref(), FORM_GRACE)?;
+    let nonce = parse_nonce(form.nonce.as_deref())?;
+    let activity_id = match form.activity_id.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(raw) => Some(
+            raw.parse::<ActivityId>()
+                .map_err(|_| Notice::stale_form())?,
+        ),
+    };
+    let Some(owner) = device::owner(state, headers).await? else {
+        // The phone was forgotten or revoked since the page was shown: register it anew.
+        return FormPage {
+            notice: Some("这部手机尚未登记或登记已失效，请填写以下信息登记后签到。"),
+            ..FormPage::blank(&code)
+        }
+        .render(state, csrf, StatusCode::OK);
+    };
+    let tap = Tap {
+        code: &code,
+        nonce,
+        activity_id,
+        csrf: &csrf.0,
+    };
+    verdict::check_in(state, &owner, tap).await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ForgetForm {
+    code: Option<String>,
+}
+
+/// Clears the phone's cookie and revokes its device row: someone else's phone, or a shared one.
+pub async fn forget(
+    State(state): State<AppState>,
+    csrf: Csrf,
+    headers: HeaderMap,
+    form: Result<CsrfForm<ForgetForm>, PageError>,
+) -> Response {
+    let outcome = forget_phone(&state, &csrf, &headers, form).await;
+    notice::respond(&state, outcome)
+}
+
+async fn forget_phone(
+    state: &AppState,
+    csrf: &Csrf,
+    headers: &HeaderMap,
+    form: Result<CsrfForm<ForgetForm>, PageError>,
+) -> Result<Response, Notice> {
+    let CsrfForm(form) = form?;
+    if let Some(token) = device::token(headers) {
+        let token_hash = secrets::token_hash(token);
+        let now = state.clock.now();
+        state
+            .store
+            .write(move |conn| device::revoke(conn, &token_hash, now))
+            .await?;
+    }
+    let mut response = match checked_code(state, form.code.as_deref(), FORM_GRACE) {
+        Ok(code) => FormPage {
+            notice: Some("这部手机已不再代表之前的成员。如需签到，请填写以下信息登记。"),
+            ..FormPage::blank(&code)
+        }
+        .render(state, csrf, StatusCode::OK)?,
+        Err(_) => Notice::done(
+            "已退出",
+            "这部手机已不再代表你。如需签到，请重新扫描签到屏上的二维码。",
+        )
+        .render(&state.settings.home_name),
+    };
+    response
+        .headers_mut()
+        .append(header::SET_COOKIE, device::clear_cookie());
+    Ok(response)
+}

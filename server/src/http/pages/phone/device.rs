@@ -1,0 +1,86 @@
+//! The phone's cookie: a random token standing for one member (only its hash is stored), so a
+//! known phone checks in with one tap. Staff can revoke it; "不是本人？" clears it.
+
+use axum::http::{HeaderMap, HeaderValue, header};
+use jiff::Timestamp;
+use rusqlite::Connection;
+
+use super::notice::Notice;
+use crate::domain::member::Member;
+use crate::http::AppState;
+use crate::http::error::ApiError;
+use crate::secrets;
+use crate::store::{self, devices, members};
+
+pub const PHONE_COOKIE: &str = "kejia_phone";
+/// One year: a member comes back for many activities.
+const MAX_AGE_SECONDS: u32 = 365 * 24 * 60 * 60;
+/// How many leading hash characters name a device row (see `devices::revoke`).
+const HANDLE_LEN: usize = 12;
+
+/// The member a phone stands for, with the hash of its cookie.
+#[derive(Debug, Clone)]
+pub struct Owner {
+    pub token_hash: String,
+    pub member: Member,
+}
+
+/// The `kejia_phone` cookie's value, if the phone sent one.
+pub fn token(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == PHONE_COOKIE)
+        .map(|(_, value)| value)
+        .filter(|value| !value.is_empty())
+}
+
+/// The phone's member, unless it has no cookie, or the cookie was revoked or its member erased.
+pub async fn owner(state: &AppState, headers: &HeaderMap) -> Result<Option<Owner>, Notice> {
+    let Some(token) = token(headers) else {
+        return Ok(None);
+    };
+    let token_hash = secrets::token_hash(token);
+    let lookup = token_hash.clone();
+    let member = state
+        .store
+        .read(move |conn| {
+            devices::member_for(conn, &lookup)?
+                .map(|id| members::get(conn, id))
+                .transpose()
+        })
+        .await?;
+    Ok(member.map(|member| Owner { token_hash, member }))
+}
+
+/// A new cookie token and what the store keeps of it.
+pub fn new_token() -> Result<(String, String), Notice> {
+    let token = secrets::new_token("").map_err(|e| ApiError::Internal(e.to_string()))?;
+    let hash = secrets::token_hash(&token);
+    Ok((token, hash))
+}
+
+pub fn set_cookie(token: &str) -> Result<HeaderValue, Notice> {
+    HeaderValue::from_str(&format!(
+        "{PHONE_COOKIE}={token}; Path=/m; HttpOnly; SameSite=Strict; Max-Age={MAX_AGE_SECONDS}"
+    ))
+    .map_err(|e| ApiError::Internal(format!("phone cookie: {e}")).into())
+}
+
+pub fn clear_cookie() -> HeaderValue {
+    HeaderValue::from_static("kejia_phone=; Path=/m; HttpOnly; SameSite=Strict; Max-Age=0")
+}
+
+/// Revokes the device row of a cookie, if it still stands for someone.
+pub fn revoke(conn: &Connection, token_hash: &str, now: Timestamp) -> store::Result<()> {
+    if let (Some(member), Some(handle)) = (
+        devices::member_for(conn, token_hash)?,
+        token_hash.get(..HANDLE_LEN),
+    ) {
+        devices::revoke(conn, member, handle, now)?;
+    }
+    Ok(())
+}
