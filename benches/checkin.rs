@@ -13,12 +13,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 #[path = "support/mod.rs"]
 mod support;
 
-use support::{cli, login, post, register, setup_accounts, spawn_serve};
+use support::{cli, login, memory, post, register, setup_accounts, spawn_serve};
 
 /// (concurrency, first-time check-ins) per run; together over 100,000 check-ins.
 const RUNS: &[(usize, usize)] = &[(1, 3_000), (8, 30_000), (64, 40_000), (64, 40_000)];

@@ -114,8 +114,8 @@ async fn past_year(http: &reqwest::Client, base: &str, cookie: &str) -> Vec<Stri
     let mut ids = Vec::new();
     for n in 0..ACTIVITIES {
         let day = first + jiff::Span::new().days(span * n as i32 / ACTIVITIES as i32);
-        let starts = day.at(14, 30, 0, 0).to_zoned(tz.clone()).unwrap();
-        let ends = day.at(16, 30, 0, 0).to_zoned(tz.clone()).unwrap();
+        let starts = day.at(14, 30, 0, 0).to_zoned_datetime(tz.clone()).unwrap();
+        let ends = day.at(16, 30, 0, 0).to_zoned_datetime(tz.clone()).unwrap();
         let body = json!({
             "title": format!("{}月第{}场学术沙龙", day.month(), n + 1),
             "category": "academic_exchange",

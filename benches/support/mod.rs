@@ -142,7 +142,7 @@ pub async fn login(http: &reqwest::Client, base: &str) -> String {
 }
 
 /// Resident and peak resident memory of a process, in KiB.
-fn memory(pid: u32) -> (u64, u64) {
+pub fn memory(pid: u32) -> (u64, u64) {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     let field = |name: &str| {
         status
