@@ -185,3 +185,27 @@ fn activity_from_row(row: &Row<'_>) -> rusqlite::Result<Activity> {
         created_at: from_millis(row.get(15)?),
     })
 }
+
+/// The few lines the staffer writes after the activity, for the ledger.
+pub fn summary(conn: &Connection, id: ActivityId) -> Result<Option<String>> {
+    let found: Option<Option<String>> = conn
+        .prepare_cached("SELECT summary FROM activities WHERE id = ?1")?
+        .query_row([id.to_string()], |row| row.get(0))
+        .optional()?;
+    found.ok_or(StoreError::NotFound)
+}
+
+pub fn set_summary(
+    conn: &Connection,
+    id: ActivityId,
+    summary: Option<&str>,
+    now: Timestamp,
+) -> Result<()> {
+    let changed = conn
+        .prepare_cached("UPDATE activities SET summary = ?2, updated_at = ?3 WHERE id = ?1")?
+        .execute(params![id.to_string(), summary, to_millis(now)])?;
+    if changed == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}

@@ -149,6 +149,18 @@ async fn change_state(
     action: &'static str,
     decide: fn(&Activity) -> Result<Override, Conflict>,
 ) -> Result<Json<ActivityView>, ApiError> {
+    let changed = override_schedule(&state, staff.username, id, action, decide).await?;
+    Ok(Json(view(&state, changed, state.clock.now())))
+}
+
+/// Opens, closes or cancels an activity now and audits it (the API and the pages share it).
+pub(crate) async fn override_schedule(
+    state: &AppState,
+    staffer: String,
+    id: ActivityId,
+    action: &'static str,
+    decide: fn(&Activity) -> Result<Override, Conflict>,
+) -> Result<Activity, ApiError> {
     let now = state.clock.now();
     let changed = state
         .store
@@ -156,27 +168,28 @@ async fn change_state(
             let current = activities::get(conn, id)?;
             let next = decide(&current)?;
             let changed = activities::set_override(conn, id, next, now)?;
-            audit::append(
-                conn,
-                now,
-                &staff.username,
-                action,
-                &id.to_string(),
-                None,
-                None,
-            )?;
+            audit::append(conn, now, &staffer, action, &id.to_string(), None, None)?;
             Ok::<_, StoreError>(changed)
         })
         .await?;
-    Ok(Json(view(&state, changed, now)))
+    Ok(changed)
 }
 
-/// Files the activity with the association (报备).
 pub async fn file(
     State(state): State<AppState>,
     Staff(staff): Staff,
     Id(id): Id<ActivityId>,
 ) -> Result<Json<ActivityView>, ApiError> {
+    let filed = file_with_association(&state, staff.username, id).await?;
+    Ok(Json(view(&state, filed, state.clock.now())))
+}
+
+/// Marks an activity filed with the association and audits it.
+pub(crate) async fn file_with_association(
+    state: &AppState,
+    staffer: String,
+    id: ActivityId,
+) -> Result<Activity, ApiError> {
     let now = state.clock.now();
     let filed = state
         .store
@@ -184,19 +197,11 @@ pub async fn file(
             let current = activities::get(conn, id)?;
             let next = current.filing.file()?;
             let filed = activities::set_filing(conn, id, next, now)?;
-            audit::append(
-                conn,
-                now,
-                &staff.username,
-                "activity.file",
-                &id.to_string(),
-                None,
-                None,
-            )?;
+            audit::append(conn, now, &staffer, "activity.file", &id.to_string(), None, None)?;
             Ok::<_, StoreError>(filed)
         })
         .await?;
-    Ok(Json(view(&state, filed, now)))
+    Ok(filed)
 }
 
 #[derive(Debug, Serialize)]

@@ -1,0 +1,269 @@
+//! One activity: its facts and actions, the live count, who is checked in (with undo), manual
+//! check-in by name or phone digits, and the summary for the ledger.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use serde::Deserialize;
+
+use super::Shown;
+use crate::domain::activity::{Activity, Filing, Lifecycle};
+use crate::domain::checkin::{Actor, Method, Outcome};
+use crate::domain::ids::{ActivityId, CheckinId, MemberId};
+use crate::domain::phone::mask_phone;
+use crate::domain::{Invalid, optional_text, required_text};
+use crate::http::AppState;
+use crate::http::api::activities::{file_with_association, override_schedule};
+use crate::http::error::ApiError;
+use crate::http::pages::csrf::{Csrf, CsrfForm};
+use crate::http::pages::render::{self, Chrome, PageError, Section, StaffPage};
+use crate::store::checkins::{self, CheckinRequest, Presenting, Recorded};
+use crate::store::{activities, audit, members};
+
+const SUMMARY_LIMIT: usize = 2000;
+const MATCHES: u32 = 20;
+
+struct Line {
+    number: usize,
+    checkin_id: String,
+    name: String,
+    employer: String,
+    phone: String,
+    method: &'static str,
+    at: String,
+}
+
+struct Match {
+    id: String,
+    name: String,
+    employer: String,
+    phone: String,
+}
+
+#[derive(Template)]
+#[template(path = "activities/detail.html")]
+struct DetailPage<'a> {
+    chrome: Chrome,
+    csrf: &'a str,
+    a: Shown,
+    can_open: bool,
+    can_close: bool,
+    can_cancel: bool,
+    can_file: bool,
+    lines: Vec<Line>,
+    query: String,
+    matches: Vec<Match>,
+    notice: Option<&'static str>,
+    summary: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DetailQuery {
+    q: Option<String>,
+    done: Option<String>,
+}
+
+pub async fn view(
+    State(state): State<AppState>,
+    staff: StaffPage,
+    csrf: Csrf,
+    Path(id): Path<String>,
+    Query(query): Query<DetailQuery>,
+) -> Result<Response, PageError> {
+    let id = activity_id(&id)?;
+    let search = query.q.clone().unwrap_or_default();
+    let text = search.trim().to_owned();
+    let (activity, attendance, found, summary) = state
+        .store
+        .read(move |conn| {
+            let found = if text.is_empty() {
+                Vec::new()
+            } else {
+                members::search(conn, &text, MATCHES)?
+            };
+            Ok((
+                activities::get(conn, id)?,
+                checkins::attendance(conn, id)?,
+                found,
+                activities::summary(conn, id)?,
+            ))
+        })
+        .await?;
+    let now = state.clock.now();
+    let tz = &state.settings.tz;
+    let lifecycle = activity.lifecycle(now);
+    let lines = attendance
+        .into_iter()
+        .enumerate()
+        .map(|(n, a)| Line {
+            number: n + 1,
+            checkin_id: a.checkin_id.to_string(),
+            at: a.at.to_zoned_datetime(tz.clone()).strftime("%H:%M").to_string(),
+            method: Method::from_code(&a.method).map_or("", Method::label),
+            name: a.name,
+            employer: a.employer,
+            phone: a.phone_masked,
+        })
+        .collect();
+    let matches = found
+        .into_iter()
+        .map(|m| Match {
+            id: m.id.to_string(),
+            phone: mask_phone(&m.phone),
+            name: m.name,
+            employer: m.employer,
+        })
+        .collect();
+    render::ok(&DetailPage {
+        chrome: Chrome::new(&state, &staff, &csrf, Section::Activities),
+        csrf: &csrf.0,
+        can_open: !matches!(lifecycle, Lifecycle::Open | Lifecycle::Cancelled),
+        can_close: lifecycle == Lifecycle::Open,
+        can_cancel: lifecycle != Lifecycle::Cancelled,
+        can_file: activity.filing == Filing::Draft && lifecycle != Lifecycle::Cancelled,
+        a: Shown::new(&activity, now, tz),
+        lines,
+        query: search,
+        matches,
+        notice: query.done.as_deref().and_then(notice),
+        summary: summary.unwrap_or_default(),
+    })
+}
+
+/// What the page says after a form came back.
+fn notice(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "checked_in" => "已补录签到",
+        "already" => "该会员已签到过此活动",
+        "not_open" => "活动尚未开始或已取消，无法补录",
+        "suspended" => "该会员已停用，不能签到",
+        "undone" => "已撤销这条签到",
+        "saved" => "已保存",
+        _ => return None,
+    })
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ActForm {
+    summary: String,
+}
+
+/// The buttons on the page: open or close check-in now, cancel, file, save the summary.
+pub async fn act(
+    State(state): State<AppState>,
+    staff: StaffPage,
+    Path((id, action)): Path<(String, String)>,
+    CsrfForm(form): CsrfForm<ActForm>,
+) -> Result<Response, PageError> {
+    let id = activity_id(&id)?;
+    let staffer = staff.0.username.clone();
+    match action.as_str() {
+        "open" => {
+            override_schedule(&state, staffer, id, "activity.open", Activity::open_now).await?;
+        }
+        "close" => {
+            override_schedule(&state, staffer, id, "activity.close", Activity::close_now).await?;
+        }
+        "cancel" => {
+            override_schedule(&state, staffer, id, "activity.cancel", Activity::cancel).await?;
+        }
+        "filing" => {
+            file_with_association(&state, staffer, id).await?;
+        }
+        "summary" => save_summary(&state, id, &form.summary).await?,
+        _ => return Err(ApiError::NotFound.into()),
+    }
+    Ok(back(id, "saved"))
+}
+
+async fn save_summary(state: &AppState, id: ActivityId, raw: &str) -> Result<(), PageError> {
+    let summary = optional_text("summary", "活动总结", Some(raw), SUMMARY_LIMIT)?;
+    let now = state.clock.now();
+    state
+        .store
+        .write(move |conn| activities::set_summary(conn, id, summary.as_deref(), now))
+        .await?;
+    Ok(())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ManualForm {
+    member_id: String,
+}
+
+/// A staffer checks a member in by hand (the paper sheet's backfill); audited.
+pub async fn check_in(
+    State(state): State<AppState>,
+    staff: StaffPage,
+    Path(id): Path<String>,
+    CsrfForm(form): CsrfForm<ManualForm>,
+) -> Result<Response, PageError> {
+    let id = activity_id(&id)?;
+    let member: MemberId = form
+        .member_id
+        .parse()
+        .map_err(|_| Invalid::new("member_id", "请选择会员"))?;
+    let staffer = staff.0.username.clone();
+    let recorded = state
+        .record_checkin(CheckinRequest {
+            presenting: Presenting::Member(member),
+            method: Method::Manual,
+            actor: Actor::Staff,
+            device: staffer.clone(),
+            activity_id: Some(id),
+            scan_id: None,
+        })
+        .await?;
+    let Recorded::Answered(answer) = recorded else {
+        return Err(ApiError::Conflict("无法确定活动".into()).into());
+    };
+    let done = match answer.outcome {
+        Outcome::CheckedIn => {
+            let now = state.clock.now();
+            let subject = answer.checkin_id.map(|c| c.to_string()).unwrap_or_default();
+            let detail = format!("activity {id}, member {member}");
+            state
+                .store
+                .write(move |conn| {
+                    audit::append(conn, now, &staffer, "checkin.manual", &subject, None, Some(&detail))
+                })
+                .await?;
+            "checked_in"
+        }
+        Outcome::AlreadyCheckedIn => "already",
+        Outcome::MemberSuspended => "suspended",
+        _ => "not_open",
+    };
+    Ok(back(id, done))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct UndoForm {
+    reason: String,
+}
+
+/// Takes a check-in back; the reason is required and lands in the audit log.
+pub async fn undo(
+    State(state): State<AppState>,
+    staff: StaffPage,
+    Path((id, checkin)): Path<(String, String)>,
+    CsrfForm(form): CsrfForm<UndoForm>,
+) -> Result<Response, PageError> {
+    let id = activity_id(&id)?;
+    let checkin: CheckinId = checkin.parse().map_err(|_| ApiError::NotFound)?;
+    let reason = required_text("reason", "撤销原因", &form.reason, 200)?;
+    state
+        .undo_checkin(checkin, staff.0.username.clone(), reason)
+        .await?;
+    Ok(back(id, "undone"))
+}
+
+fn back(id: ActivityId, done: &str) -> Response {
+    render::see_other(&format!("/admin/activities/{id}?done={done}"))
+}
+
+pub fn activity_id(raw: &str) -> Result<ActivityId, PageError> {
+    raw.parse().map_err(|_| ApiError::NotFound.into())
+}
