@@ -243,4 +243,3 @@ async fn create_open_activity(
     let activity = post(http, &format!("{base}/api/v1/activities"), cookie, body).await;
     activity["id"].as_str().expect("id").to_owned()
 }
-

@@ -30,7 +30,10 @@ const LIVE_SAMPLES: usize = 200;
 fn main() {
     let dir = tempfile::tempdir().expect("temp dir");
     setup_accounts(dir.path());
-    let token = cli(dir.path(), &["token", "add", "--name", "bench", "--role", "kiosk"]);
+    let token = cli(
+        dir.path(),
+        &["token", "add", "--name", "bench", "--role", "kiosk"],
+    );
     let (mut child, addr) = spawn_serve(dir.path());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -38,7 +41,10 @@ fn main() {
         .build()
         .expect("runtime");
     runtime.block_on(bench(&format!("http://{addr}"), token.trim()));
-    let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status();
     let _ = child.wait();
 }
 
@@ -71,12 +77,25 @@ async fn bench(base: &str, token: &str) {
         .await
         .unwrap();
     let phone_url = status["phone_url"].as_str().unwrap_or_default().to_owned();
-    let code = phone_url.split("code=").nth(1).unwrap_or_default().to_owned();
+    let code = phone_url
+        .split("code=")
+        .nth(1)
+        .unwrap_or_default()
+        .to_owned();
     let pages = [
         ("dashboard", "/admin".to_owned()),
-        ("activities of the year", format!("/admin/activities?year={year}")),
-        ("activity (333 attending)", format!("/admin/activities/{busiest}")),
-        ("sign-in sheet (333)", format!("/admin/activities/{busiest}/sheet")),
+        (
+            "activities of the year",
+            format!("/admin/activities?year={year}"),
+        ),
+        (
+            "activity (333 attending)",
+            format!("/admin/activities/{busiest}"),
+        ),
+        (
+            "sign-in sheet (333)",
+            format!("/admin/activities/{busiest}/sheet"),
+        ),
         ("members", "/admin/members".to_owned()),
         ("member search", "/admin/members?q=1390000".to_owned()),
         ("member detail", format!("/admin/members/{member}")),
@@ -84,7 +103,10 @@ async fn bench(base: &str, token: &str) {
         ("ledger", format!("/admin/ledger?year={year}")),
         ("phone check-in", format!("/m/checkin?code={code}")),
     ];
-    println!("{:<28} {:>8} {:>8} {:>8}", "page", "p50 ms", "p99 ms", "max ms");
+    println!(
+        "{:<28} {:>8} {:>8} {:>8}",
+        "page", "p50 ms", "p99 ms", "max ms"
+    );
     for (name, path) in pages {
         let mut micros = Vec::with_capacity(SAMPLES);
         for _ in 0..SAMPLES {
@@ -246,6 +268,7 @@ async fn live_count(
 
 fn percentiles(micros: &mut [u64]) -> (f64, f64, f64) {
     micros.sort_unstable();
-    let at = |p: f64| micros[((micros.len() as f64 * p) as usize).min(micros.len() - 1)] as f64 / 1000.0;
+    let at =
+        |p: f64| micros[((micros.len() as f64 * p) as usize).min(micros.len() - 1)] as f64 / 1000.0;
     (at(0.5), at(0.99), at(1.0))
 }

@@ -40,13 +40,19 @@ fn phone_checkin_path(home: &TestHome) -> String {
 
 async fn assert_no_injected_image(client: &Client, page: &str) {
     let injected = client.find_all(Locator::Css("img[src='x']")).await.unwrap();
-    assert!(injected.is_empty(), "{page}: the hostile name became an element");
+    assert!(
+        injected.is_empty(),
+        "{page}: the hostile name became an element"
+    );
     assert!(
         client.get_alert_text().await.is_err(),
         "{page}: a script ran"
     );
     let body = browser::text(client, "body").await;
-    assert!(body.contains(HOSTILE_NAME), "{page}: the name is shown as text");
+    assert!(
+        body.contains(HOSTILE_NAME),
+        "{page}: the name is shown as text"
+    );
 }
 
 #[test]
@@ -72,7 +78,10 @@ fn a_staffer_and_a_phone_run_an_activity_in_a_real_browser() {
         assert!(browser::text(&laptop, "h1").await.contains("概览"));
 
         // Create an activity that is taking check-ins now.
-        laptop.goto(&home.url("/admin/activities/new")).await.unwrap();
+        laptop
+            .goto(&home.url("/admin/activities/new"))
+            .await
+            .unwrap();
         browser::fill_and_submit(
             &laptop,
             "main form",
@@ -86,7 +95,12 @@ fn a_staffer_and_a_phone_run_an_activity_in_a_real_browser() {
         )
         .await;
         browser::eventually(Duration::from_secs(10), "the activity page", || async {
-            laptop.current_url().await.unwrap().path().starts_with("/admin/activities/0")
+            laptop
+                .current_url()
+                .await
+                .unwrap()
+                .path()
+                .starts_with("/admin/activities/0")
         })
         .await;
         let activity_path = laptop.current_url().await.unwrap().path().to_owned();
@@ -109,7 +123,12 @@ fn a_staffer_and_a_phone_run_an_activity_in_a_real_browser() {
         )
         .await;
         browser::eventually(Duration::from_secs(10), "the member page", || async {
-            laptop.current_url().await.unwrap().path().starts_with("/admin/members/0")
+            laptop
+                .current_url()
+                .await
+                .unwrap()
+                .path()
+                .starts_with("/admin/members/0")
         })
         .await;
         assert!(browser::text(&laptop, "main").await.contains("王五"));
@@ -118,12 +137,21 @@ fn a_staffer_and_a_phone_run_an_activity_in_a_real_browser() {
         laptop.goto(&home.url("/admin")).await.unwrap();
         let counter = format!("[data-count-for='{activity_id}']");
         assert_eq!(browser::text(&laptop, &counter).await, "0");
-        laptop.execute("window.kejiaMarker = 42;", vec![]).await.unwrap();
+        laptop
+            .execute("window.kejiaMarker = 42;", vec![])
+            .await
+            .unwrap();
         browser::screenshot(&laptop, "dashboard").await;
 
         // A member's phone opens the kiosk's QR link, registers and is checked in at once.
-        phone.goto(&home.url(&phone_checkin_path(&home))).await.unwrap();
-        let width = phone.execute("return window.innerWidth;", vec![]).await.unwrap();
+        phone
+            .goto(&home.url(&phone_checkin_path(&home)))
+            .await
+            .unwrap();
+        let width = phone
+            .execute("return window.innerWidth;", vec![])
+            .await
+            .unwrap();
         assert_eq!(width.as_i64(), Some(360));
         phone
             .find(Locator::Css("input[name=name]"))
@@ -159,7 +187,10 @@ fn a_staffer_and_a_phone_run_an_activity_in_a_real_browser() {
             browser::text(&laptop, &counter).await == "1"
         })
         .await;
-        let marker = laptop.execute("return window.kejiaMarker;", vec![]).await.unwrap();
+        let marker = laptop
+            .execute("return window.kejiaMarker;", vec![])
+            .await
+            .unwrap();
         assert_eq!(marker.as_i64(), Some(42), "the dashboard reloaded");
 
         // The printable sign-in sheet lists the member (as text).
@@ -180,7 +211,11 @@ fn a_staffer_and_a_phone_run_an_activity_in_a_real_browser() {
         let undo = "form[action$='/undo']";
         browser::fill_and_submit(&laptop, undo, &[("reason", "扫错了活动")]).await;
         browser::eventually(Duration::from_secs(10), "the undo", || async {
-            laptop.find_all(Locator::Css(undo)).await.unwrap().is_empty()
+            laptop
+                .find_all(Locator::Css(undo))
+                .await
+                .unwrap()
+                .is_empty()
         })
         .await;
         assert_eq!(browser::text(&laptop, &counter).await, "0");
@@ -191,5 +226,8 @@ fn a_staffer_and_a_phone_run_an_activity_in_a_real_browser() {
     let (status, audit) = home.get("/api/v1/audit", As::Staff);
     assert_eq!(status, 200);
     let text = audit.to_string();
-    assert!(text.contains("checkin.undo") && text.contains("扫错了活动"), "{text}");
+    assert!(
+        text.contains("checkin.undo") && text.contains("扫错了活动"),
+        "{text}"
+    );
 }

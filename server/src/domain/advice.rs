@@ -93,22 +93,39 @@ mod tests {
 
     #[test]
     fn the_current_month_counts_the_days_left_including_today() {
-        let found = warnings(&compliance(vec![3, 11], vec![]), jiff::civil::date(2026, 11, 22), 0);
+        let found = warnings(
+            &compliance(vec![3, 11], vec![]),
+            jiff::civil::date(2026, 11, 22),
+            0,
+        );
         assert_eq!(found[0].text(), "本月尚无达标活动，还剩 9 天");
         assert_eq!(found[1].text(), "3 月没有达标活动");
     }
 
     #[test]
     fn short_and_unfiled_activities_are_named() {
-        let found = warnings(&compliance(vec![], vec![("量子计算讲座", 7)]), jiff::civil::date(2026, 5, 1), 2);
+        let found = warnings(
+            &compliance(vec![], vec![("量子计算讲座", 7)]),
+            jiff::civil::date(2026, 5, 1),
+            2,
+        );
         let texts: Vec<String> = found.iter().map(Warning::text).collect();
-        assert_eq!(texts, ["《量子计算讲座》仅 7 人参加，不足 10 人", "2 场活动尚未向科协报备"]);
+        assert_eq!(
+            texts,
+            [
+                "《量子计算讲座》仅 7 人参加，不足 10 人",
+                "2 场活动尚未向科协报备"
+            ]
+        );
     }
 
     #[test]
     fn a_past_years_missing_months_are_all_missed_months() {
         let mut past = compliance(vec![11], vec![]);
         past.year = 2025;
-        assert_eq!(warnings(&past, jiff::civil::date(2026, 11, 22), 0), [Warning::MonthMissed { month: 11 }]);
+        assert_eq!(
+            warnings(&past, jiff::civil::date(2026, 11, 22), 0),
+            [Warning::MonthMissed { month: 11 }]
+        );
     }
 }

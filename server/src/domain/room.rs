@@ -59,8 +59,7 @@ impl RoomCode {
         let Ok(period) = i64::from_str_radix(period_hex, 16) else {
             return RoomCheck::Unknown;
         };
-        if period_hex.len() > 16 || !constant_time_eq(mac.as_bytes(), self.mac(period).as_bytes())
-        {
+        if period_hex.len() > 16 || !constant_time_eq(mac.as_bytes(), self.mac(period).as_bytes()) {
             return RoomCheck::Unknown;
         }
         let age = period_of(now) - period;
@@ -110,10 +109,22 @@ mod tests {
     fn a_fresh_code_is_valid_and_an_old_one_expired() {
         let room = RoomCode::with_key([7; 32]);
         let code = room.current(at(1_800_000_000));
-        assert_eq!(room.check(&code, at(1_800_000_000), SCAN_GRACE), RoomCheck::Valid);
-        assert_eq!(room.check(&code, at(1_800_000_059), SCAN_GRACE), RoomCheck::Valid);
-        assert_eq!(room.check(&code, at(1_800_000_100), SCAN_GRACE), RoomCheck::Expired);
-        assert_eq!(room.check(&code, at(1_800_000_100), FORM_GRACE), RoomCheck::Valid);
+        assert_eq!(
+            room.check(&code, at(1_800_000_000), SCAN_GRACE),
+            RoomCheck::Valid
+        );
+        assert_eq!(
+            room.check(&code, at(1_800_000_059), SCAN_GRACE),
+            RoomCheck::Valid
+        );
+        assert_eq!(
+            room.check(&code, at(1_800_000_100), SCAN_GRACE),
+            RoomCheck::Expired
+        );
+        assert_eq!(
+            room.check(&code, at(1_800_000_100), FORM_GRACE),
+            RoomCheck::Valid
+        );
     }
 
     #[test]
@@ -121,9 +132,23 @@ mod tests {
         let room = RoomCode::with_key([7; 32]);
         let other = RoomCode::with_key([8; 32]);
         let now = at(1_800_000_000);
-        assert_eq!(room.check(&other.current(now), now, SCAN_GRACE), RoomCheck::Unknown);
-        for junk in ["", ".", "zz.123", "1.", "ffffffffffffffffff.0123456789ab", "<script>"] {
-            assert_eq!(room.check(junk, now, SCAN_GRACE), RoomCheck::Unknown, "{junk}");
+        assert_eq!(
+            room.check(&other.current(now), now, SCAN_GRACE),
+            RoomCheck::Unknown
+        );
+        for junk in [
+            "",
+            ".",
+            "zz.123",
+            "1.",
+            "ffffffffffffffffff.0123456789ab",
+            "<script>",
+        ] {
+            assert_eq!(
+                room.check(junk, now, SCAN_GRACE),
+                RoomCheck::Unknown,
+                "{junk}"
+            );
         }
         // A code from the future (a forged period with a guessed hash) is not accepted either.
         let future = room.current(at(1_800_000_300));

@@ -16,7 +16,10 @@ use crate::store::users::{self, StaffUser};
 
 pub enum LoginOutcome {
     /// Logged in; `cookie` is the new session's `Set-Cookie`.
-    Welcome { user: StaffUser, cookie: HeaderValue },
+    Welcome {
+        user: StaffUser,
+        cookie: HeaderValue,
+    },
     Refused,
     LockedOut(Duration),
 }

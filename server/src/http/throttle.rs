@@ -32,7 +32,12 @@ pub struct LoginThrottle {
 
 impl LoginThrottle {
     /// How long until this login may be tried, if it is locked out now.
-    pub fn locked_for(&self, username: &str, peer: Option<IpAddr>, now: Instant) -> Option<Duration> {
+    pub fn locked_for(
+        &self,
+        username: &str,
+        peer: Option<IpAddr>,
+        now: Instant,
+    ) -> Option<Duration> {
         let records = self.lock();
         keys(username, peer)
             .filter_map(|key| records.get(&key))
@@ -95,11 +100,19 @@ mod tests {
         let throttle = LoginThrottle::default();
         let start = Instant::now();
         for i in 0..MAX_FAILURES {
-            assert_eq!(throttle.locked_for("Staff", None, start), None, "attempt {i}");
+            assert_eq!(
+                throttle.locked_for("Staff", None, start),
+                None,
+                "attempt {i}"
+            );
             throttle.failed("staff", None, start);
         }
         assert!(throttle.locked_for("staff", None, start).is_some());
-        assert!(throttle.locked_for("STAFF ", None, start + Duration::from_secs(60)).is_some());
+        assert!(
+            throttle
+                .locked_for("STAFF ", None, start + Duration::from_secs(60))
+                .is_some()
+        );
         assert_eq!(throttle.locked_for("staff", None, start + LOCKOUT), None);
         assert_eq!(throttle.locked_for("other", None, start), None);
     }
@@ -113,7 +126,10 @@ mod tests {
             throttle.failed(&format!("name{i}"), Some(peer), now);
         }
         assert!(throttle.locked_for("anyone", Some(peer), now).is_some());
-        assert_eq!(throttle.locked_for("anyone", Some([10, 0, 0, 1].into()), now), None);
+        assert_eq!(
+            throttle.locked_for("anyone", Some([10, 0, 0, 1].into()), now),
+            None
+        );
     }
 
     #[test]

@@ -197,7 +197,15 @@ pub(crate) async fn file_with_association(
             let current = activities::get(conn, id)?;
             let next = current.filing.file()?;
             let filed = activities::set_filing(conn, id, next, now)?;
-            audit::append(conn, now, &staffer, "activity.file", &id.to_string(), None, None)?;
+            audit::append(
+                conn,
+                now,
+                &staffer,
+                "activity.file",
+                &id.to_string(),
+                None,
+                None,
+            )?;
             Ok::<_, StoreError>(filed)
         })
         .await?;

@@ -29,7 +29,15 @@ pub async fn login(
     ApiJson(login): ApiJson<Login>,
 ) -> Result<Response, ApiError> {
     let peer = login::peer(&extensions);
-    match login::log_in(&state, &login.username, login.password, peer, &request_headers).await? {
+    match login::log_in(
+        &state,
+        &login.username,
+        login.password,
+        peer,
+        &request_headers,
+    )
+    .await?
+    {
         LoginOutcome::Welcome { user, cookie } => {
             let mut headers = HeaderMap::new();
             headers.insert(header::SET_COOKIE, cookie);

@@ -71,15 +71,15 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for CsrfForm<T> {
         let body = Bytes::from_request(request, state)
             .await
             .map_err(|_| ApiError::PayloadTooLarge)?;
-        let fields: Vec<(String, String)> = serde_urlencoded::from_bytes(&body)
-            .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+        let fields: Vec<(String, String)> =
+            serde_urlencoded::from_bytes(&body).map_err(|e| ApiError::BadRequest(e.to_string()))?;
         let sent = fields
             .iter()
             .find(|(name, _)| name == CSRF_FIELD)
             .map(|(_, value)| value.as_str());
         check(expected.as_deref(), sent)?;
-        let form = serde_urlencoded::from_bytes(&body)
-            .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+        let form =
+            serde_urlencoded::from_bytes(&body).map_err(|e| ApiError::BadRequest(e.to_string()))?;
         Ok(Self(form))
     }
 }

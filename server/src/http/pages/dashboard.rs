@@ -120,10 +120,14 @@ async fn view(
         .iter()
         .filter(|a| !a.is_cancelled() && a.filing == Filing::Draft)
         .count();
-    let warnings = advice::warnings(&compliance, today, u32::try_from(unfiled).unwrap_or(u32::MAX))
-        .iter()
-        .map(advice::Warning::text)
-        .collect();
+    let warnings = advice::warnings(
+        &compliance,
+        today,
+        u32::try_from(unfiled).unwrap_or(u32::MAX),
+    )
+    .iter()
+    .map(advice::Warning::text)
+    .collect();
     render::ok(&DashboardPage {
         chrome: Chrome::new(&state, &staff, &csrf, Section::Dashboard),
         today: today.strftime("%Y年%-m月%-d日").to_string(),
@@ -151,7 +155,13 @@ fn year_compliance(state: &AppState, year: i16, held: &[Activity], now: Timestam
             participants: a.participants,
         })
         .collect();
-    compliance::evaluate(year, &tallies, now, &state.settings.tz, state.settings.award)
+    compliance::evaluate(
+        year,
+        &tallies,
+        now,
+        &state.settings.tz,
+        state.settings.award,
+    )
 }
 
 fn bars(compliance: &Compliance) -> Vec<Bar> {

@@ -68,8 +68,14 @@ async fn submit(
 ) -> Result<Response, PageError> {
     let peer = login::peer(&extensions);
     let next = safe_next(form.next.as_deref());
-    let outcome =
-        login::log_in(&state, &form.username, form.password, peer, &request_headers).await?;
+    let outcome = login::log_in(
+        &state,
+        &form.username,
+        form.password,
+        peer,
+        &request_headers,
+    )
+    .await?;
     let refusal = |status: StatusCode, message: String| {
         render::html(
             status,
@@ -90,8 +96,10 @@ async fn submit(
         }
         LoginOutcome::Refused => refusal(StatusCode::UNAUTHORIZED, "用户名或密码错误".into()),
         LoginOutcome::LockedOut(left) => {
-            let mut response =
-                refusal(StatusCode::TOO_MANY_REQUESTS, throttle::lockout_message(left))?;
+            let mut response = refusal(
+                StatusCode::TOO_MANY_REQUESTS,
+                throttle::lockout_message(left),
+            )?;
             if let Ok(value) = HeaderValue::from_str(&left.as_secs().max(1).to_string()) {
                 response.headers_mut().insert(header::RETRY_AFTER, value);
             }

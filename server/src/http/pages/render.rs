@@ -21,12 +21,7 @@ pub fn html<T: Template>(status: StatusCode, page: &T) -> Result<Response, PageE
     let body = page
         .render()
         .map_err(|e| ApiError::Internal(format!("template: {e}")))?;
-    Ok((
-        status,
-        [(header::CACHE_CONTROL, "no-store")],
-        Html(body),
-    )
-        .into_response())
+    Ok((status, [(header::CACHE_CONTROL, "no-store")], Html(body)).into_response())
 }
 
 /// Renders a template with 200.
@@ -44,7 +39,9 @@ pub fn see_other(to: &str) -> Response {
 pub enum PageError {
     Api(ApiError),
     /// Not logged in: to the login page, then back to `next`.
-    LogIn { next: String },
+    LogIn {
+        next: String,
+    },
 }
 
 impl From<ApiError> for PageError {
@@ -201,7 +198,9 @@ pub fn encode_component(text: &str) -> String {
 /// A local path to return to after login; anything else (another site, `//host`) goes home.
 pub fn safe_next(next: Option<&str>) -> &str {
     match next {
-        Some(path) if path.starts_with("/admin") && !path.contains("//") && !path.contains('\\') => {
+        Some(path)
+            if path.starts_with("/admin") && !path.contains("//") && !path.contains('\\') =>
+        {
             path
         }
         _ => "/admin",
@@ -223,6 +222,9 @@ mod tests {
 
     #[test]
     fn components_are_encoded() {
-        assert_eq!(encode_component("/admin/x?a=1&b=2"), "/admin/x%3Fa%3D1%26b%3D2");
+        assert_eq!(
+            encode_component("/admin/x?a=1&b=2"),
+            "/admin/x%3Fa%3D1%26b%3D2"
+        );
     }
 }

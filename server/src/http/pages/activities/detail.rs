@@ -98,7 +98,11 @@ pub async fn view(
         .map(|(n, a)| Line {
             number: n + 1,
             checkin_id: a.checkin_id.to_string(),
-            at: a.at.to_zoned_datetime(tz.clone()).strftime("%H:%M").to_string(),
+            at: a
+                .at
+                .to_zoned_datetime(tz.clone())
+                .strftime("%H:%M")
+                .to_string(),
             method: Method::from_code(&a.method).map_or("", Method::label),
             name: a.name,
             employer: a.employer,
@@ -226,7 +230,15 @@ pub async fn check_in(
             state
                 .store
                 .write(move |conn| {
-                    audit::append(conn, now, &staffer, "checkin.manual", &subject, None, Some(&detail))
+                    audit::append(
+                        conn,
+                        now,
+                        &staffer,
+                        "checkin.manual",
+                        &subject,
+                        None,
+                        Some(&detail),
+                    )
                 })
                 .await?;
             "checked_in"

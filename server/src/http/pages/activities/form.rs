@@ -88,8 +88,7 @@ pub async fn create(
 ) -> Result<Response, PageError> {
     let tz = state.settings.tz.clone();
     let draft = zoned(&form, &tz).and_then(|(starts, ends)| {
-        fields(&form, &starts, &ends)
-            .and_then(|f| f.create(state.settings.checkin_window))
+        fields(&form, &starts, &ends).and_then(|f| f.create(state.settings.checkin_window))
     });
     let draft = match draft {
         Ok(draft) => draft,
@@ -100,7 +99,10 @@ pub async fn create(
         .store
         .write(move |conn| activities::insert(conn, &draft, now))
         .await?;
-    Ok(render::see_other(&format!("/admin/activities/{}", created.id)))
+    Ok(render::see_other(&format!(
+        "/admin/activities/{}",
+        created.id
+    )))
 }
 
 pub async fn update(

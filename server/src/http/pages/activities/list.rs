@@ -42,6 +42,10 @@ pub async fn view(
     render::ok(&ListPage {
         chrome: Chrome::new(&state, &staff, &csrf, Section::Activities),
         year,
-        activities: found.iter().rev().map(|a| Shown::new(a, now, &tz)).collect(),
+        activities: found
+            .iter()
+            .rev()
+            .map(|a| Shown::new(a, now, &tz))
+            .collect(),
     })
 }

@@ -47,7 +47,11 @@ pub async fn view(
         .enumerate()
         .map(|(n, a)| Line {
             number: n + 1,
-            at: a.at.to_zoned_datetime(tz.clone()).strftime("%H:%M").to_string(),
+            at: a
+                .at
+                .to_zoned_datetime(tz.clone())
+                .strftime("%H:%M")
+                .to_string(),
             method: Method::from_code(&a.method).map_or("", Method::label),
             name: a.name,
             employer: a.employer,

@@ -28,12 +28,28 @@ async fn activity(site: &Site, title: &str, starts: &str, ends: &str) -> String 
 async fn the_dashboard_shows_the_open_activity_and_the_years_warnings() {
     // 22 November 2026, 10:00 in Shanghai: nine days left in the month.
     let site = Site::new("2026-11-22T02:00:00Z").await;
-    let open = activity(&site, "<b>量子</b>讲座", "2026-11-22T09:30:00+08:00", "2026-11-22T11:30:00+08:00").await;
-    activity(&site, "三月沙龙", "2026-03-10T14:00:00+08:00", "2026-03-10T16:00:00+08:00").await;
+    let open = activity(
+        &site,
+        "<b>量子</b>讲座",
+        "2026-11-22T09:30:00+08:00",
+        "2026-11-22T11:30:00+08:00",
+    )
+    .await;
+    activity(
+        &site,
+        "三月沙龙",
+        "2026-03-10T14:00:00+08:00",
+        "2026-03-10T16:00:00+08:00",
+    )
+    .await;
     let page = site.get("/admin").await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains(&format!(r#"data-count-for="{open}""#)));
-    assert!(page.body.contains("&#60;b&#62;量子"), "titles are escaped: {}", page.body);
+    assert!(
+        page.body.contains("&#60;b&#62;量子"),
+        "titles are escaped: {}",
+        page.body
+    );
     assert!(!page.body.contains("<b>量子"));
     assert!(page.body.contains("本月尚无达标活动，还剩 9 天"));
     assert!(page.body.contains("《三月沙龙》仅 0 人参加，不足 10 人"));
@@ -43,7 +59,13 @@ async fn the_dashboard_shows_the_open_activity_and_the_years_warnings() {
 #[tokio::test]
 async fn the_ledger_page_lists_the_years_activities() {
     let site = Site::new("2026-11-22T02:00:00Z").await;
-    activity(&site, "三月沙龙", "2026-03-10T14:00:00+08:00", "2026-03-10T16:00:00+08:00").await;
+    activity(
+        &site,
+        "三月沙龙",
+        "2026-03-10T14:00:00+08:00",
+        "2026-03-10T16:00:00+08:00",
+    )
+    .await;
     let page = site.get("/admin/ledger?year=2026").await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("三月沙龙") && page.body.contains("2026-03-10 14:00"));

@@ -7,11 +7,18 @@ async fn a_stranger_is_sent_to_the_login_page_and_back() {
     let site = Site::new("2026-05-12T02:00:00Z").await;
     let answer = site.get_anonymous("/admin/ledger?year=2026").await;
     assert_eq!(answer.status, StatusCode::SEE_OTHER);
-    assert_eq!(answer.location(), Some("/admin/login?next=/admin/ledger%3Fyear%3D2026"));
+    assert_eq!(
+        answer.location(),
+        Some("/admin/login?next=/admin/ledger%3Fyear%3D2026")
+    );
     let login = site.get_anonymous("/admin/login?next=/admin/members").await;
     assert_eq!(login.status, StatusCode::OK);
     assert!(login.body.contains(r#"name="next" value="/admin/members""#));
-    assert!(login.body.contains(r#"name="csrf" value="test-csrf-token""#));
+    assert!(
+        login
+            .body
+            .contains(r#"name="csrf" value="test-csrf-token""#)
+    );
 }
 
 #[tokio::test]

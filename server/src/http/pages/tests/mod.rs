@@ -1,6 +1,7 @@
 //! Page tests on a real store through the whole router: a logged-in staffer's browser (session
 //! and CSRF cookies) and an anonymous one, with a clock the test sets.
 
+mod activities;
 mod dashboard;
 mod login;
 mod members;
@@ -122,7 +123,8 @@ impl Site {
             all.push(("csrf", CSRF));
         }
         let body = serde_urlencoded::to_string(&all).expect("form");
-        let builder = Request::post(path).header("content-type", "application/x-www-form-urlencoded");
+        let builder =
+            Request::post(path).header("content-type", "application/x-www-form-urlencoded");
         self.send(builder, staff, Body::from(body)).await
     }
 
@@ -137,7 +139,10 @@ impl Site {
         if staff {
             cookie.push_str(&format!("; kejia_session={}", self.session));
         }
-        let request = builder.header("cookie", cookie).body(body).expect("request");
+        let request = builder
+            .header("cookie", cookie)
+            .body(body)
+            .expect("request");
         let response = self.home.router().oneshot(request).await.expect("response");
         let status = response.status();
         let headers = response.headers().clone();
