@@ -264,3 +264,79 @@ fn first_start_prints_a_one_time_setup_link_that_creates_the_first_account() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+#[test]
+fn ten_wrong_passwords_in_a_row_lock_the_login_even_for_the_right_one() {
+    let home = TestHome::start();
+    for attempt in 0..10 {
+        assert_eq!(
+            home.login("admin", "guess number {attempt}"),
+            Err(StatusCode::UNAUTHORIZED),
+            "attempt {attempt}"
+        );
+    }
+    let response = home
+        .client
+        .post(home.url("/api/v1/session"))
+        .json(&json!({ "username": "admin", "password": crate::support::PASSWORD }))
+        .send()
+        .expect("login");
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(response.headers().contains_key("retry-after"));
+    let body: serde_json::Value = response.json().expect("json");
+    assert!(
+        body["error"].as_str().unwrap().contains("登录失败次数过多"),
+        "{body}"
+    );
+    // The session made before the lockout still works: only new logins wait.
+    assert_eq!(home.get("/api/v1/session", As::Staff).0, StatusCode::OK);
+}
+
+#[test]
+fn logging_in_again_ends_the_session_the_browser_brought() {
+    let home = TestHome::start();
+    let before = home.cookie.clone();
+    let response = home
+        .client
+        .post(home.url("/api/v1/session"))
+        .header("cookie", &before)
+        .json(&json!({ "username": "admin", "password": crate::support::PASSWORD }))
+        .send()
+        .expect("login");
+    assert_eq!(response.status(), StatusCode::OK);
+    let after = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(!after.starts_with(&before), "a new session token");
+    let old = crate::support::send(
+        home.client
+            .get(home.url("/api/v1/session"))
+            .header("cookie", &before),
+    );
+    assert_eq!(old.0, StatusCode::UNAUTHORIZED);
+}
+
+#[test]
+fn a_page_form_without_its_csrf_token_is_refused() {
+    let home = TestHome::start();
+    let response = home
+        .client
+        .post(home.url("/admin/members"))
+        .header("cookie", format!("{}; kejia_csrf=abc", home.cookie))
+        .form(&[
+            ("name", "张三"),
+            ("phone", "13900000009"),
+            ("employer", "某公司"),
+            ("consent", "on"),
+        ])
+        .send()
+        .expect("post");
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let (_, found) = home.get("/api/v1/members?q=13900000009", As::Staff);
+    assert_eq!(
+        found.as_array().map(Vec::len),
+        Some(0),
+        "nothing was stored"
+    );
+}
