@@ -162,10 +162,13 @@ async fn backfill(
     let jobs: Arc<Vec<String>> = Arc::new(
         (0..CHECKINS)
             .map(|n| {
+                // Each activity gets its own run of distinct members.
+                let activity = n % activities.len();
+                let member = (activity * 37 + n / activities.len()) % credentials.len();
                 json!({
-                    "credential": credentials[n % credentials.len()],
+                    "credential": credentials[member],
                     "source": "manual",
-                    "activity_id": activities[n % activities.len()],
+                    "activity_id": activities[activity],
                 })
                 .to_string()
             })
