@@ -62,3 +62,7 @@ uuid_id!(
     /// A device's API token.
     TokenId
 );
+uuid_id!(
+    /// A photo of an activity, for the ledger.
+    PhotoId
+);

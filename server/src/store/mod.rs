@@ -13,6 +13,7 @@ pub mod checkins;
 pub mod devices;
 pub mod members;
 mod migrate;
+pub mod photos;
 pub mod scans;
 pub mod tokens;
 pub mod users;

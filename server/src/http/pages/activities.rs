@@ -5,9 +5,11 @@
 mod detail;
 mod form;
 mod list;
+mod photos;
 mod sheet;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
@@ -32,6 +34,12 @@ pub fn routes() -> Router<AppState> {
             post(detail::undo),
         )
         .route("/admin/activities/{id}/sheet", get(sheet::view))
+        .route(
+            "/admin/activities/{id}/photos",
+            post(photos::upload).layer(DefaultBodyLimit::max(photos::UPLOAD_LIMIT)),
+        )
+        .route("/admin/photos/{photo}", get(photos::show))
+        .route("/admin/photos/{photo}/delete", post(photos::delete))
 }
 
 /// An activity as the pages show it: times in the home's zone, labels in Chinese.

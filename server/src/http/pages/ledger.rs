@@ -12,7 +12,7 @@ use super::render::{self, Chrome, PageError, Section, StaffPage};
 use crate::export::ledger::{self, LedgerRow};
 use crate::http::AppState;
 use crate::http::api::{year_or_current, year_span};
-use crate::store::activities;
+use crate::store::{activities, photos};
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/admin/ledger", get(view))
@@ -21,6 +21,8 @@ pub fn routes() -> Router<AppState> {
 struct Entry {
     id: String,
     row: LedgerRow,
+    summary: String,
+    photos: u32,
 }
 
 #[derive(Template)]
@@ -48,17 +50,27 @@ async fn view(
     let tz = &state.settings.tz;
     let year = year_or_current(query.year, now, tz)?;
     let (from, until) = year_span(year, tz)?;
-    let held = state
+    let (held, extras) = state
         .store
-        .read(move |conn| activities::starting_between(conn, from, until))
+        .read(move |conn| {
+            let held = activities::starting_between(conn, from, until)?;
+            let extras = held
+                .iter()
+                .map(|a| Ok((activities::summary(conn, a.id)?, photos::count(conn, a.id)?)))
+                .collect::<Result<Vec<_>, crate::store::StoreError>>()?;
+            Ok((held, extras))
+        })
         .await?;
     let rows = ledger::rows(&held, now, tz);
     let entries: Vec<Entry> = held
         .iter()
         .zip(rows)
-        .map(|(activity, row)| Entry {
+        .zip(extras)
+        .map(|((activity, row), (summary, photos))| Entry {
             id: activity.id.to_string(),
             row,
+            summary: summary.unwrap_or_default(),
+            photos,
         })
         .collect();
     render::ok(&LedgerPage {

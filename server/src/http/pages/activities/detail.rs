@@ -18,7 +18,7 @@ use crate::http::error::ApiError;
 use crate::http::pages::csrf::{Csrf, CsrfForm};
 use crate::http::pages::render::{self, Chrome, PageError, Section, StaffPage};
 use crate::store::checkins::{self, CheckinRequest, Presenting, Recorded};
-use crate::store::{activities, audit, members};
+use crate::store::{activities, audit, members, photos};
 
 const SUMMARY_LIMIT: usize = 2000;
 const MATCHES: u32 = 20;
@@ -55,6 +55,7 @@ struct DetailPage<'a> {
     matches: Vec<Match>,
     notice: Option<&'static str>,
     summary: String,
+    photos: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -73,7 +74,7 @@ pub async fn view(
     let id = activity_id(&id)?;
     let search = query.q.clone().unwrap_or_default();
     let text = search.trim().to_owned();
-    let (activity, attendance, found, summary) = state
+    let (activity, attendance, found, summary, photos) = state
         .store
         .read(move |conn| {
             let found = if text.is_empty() {
@@ -86,6 +87,7 @@ pub async fn view(
                 checkins::attendance(conn, id)?,
                 found,
                 activities::summary(conn, id)?,
+                photos::list(conn, id)?,
             ))
         })
         .await?;
@@ -131,6 +133,7 @@ pub async fn view(
         matches,
         notice: query.done.as_deref().and_then(notice),
         summary: summary.unwrap_or_default(),
+        photos: photos.into_iter().map(|p| p.id.to_string()).collect(),
     })
 }
 
@@ -143,6 +146,8 @@ fn notice(code: &str) -> Option<&'static str> {
         "suspended" => "该会员已停用，不能签到",
         "undone" => "已撤销这条签到",
         "saved" => "已保存",
+        "photo" => "照片已上传",
+        "photo_deleted" => "照片已删除",
         _ => return None,
     })
 }

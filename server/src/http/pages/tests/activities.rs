@@ -261,3 +261,83 @@ async fn actions_change_the_schedule_and_forms_need_the_csrf_token() {
         StatusCode::NOT_FOUND
     );
 }
+
+/// A multipart body with the CSRF field (unless `None`) and one file.
+fn multipart(csrf: Option<&str>, file: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "kejia-test-boundary";
+    let mut body = Vec::new();
+    if let Some(token) = csrf {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{token}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    body.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"a.png\"\r\nContent-Type: image/png\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(file);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+async fn upload(site: &Site, id: ActivityId, csrf: Option<&str>, file: &[u8]) -> super::Answer {
+    let (content_type, body) = multipart(csrf, file);
+    let request = axum::http::Request::post(format!("/admin/activities/{id}/photos"))
+        .header("content-type", content_type);
+    site.send(request, true, axum::body::Body::from(body)).await
+}
+
+#[tokio::test]
+async fn photos_are_uploaded_shown_and_checked() {
+    let site = Site::new(NOW).await;
+    let id = create(
+        &site,
+        "人工智能沙龙",
+        "2026-05-12T09:30",
+        "2026-05-12T11:30",
+    )
+    .await;
+    let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR-not-a-whole-image";
+    let forged = upload(&site, id, None, png).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let text = upload(&site, id, Some(super::CSRF), b"<script>alert(1)</script>").await;
+    assert_eq!(text.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(text.body.contains("只能上传 JPEG 或 PNG"), "{}", text.body);
+    let done = upload(&site, id, Some(super::CSRF), png).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    let page = site.get(&format!("/admin/activities/{id}")).await;
+    let photo = page
+        .body
+        .split("/admin/photos/")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a photo on the page")
+        .to_owned();
+    let served = site.get(&format!("/admin/photos/{photo}")).await;
+    assert_eq!(served.status, StatusCode::OK);
+    assert_eq!(served.headers["content-type"], "image/png");
+    assert!(
+        served
+            .body
+            .ends_with("PNG\r\n\u{1a}\n\0\0\0\rIHDR-not-a-whole-image")
+    );
+    assert_eq!(
+        site.get_anonymous(&format!("/admin/photos/{photo}"))
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+    let deleted = site
+        .post(&format!("/admin/photos/{photo}/delete"), &[])
+        .await;
+    assert_eq!(deleted.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        site.get(&format!("/admin/photos/{photo}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+}

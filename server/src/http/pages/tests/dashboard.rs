@@ -69,6 +69,28 @@ async fn the_ledger_page_lists_the_years_activities() {
     let page = site.get("/admin/ledger?year=2026").await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("三月沙龙") && page.body.contains("2026-03-10 14:00"));
+    let id: crate::domain::ids::ActivityId = site
+        .get("/admin/ledger?year=2026")
+        .await
+        .body
+        .split("/admin/activities/")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap()
+        .parse()
+        .unwrap();
+    let now = site.now();
+    site.state()
+        .store
+        .write(move |conn| activities::set_summary(conn, id, Some("到场 23 人"), now))
+        .await
+        .unwrap();
+    assert!(
+        site.get("/admin/ledger?year=2026")
+            .await
+            .body
+            .contains("到场 23 人")
+    );
     let other = site.get("/admin/ledger?year=2025").await;
     assert!(!other.body.contains("三月沙龙"));
     let bad = site.get("/admin/ledger?year=1800").await;
