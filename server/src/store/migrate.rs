@@ -7,37 +7,69 @@ use rusqlite::Connection;
 
 use super::{Result, StoreError};
 
-/// `KJIA`: marks the file as a kejia home database, so `--data` pointed at some other SQLite
-/// file is refused instead of being written into.
-const APPLICATION_ID: i64 = 0x4b4a_4941;
-
-const MIGRATIONS: &[&str] = &[
-    include_str!("../../migrations/home/0001_init.sql"),
-    include_str!("../../migrations/home/0002_web.sql"),
-];
-
-/// The schema version this build writes.
-pub fn latest() -> i64 {
-    MIGRATIONS.len() as i64
+/// One kind of kejia database: its file name, the mark that tells it from any other SQLite
+/// file, and its numbered migrations.
+#[derive(Debug)]
+pub struct Schema {
+    pub file: &'static str,
+    pub application_id: i64,
+    pub migrations: &'static [&'static str],
 }
 
+/// A home's database. `KJIA` marks the file, so `--data` pointed at some other SQLite file is
+/// refused instead of being written into.
+pub const HOME: Schema = Schema {
+    file: "kejia.db",
+    application_id: 0x4b4a_4941,
+    migrations: &[
+        include_str!("../../migrations/home/0001_init.sql"),
+        include_str!("../../migrations/home/0002_web.sql"),
+    ],
+};
+
+/// The association hub's database (`KJHB`).
+pub const HUB: Schema = Schema {
+    file: "kejia-hub.db",
+    application_id: 0x4b4a_4842,
+    migrations: &[include_str!("../../migrations/hub/0001_init.sql")],
+};
+
+impl Schema {
+    /// The schema version this build writes.
+    pub fn latest(&self) -> i64 {
+        self.migrations.len() as i64
+    }
+}
+
+/// The home schema version this build writes.
+#[cfg(test)]
+pub fn latest() -> i64 {
+    HOME.latest()
+}
+
+#[cfg(test)]
 pub fn to_latest(conn: &mut Connection, path: &Path) -> Result<()> {
+    schema_to_latest(conn, path, &HOME)
+}
+
+pub fn schema_to_latest(conn: &mut Connection, path: &Path, schema: &Schema) -> Result<()> {
     let version: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
     let application_id: i64 = conn.query_row("PRAGMA application_id", [], |row| row.get(0))?;
-    if version > 0 && application_id != APPLICATION_ID {
+    if version > 0 && application_id != schema.application_id {
         return Err(StoreError::Foreign {
             path: path.to_owned(),
             found: application_id,
         });
     }
-    if version > latest() {
+    if version > schema.latest() {
         return Err(StoreError::TooNew {
             path: path.to_owned(),
             found: version,
-            known: latest(),
+            known: schema.latest(),
         });
     }
-    for (index, sql) in MIGRATIONS
+    for (index, sql) in schema
+        .migrations
         .iter()
         .enumerate()
         .skip(usize::try_from(version).unwrap_or(0))
@@ -46,7 +78,8 @@ pub fn to_latest(conn: &mut Connection, path: &Path) -> Result<()> {
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         tx.execute_batch(sql)?;
         tx.execute_batch(&format!(
-            "PRAGMA user_version = {next}; PRAGMA application_id = {APPLICATION_ID};"
+            "PRAGMA user_version = {next}; PRAGMA application_id = {};",
+            schema.application_id
         ))?;
         tx.commit()?;
         tracing::info!(version = next, "database schema migrated");

@@ -13,6 +13,7 @@ pub mod checkins;
 pub mod devices;
 pub mod members;
 mod migrate;
+pub use migrate::{HOME, HUB, Schema};
 pub mod photos;
 pub mod scans;
 pub mod tokens;
@@ -141,8 +142,13 @@ impl Store {
     /// Opens (or creates) the database in `data_dir`, checks it and brings its schema up to
     /// date. A damaged file or one from a newer kejia is refused, never replaced.
     pub fn open(data_dir: &Path) -> Result<Self> {
+        Self::open_schema(data_dir, &migrate::HOME)
+    }
+
+    /// Opens the database of `schema` (a home's or the hub's) in `data_dir`.
+    pub fn open_schema(data_dir: &Path, schema: &Schema) -> Result<Self> {
         std::fs::create_dir_all(data_dir)?;
-        let path = data_dir.join(DB_FILE);
+        let path = data_dir.join(schema.file);
         let existed = std::fs::metadata(&path)
             .map(|m| m.len() > 0)
             .unwrap_or(false);
@@ -151,7 +157,7 @@ impl Store {
             quick_check(&conn, &path)?;
         }
         configure(&conn).map_err(|e| corrupt(&path, e))?;
-        migrate::to_latest(&mut conn, &path)?;
+        migrate::schema_to_latest(&mut conn, &path, schema)?;
         let readers = (0..READERS)
             .map(|_| open_reader(&path))
             .collect::<Result<Vec<_>>>()?;
