@@ -11,6 +11,7 @@ pub mod export;
 pub mod http;
 pub mod secrets;
 pub mod store;
+pub mod sync;
 pub mod telemetry;
 
 use std::future::Future;

@@ -1,0 +1,5 @@
+//! Sync between a home and the association's hub: the wire format both sides speak, the hash
+//! chain and the signatures. The home's client and the hub's ingest build on these.
+
+pub mod chain;
+pub mod wire;

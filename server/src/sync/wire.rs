@@ -1,0 +1,183 @@
+//! What a home and the hub say to each other (JSON over HTTPS; plain HTTP on loopback only).
+//!
+//! - `POST /api/v1/enroll` [`EnrollRequest`] → [`EnrollAnswer`]: once, with the hub's one-time code.
+//! - `POST /api/v1/sync/push` [`Push`] → [`PushAnswer`], or 409 [`Refusal`].
+//!
+//! A push carries a [`Batch`] as JSON *text* (`payload`) with the home's signature over exactly
+//! those bytes, so nothing is re-serialised before it is verified. Each [`Change`] carries its
+//! record as canonical JSON text (what the chain hashes) and, separately, the personal data the
+//! hub may hold (never hashed into the chain, so it can be erased).
+
+use serde::{Deserialize, Serialize};
+
+/// Changes in one push, at most.
+pub const MAX_BATCH: usize = 1000;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrollRequest {
+    pub code: String,
+    /// The home's Ed25519 public key, 64 hex digits.
+    pub public_key: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrollAnswer {
+    pub home_id: String,
+    pub home_name: String,
+    /// The association's key for hashing phone numbers (64 hex digits), the same for every
+    /// home, so one member at two homes can be recognised without the number.
+    pub phone_key: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Push {
+    pub home_id: String,
+    /// A [`Batch`] as JSON text.
+    pub payload: String,
+    /// Ed25519 over `payload`'s UTF-8 bytes, 128 hex digits.
+    pub signature: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Batch {
+    pub home_id: String,
+    /// The hash of the change before the first one here ([`super::chain::GENESIS`] at the start).
+    pub prev_hash: String,
+    /// Consecutive changes, from the hub's acknowledged sequence + 1. May be empty (a poll for
+    /// decisions and notices).
+    pub changes: Vec<Change>,
+    /// The newest notice the home already has (0 for none).
+    pub notices_after: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Change {
+    pub seq: i64,
+    /// `chain_hash(previous hash, record)`.
+    pub hash: String,
+    /// A [`Record`] as canonical JSON text.
+    pub record: String,
+    /// For member records: what the hub may hold now (absent once erased).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub personal: Option<Personal>,
+}
+
+/// A member's personal data as the hub receives it: name and employer only with the separate
+/// consent to share; the phone only as a keyed hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Personal {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub employer: Option<String>,
+    pub phone_hash: String,
+}
+
+/// One synced fact: the whole record as it stands after the change (the hub upserts by id).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Record {
+    Member {
+        id: String,
+        /// `active`, `suspended` or `erased`.
+        status: String,
+        consent_share: bool,
+        /// Salted hash of the member's personal data (empty once erased).
+        personal_hash: String,
+    },
+    Activity {
+        id: String,
+        title: String,
+        category: String,
+        /// RFC 3339, UTC.
+        starts_at: String,
+        ends_at: String,
+        cancelled: bool,
+        /// `draft`, `filed`, `approved` or `rejected`.
+        filing: String,
+    },
+    Checkin {
+        id: String,
+        member_id: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        activity_id: Option<String>,
+        /// For a venue visit: the day of the home's calendar.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        visit_day: Option<String>,
+        /// `qr`, `card`, `phone`, `keypad` or `manual`.
+        method: String,
+        /// RFC 3339, UTC.
+        at: String,
+        clock_trusted: bool,
+        undone: bool,
+    },
+}
+
+impl Record {
+    /// The canonical text the chain hashes (serde writes fields in declaration order).
+    pub fn canonical(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushAnswer {
+    /// The last sequence the hub holds for this home.
+    pub acked_seq: i64,
+    /// Filing decisions the home has not applied yet (all of them, every time: applying one
+    /// twice changes nothing).
+    pub decisions: Vec<Decision>,
+    /// Notices published after `notices_after`.
+    pub notices: Vec<Notice>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Decision {
+    pub activity_id: String,
+    pub approved: bool,
+    pub comment: String,
+    /// RFC 3339.
+    pub decided_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notice {
+    pub seq: i64,
+    pub title: String,
+    pub body: String,
+    /// RFC 3339.
+    pub published_at: String,
+}
+
+/// Why the hub refused a push (HTTP 409 or 403); `acked_seq` tells the home where to resume.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Refusal {
+    pub error: String,
+    pub acked_seq: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_have_one_canonical_text() {
+        let record = Record::Checkin {
+            id: "c".into(),
+            member_id: "m".into(),
+            activity_id: Some("a".into()),
+            visit_day: None,
+            method: "qr".into(),
+            at: "2026-05-12T02:00:00Z".into(),
+            clock_trusted: true,
+            undone: false,
+        };
+        let text = record.canonical();
+        assert_eq!(
+            text,
+            r#"{"kind":"checkin","id":"c","member_id":"m","activity_id":"a","method":"qr","at":"2026-05-12T02:00:00Z","clock_trusted":true,"undone":false}"#
+        );
+        let back: Record = serde_json::from_str(&text).unwrap();
+        assert_eq!(back.canonical(), text);
+    }
+}
