@@ -103,6 +103,19 @@ impl Home {
         listener: tokio::net::TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
+        let now = self.state.clock.now();
+        let logged = self
+            .state
+            .store
+            .write(move |conn| store::changelog::backfill_if_empty(conn, now))
+            .await
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
+        if logged > 0 {
+            tracing::info!(
+                logged,
+                "records from before the change log were logged for sync"
+            );
+        }
         let app = self
             .router()
             .into_make_service_with_connect_info::<std::net::SocketAddr>();

@@ -3,6 +3,7 @@
 use jiff::{SignedDuration, Timestamp};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
+use super::changelog;
 use super::members::parse_id;
 use super::{Result, StoreError, from_millis, to_millis};
 use crate::domain::activity::{
@@ -35,6 +36,7 @@ pub fn insert(conn: &Connection, draft: &ActivityDraft, now: Timestamp) -> Resul
         draft.description,
         to_millis(now),
     ])?;
+    changelog::activity(conn, id, now)?;
     get(conn, id)
 }
 
@@ -67,6 +69,7 @@ pub fn save_details(
     if changed == 0 {
         return Err(StoreError::NotFound);
     }
+    changelog::activity(conn, id, now)?;
     get(conn, id)
 }
 
@@ -122,6 +125,7 @@ pub fn set_override(
         "UPDATE activities SET override_state = ?2, updated_at = ?3 WHERE id = ?1",
     )?
     .execute(params![id.to_string(), state.code(), to_millis(now)])?;
+    changelog::activity(conn, id, now)?;
     get(conn, id)
 }
 
@@ -133,6 +137,7 @@ pub fn set_filing(
 ) -> Result<Activity> {
     conn.prepare_cached("UPDATE activities SET filing = ?2, updated_at = ?3 WHERE id = ?1")?
         .execute(params![id.to_string(), filing.code(), to_millis(now)])?;
+    changelog::activity(conn, id, now)?;
     get(conn, id)
 }
 

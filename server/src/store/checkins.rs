@@ -12,7 +12,7 @@ use serde::Serialize;
 use super::members::{
     Identified, identify_by_card, identify_by_credential, identify_by_id, parse_id,
 };
-use super::{Result, StoreError, activities, audit, from_millis, scans, to_millis};
+use super::{Result, StoreError, activities, audit, changelog, from_millis, scans, to_millis};
 use crate::domain::Conflict;
 use crate::domain::activity::Activity;
 use crate::domain::checkin::{
@@ -226,7 +226,11 @@ fn insert(
         request.device,
         to_millis(now),
     ])?;
-    Ok((inserted == 1).then_some(id))
+    if inserted == 0 {
+        return Ok(None);
+    }
+    changelog::checkin(conn, id, now)?;
+    Ok(Some(id))
 }
 
 fn brief(activity: &Activity) -> ActivityBrief {
@@ -274,6 +278,7 @@ pub fn undo(
         Some(reason),
         None,
     )?;
+    changelog::checkin(conn, id, now)?;
     Ok(activity_id)
 }
 

@@ -3,6 +3,7 @@
 use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
+use super::changelog;
 use super::{Result, StoreError, audit, devices, from_millis, to_millis};
 use crate::domain::Conflict;
 use crate::domain::checkin::{MemberBrief, MemberFacts};
@@ -53,6 +54,7 @@ pub fn insert(
             credential.as_str(),
         ]);
     refuse_duplicate_phone(inserted.map_err(StoreError::from))?;
+    changelog::member(conn, id, now)?;
     get(conn, id)
 }
 
@@ -140,6 +142,7 @@ pub fn update(
             to_millis(now),
         ]);
     refuse_duplicate_phone(updated.map_err(StoreError::from))?;
+    changelog::member(conn, id, now)?;
     get(conn, id)
 }
 
@@ -230,6 +233,7 @@ pub fn erase(
         Some(reason),
         None,
     )?;
+    changelog::member(conn, id, now)?;
     get(conn, id)
 }
 

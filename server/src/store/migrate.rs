@@ -24,6 +24,7 @@ pub const HOME: Schema = Schema {
     migrations: &[
         include_str!("../../migrations/home/0001_init.sql"),
         include_str!("../../migrations/home/0002_web.sql"),
+        include_str!("../../migrations/home/0003_sync.sql"),
     ],
 };
 

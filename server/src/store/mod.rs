@@ -9,6 +9,7 @@
 
 pub mod activities;
 pub mod audit;
+pub mod changelog;
 pub mod checkins;
 pub mod devices;
 pub mod members;
