@@ -5,6 +5,7 @@ use std::io::BufRead;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -15,6 +16,7 @@ use kejia_kiosk::{KioskConfig, Size};
 use kejia_server::clock::{Clock, SystemClock};
 use kejia_server::config::{self, RawConfig};
 use kejia_server::domain::access::{DeviceRole, StaffRole};
+use kejia_server::sync::client::SyncClient;
 use kejia_server::{Home, accounts, store::Store, telemetry};
 
 #[derive(Debug, Parser)]
@@ -43,6 +45,31 @@ enum Command {
     /// Show configuration help.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Enrol this home with the association's hub, with the hub's one-time code.
+    Enroll(EnrollArgs),
+    /// Push every change to the hub now and wait until it has acknowledged them.
+    Sync(SyncArgs),
+}
+
+#[derive(Debug, Args)]
+struct EnrollArgs {
+    #[arg(long, default_value = "./kejia-data")]
+    data: PathBuf,
+    /// The hub's address, e.g. https://hub.yiyang-kexie.cn.
+    #[arg(long)]
+    hub: String,
+    /// The one-time code the hub printed for this home.
+    #[arg(long)]
+    code: String,
+    /// Allow plain HTTP to a hub that is not on this machine (testing only).
+    #[arg(long)]
+    allow_http: bool,
+}
+
+#[derive(Debug, Args)]
+struct SyncArgs {
+    #[arg(long, default_value = "./kejia-data")]
+    data: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -203,7 +230,56 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             print!("{}", config::EXAMPLE);
             Ok(())
         }
+        Command::Enroll(args) => enroll(args).await,
+        Command::Sync(args) => sync(args).await,
     }
+}
+
+async fn enroll(args: EnrollArgs) -> anyhow::Result<()> {
+    let store = Store::open(&args.data)?;
+    let client = SyncClient::new(store.clone(), Arc::new(SystemClock))?;
+    let enrolled = client.enroll(&args.hub, &args.code, args.allow_http).await;
+    store.close(CLOSE_PATIENCE);
+    let answer = enrolled?;
+    eprintln!(
+        "kejia: enrolled as {} (home {}) with {}",
+        answer.home_name, answer.home_id, args.hub
+    );
+    Ok(())
+}
+
+/// A backlog this large gets a progress bar.
+const LARGE_BACKLOG: i64 = 5_000;
+
+async fn sync(args: SyncArgs) -> anyhow::Result<()> {
+    let store = Store::open(&args.data)?;
+    let client = SyncClient::new(store.clone(), Arc::new(SystemClock))?;
+    let before = store.read(kejia_server::sync::client::status).await?;
+    let bar = (before.backlog >= LARGE_BACKLOG).then(|| {
+        let bar = indicatif::ProgressBar::new(u64::try_from(before.backlog).unwrap_or(0));
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} changes ({eta} left)")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let pushed = client
+        .push_all(|report| {
+            if let Some(bar) = &bar {
+                bar.set_position(u64::try_from(before.backlog - report.backlog).unwrap_or(0));
+            }
+        })
+        .await;
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    store.close(CLOSE_PATIENCE);
+    let report = pushed?;
+    eprintln!(
+        "kejia: the hub holds every change (up to {})",
+        report.acked_seq
+    );
+    Ok(())
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {

@@ -116,12 +116,25 @@ impl Home {
                 "records from before the change log were logged for sync"
             );
         }
+        // Sync runs beside the server; it does nothing until the home is enrolled.
+        let syncing =
+            match sync::client::SyncClient::new(self.state.store.clone(), self.state.clock.clone())
+            {
+                Ok(client) => Some(tokio::spawn(sync::client::run(client))),
+                Err(error) => {
+                    tracing::error!(%error, "sync is off");
+                    None
+                }
+            };
         let app = self
             .router()
             .into_make_service_with_connect_info::<std::net::SocketAddr>();
         let served = axum::serve(listener, app)
             .with_graceful_shutdown(shutdown)
             .await;
+        if let Some(task) = syncing {
+            task.abort();
+        }
         // Close the database so SQLite checkpoints the WAL into the main file.
         let store = self.state.store.clone();
         drop(self);

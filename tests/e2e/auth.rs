@@ -8,6 +8,7 @@ use crate::support::{As, TestHome, phone, spawn_serve};
 /// Every /api/v1 call but the login itself. A new route belongs here too.
 const API: &[(&str, &str)] = &[
     ("GET", "/api/v1/session"),
+    ("GET", "/api/v1/sync/status"),
     ("DELETE", "/api/v1/session"),
     ("GET", "/api/v1/members"),
     ("POST", "/api/v1/members"),

@@ -45,3 +45,10 @@ CREATE TABLE notices (
 
 -- The association's comment on its filing decision.
 ALTER TABLE activities ADD COLUMN filing_comment TEXT;
+
+-- Filing decisions already applied, so a decision the hub repeats is applied once.
+CREATE TABLE applied_decisions (
+    activity_id TEXT NOT NULL,
+    decided_at  TEXT NOT NULL,
+    PRIMARY KEY (activity_id, decided_at)
+) STRICT;

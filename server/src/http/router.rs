@@ -12,7 +12,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use super::api::{
-    activities, audit, checkins, compliance, exports, health, kiosk, members, scans, session,
+    activities, audit, checkins, compliance, exports, health, kiosk, members, scans, session, sync,
 };
 use super::auth::refuse_cross_site;
 use super::error::ApiError;
@@ -56,6 +56,7 @@ pub fn router(state: AppState) -> Router {
         .route("/kiosk/status", get(kiosk::status))
         .route("/kiosk/members", get(kiosk::members))
         .route("/compliance", get(compliance::get))
+        .route("/sync/status", get(sync::status))
         .route("/exports/ledger.xlsx", get(exports::ledger_xlsx))
         .route("/exports/ledger.csv", get(exports::ledger_csv));
     Router::new()

@@ -17,6 +17,7 @@ mod migrate;
 pub use migrate::{HOME, HUB, Schema};
 pub mod photos;
 pub mod scans;
+pub mod sync_state;
 pub mod tokens;
 pub mod users;
 

@@ -2,4 +2,5 @@
 //! chain and the signatures. The home's client and the hub's ingest build on these.
 
 pub mod chain;
+pub mod client;
 pub mod wire;

@@ -15,8 +15,8 @@ use crate::http::auth::Principal;
 use crate::http::error::ApiError;
 use crate::http::extract::ApiQuery;
 use crate::http::views::{ActivityView, rfc3339};
-use crate::store::activities;
 use crate::store::members::{self, PhoneMatch};
+use crate::store::{activities, sync_state};
 
 /// How far ahead the idle screen looks for the next activity.
 const LOOKAHEAD: SignedDuration = SignedDuration::from_hours(14 * 24);
@@ -32,6 +32,16 @@ pub struct KioskStatus {
     /// The absolute URL a phone on the venue's network opens to check in; the idle screen
     /// shows it as a QR code. Its room code rotates, so it is fetched afresh with the status.
     phone_url: String,
+    /// The association's newest notice (policy publicity), once the home syncs with the hub.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    notice: Option<NoticeView>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct NoticeView {
+    title: String,
+    body: String,
+    published_at: String,
 }
 
 pub async fn status(
@@ -40,12 +50,13 @@ pub async fn status(
     headers: HeaderMap,
 ) -> Result<Json<KioskStatus>, ApiError> {
     let now = state.clock.now();
-    let (candidates, upcoming) = state
+    let (candidates, upcoming, notice) = state
         .store
         .read(move |conn| {
             Ok((
                 activities::candidates_at(conn, now)?,
                 activities::starting_between(conn, now, now + LOOKAHEAD)?,
+                sync_state::newest_notice(conn)?,
             ))
         })
         .await?;
@@ -70,6 +81,11 @@ pub async fn status(
         open,
         next,
         phone_url: phone_url(&base, &state.room.current(now)),
+        notice: notice.map(|n| NoticeView {
+            title: n.title,
+            body: n.body,
+            published_at: n.published_at,
+        }),
     }))
 }
 

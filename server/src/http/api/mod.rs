@@ -10,6 +10,7 @@ pub mod kiosk;
 pub mod members;
 pub mod scans;
 pub mod session;
+pub mod sync;
 
 use jiff::Timestamp;
 use jiff::tz::TimeZone;

@@ -1,0 +1,16 @@
+//! `GET /api/v1/sync/status`: where this home's sync with the association stands.
+
+use axum::Json;
+use axum::extract::State;
+
+use crate::http::AppState;
+use crate::http::auth::Staff;
+use crate::http::error::ApiError;
+use crate::sync::client::{self, SyncStatus};
+
+pub async fn status(
+    State(state): State<AppState>,
+    _staff: Staff,
+) -> Result<Json<SyncStatus>, ApiError> {
+    Ok(Json(state.store.read(client::status).await?))
+}
