@@ -23,7 +23,9 @@ use crate::http::api::{year_or_current, year_span};
 use crate::http::auth::Staff;
 use crate::http::error::ApiError;
 use crate::http::live::CountChanged;
-use crate::store::activities;
+use crate::store::{activities, sync_state};
+use crate::sync::client as sync_client;
+use crate::sync::wire::Notice;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -68,6 +70,16 @@ struct DashboardPage {
     warnings: Vec<String>,
     min_participants: u32,
     yearly_needed: u32,
+    notice: Option<Notice>,
+    sync: SyncLine,
+}
+
+/// Sync with the association, in one line for the staffer.
+struct SyncLine {
+    enrolled: bool,
+    backlog: i64,
+    last_success: String,
+    last_error: Option<String>,
 }
 
 async fn view(
@@ -82,13 +94,15 @@ async fn view(
     let (year_from, year_until) = year_span(year, &tz)?;
     let day_from = zoned_start(today, &tz)?;
     let day_until = zoned_start(today.tomorrow().map_err(internal)?, &tz)?;
-    let (candidates, year_list, upcoming) = state
+    let (candidates, year_list, upcoming, notice, sync) = state
         .store
         .read(move |conn| {
             Ok((
                 activities::candidates_at(conn, now)?,
                 activities::starting_between(conn, year_from, year_until)?,
                 activities::starting_between(conn, day_from, now + LOOKAHEAD)?,
+                sync_state::newest_notice(conn)?,
+                sync_client::status(conn)?,
             ))
         })
         .await?;
@@ -140,6 +154,20 @@ async fn view(
         warnings,
         min_participants: MIN_PARTICIPANTS,
         yearly_needed: advice::YEARLY_ACTIVITIES,
+        notice,
+        sync: SyncLine {
+            enrolled: sync.enrolled,
+            backlog: sync.backlog,
+            last_success: sync
+                .last_success
+                .map(|at| {
+                    at.to_zoned_datetime(tz.clone())
+                        .strftime("%-m月%-d日 %H:%M")
+                        .to_string()
+                })
+                .unwrap_or_default(),
+            last_error: sync.last_error,
+        },
     })
 }
 

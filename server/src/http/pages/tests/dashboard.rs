@@ -103,3 +103,35 @@ async fn the_live_stream_needs_a_staffer() {
     let anonymous = site.get_anonymous("/admin/live").await;
     assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn the_dashboard_shows_the_associations_newest_notice_and_the_sync_state() {
+    let site = Site::new("2026-11-22T02:00:00Z").await;
+    let before = site.get("/admin").await;
+    assert!(before.body.contains("本馆尚未登记到科协平台"));
+    assert!(!before.body.contains("科协通知"));
+    let now = site.now();
+    site.state()
+        .store
+        .write(move |conn| {
+            for (seq, title) in [(1, "旧通知"), (2, "关于<开展>科技活动周的通知")] {
+                let notice = crate::sync::wire::Notice {
+                    seq,
+                    title: title.into(),
+                    body: "请各科技工作者之家做好准备。".into(),
+                    published_at: "2026-11-20T09:00:00+08:00".into(),
+                };
+                crate::store::sync_state::add_notice(conn, &notice, now)?;
+            }
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let after = site.get("/admin").await;
+    assert!(after.body.contains("科协通知"));
+    assert!(
+        after.body.contains("关于&#60;开展&#62;科技活动周的通知"),
+        "escaped"
+    );
+    assert!(!after.body.contains("旧通知"), "only the newest");
+}
