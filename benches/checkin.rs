@@ -57,7 +57,7 @@ fn main() {
 
 async fn bench(server: &Server, token: &str) {
     let base = format!("http://{}", server.addr);
-    let http = reqwest::Client::builder()
+    let http = support::http_builder()
         .pool_max_idle_per_host(128)
         .build()
         .expect("client");

@@ -63,7 +63,10 @@ fn main() {
     let token_file = dir.path().join("kiosk.token");
     std::fs::write(&token_file, token).expect("token file");
     let (server, base) = start_server(&data);
-    let http = reqwest::blocking::Client::new();
+    let http = {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        reqwest::blocking::Client::new()
+    };
     let cookie = login(&http, &base);
     let activity = create_open_activity(&http, &base, &cookie);
     let credentials: Vec<String> = (0..SCANS)

@@ -49,7 +49,7 @@ fn main() {
 }
 
 async fn bench(base: &str, token: &str) {
-    let http = reqwest::Client::builder()
+    let http = support::http_builder()
         .pool_max_idle_per_host(64)
         .build()
         .expect("client");

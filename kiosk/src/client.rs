@@ -122,6 +122,9 @@ struct ErrorBody {
 
 impl Client {
     pub fn new(base: &str, token: &str) -> Result<Self, ClientError> {
+        // reqwest is built without a TLS crypto provider (the home picks ring for its sync);
+        // installing it twice is harmless.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(4))
             .connect_timeout(Duration::from_secs(2))

@@ -191,7 +191,7 @@ fn first_start_prints_a_one_time_setup_link_that_creates_the_first_account() {
         .trim()
         .to_owned();
     let token = link.split("token=").nth(1).expect("token").to_owned();
-    let client = reqwest::blocking::Client::new();
+    let client = crate::support::http();
 
     let page = client.get(&link).send().expect("setup page");
     assert_eq!(page.status(), StatusCode::OK);

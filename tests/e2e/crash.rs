@@ -32,7 +32,7 @@ fn kill_9_mid_burst_loses_no_acknowledged_checkin_and_counts_none_twice() {
         .map(|(client, chunk)| {
             let (acknowledged, answered, stop, token) = (acknowledged.clone(), answered.clone(), stop.clone(), token.clone());
             std::thread::spawn(move || {
-                let http = reqwest::blocking::Client::builder().timeout(Duration::from_secs(5)).build().expect("client");
+                let http = crate::support::http_builder().timeout(Duration::from_secs(5)).build().expect("client");
                 for (n, (member, credential)) in chunk.into_iter().enumerate() {
                     if stop.load(Ordering::Relaxed) {
                         break;

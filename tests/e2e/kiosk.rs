@@ -274,7 +274,7 @@ fn serve_with_kiosk_runs_a_kiosk_client_beside_the_home_with_its_own_token() {
         .mode()
         & 0o777;
     assert_eq!(mode, 0o600, "only the owner reads the token");
-    let status = reqwest::blocking::Client::new()
+    let status = crate::support::http()
         .get(format!("http://{addr}/api/v1/kiosk/status"))
         .bearer_auth(token.trim())
         .send()

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod browser;
+pub mod proxy;
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::SocketAddr;
@@ -43,7 +44,7 @@ impl TestHome {
         add_user(dir.path(), ADMIN, "admin", PASSWORD).expect("user add");
         let kiosk_token = add_token(dir.path(), "门口签到机");
         let (child, addr, _) = spawn_serve(dir.path());
-        let client = Client::builder()
+        let client = http_builder()
             .timeout(Duration::from_secs(30))
             .build()
             .expect("client");
@@ -333,4 +334,16 @@ pub fn in_minutes(minutes: i64) -> String {
 
 pub fn db_path(data: &Path) -> PathBuf {
     data.join("kejia.db")
+}
+
+/// A blocking HTTP client builder. reqwest is built without a TLS crypto provider (the home
+/// installs ring for its sync), so every process that makes a client installs it first.
+pub fn http_builder() -> reqwest::blocking::ClientBuilder {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    Client::builder()
+}
+
+/// A blocking HTTP client with reqwest's defaults.
+pub fn http() -> Client {
+    http_builder().build().expect("http client")
 }
