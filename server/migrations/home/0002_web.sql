@@ -22,6 +22,3 @@ CREATE TABLE phone_devices (
     revoked_at   INTEGER
 ) STRICT;
 CREATE INDEX phone_devices_member ON phone_devices (member_id);
-
--- A member's history on the detail page.
-CREATE INDEX checkins_member ON checkins (member_id, seq);

@@ -13,6 +13,7 @@ use super::members::{
     Identified, identify_by_card, identify_by_credential, identify_by_id, parse_id,
 };
 use super::{Result, StoreError, activities, audit, changelog, from_millis, scans, to_millis};
+use crate::sync::wire::Record;
 use crate::domain::Conflict;
 use crate::domain::activity::Activity;
 use crate::domain::checkin::{
@@ -229,7 +230,19 @@ fn insert(
     if inserted == 0 {
         return Ok(None);
     }
-    changelog::checkin(conn, id, now)?;
+    // Logged from what was just written: the check-in path skips reading the row back.
+    let record = Record::Checkin {
+        id: id.to_string(),
+        member_id: member.to_string(),
+        activity_id: activity.map(|a| a.to_string()),
+        visit_day: visit_day.map(|d| d.to_string()),
+        method: request.method.code().to_owned(),
+        // As stored (milliseconds), so the undo's record says the same instant.
+        at: from_millis(to_millis(now)).to_string(),
+        clock_trusted: true,
+        undone: false,
+    };
+    changelog::append(conn, &id.to_string(), &record, now)?;
     Ok(Some(id))
 }
 
