@@ -16,6 +16,7 @@ use kejia_kiosk::{KioskConfig, Size};
 use kejia_server::clock::{Clock, SystemClock};
 use kejia_server::config::{self, RawConfig};
 use kejia_server::domain::access::{DeviceRole, StaffRole};
+use kejia_server::hub::Hub;
 use kejia_server::sync::client::SyncClient;
 use kejia_server::{Home, accounts, store::Store, telemetry};
 
@@ -49,6 +50,43 @@ enum Command {
     Enroll(EnrollArgs),
     /// Push every change to the hub now and wait until it has acknowledged them.
     Sync(SyncArgs),
+    /// Run the association's hub (homes sync to it), or register a home with `hub home add`.
+    Hub(HubArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+struct HubArgs {
+    #[command(subcommand)]
+    command: Option<HubCommand>,
+    /// The hub's data folder; created with its database on first start.
+    #[arg(long, default_value = "./kejia-hub-data")]
+    data: PathBuf,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8090")]
+    listen: SocketAddr,
+    /// A TOML settings file (time zone; see `kejia config example`).
+    #[arg(long)]
+    config: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+enum HubCommand {
+    /// Manage the homes registered at the hub.
+    #[command(subcommand)]
+    Home(HubHomeCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum HubHomeCommand {
+    /// Register a home and print its one-time enrolment code.
+    Add {
+        #[arg(long, default_value = "./kejia-hub-data")]
+        data: PathBuf,
+        /// The home's name, e.g. 益阳高新区科技工作者之家.
+        #[arg(long)]
+        name: String,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -232,7 +270,52 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Enroll(args) => enroll(args).await,
         Command::Sync(args) => sync(args).await,
+        Command::Hub(HubArgs {
+            command: Some(HubCommand::Home(HubHomeCommand::Add { data, name })),
+            ..
+        }) => add_home(&data, &name).await,
+        Command::Hub(args) => hub(args).await,
     }
+}
+
+async fn hub(args: HubArgs) -> anyhow::Result<()> {
+    let settings = RawConfig::load(args.config.as_deref())?.check(args.data.clone())?;
+    let hub = Hub::open(settings)?;
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let address = listener.local_addr()?;
+    println!(
+        "kejia 科协平台已启动：http://{address}/  （数据目录 {}）",
+        args.data.display()
+    );
+    tracing::info!(%address, "hub serving");
+    hub.serve(listener, shutdown_signal()).await?;
+    tracing::info!("hub stopped");
+    Ok(())
+}
+
+async fn add_home(data: &Path, name: &str) -> anyhow::Result<()> {
+    let settings = RawConfig::load(None)?.check(data.to_owned())?;
+    let hub = Hub::open(settings)?;
+    let added = hub.add_home(name).await;
+    let store = hub.store().clone();
+    drop(hub);
+    store.close(CLOSE_PATIENCE);
+    let (id, code) = added?;
+    println!("{code}");
+    eprintln!("kejia: home {name} registered as {id}; give it the code above for `kejia enroll`");
+    Ok(())
+}
+
+/// A data folder's database: the hub's if the folder holds one, else a home's.
+fn open_store(data: &Path) -> anyhow::Result<Store> {
+    let schema = if data.join(kejia_server::store::HUB.file).exists() {
+        &kejia_server::store::HUB
+    } else {
+        &kejia_server::store::HOME
+    };
+    Ok(Store::open_schema(data, schema)?)
 }
 
 async fn enroll(args: EnrollArgs) -> anyhow::Result<()> {
@@ -391,7 +474,7 @@ async fn add_user(data: &Path, username: &str, role: RoleArg) -> anyhow::Result<
         RoleArg::Staff => StaffRole::Staff,
         RoleArg::Admin => StaffRole::Admin,
     };
-    let store = Store::open(data)?;
+    let store = open_store(data)?;
     let added = accounts::add_user(&store, username, role, password, SystemClock.now()).await;
     store.close(CLOSE_PATIENCE);
     added?;

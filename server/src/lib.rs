@@ -9,6 +9,7 @@ pub mod config;
 pub mod domain;
 pub mod export;
 pub mod http;
+pub mod hub;
 pub mod secrets;
 pub mod store;
 pub mod sync;

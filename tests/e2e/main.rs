@@ -12,4 +12,5 @@ mod crash;
 mod exports;
 mod hostile;
 mod kiosk;
+mod sync;
 mod web;

@@ -52,3 +52,10 @@ CREATE TABLE applied_decisions (
     decided_at  TEXT NOT NULL,
     PRIMARY KEY (activity_id, decided_at)
 ) STRICT;
+
+-- A random seed from which the enrolment key is derived with the hub's code, so an enrolment
+-- whose answer was lost can be repeated with the same key.
+CREATE TABLE enrol_seed (
+    id   INTEGER PRIMARY KEY CHECK (id = 1),
+    seed BLOB NOT NULL
+) STRICT;

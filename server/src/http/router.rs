@@ -59,11 +59,18 @@ pub fn router(state: AppState) -> Router {
         .route("/sync/status", get(sync::status))
         .route("/exports/ledger.xlsx", get(exports::ledger_xlsx))
         .route("/exports/ledger.csv", get(exports::ledger_csv));
-    Router::new()
+    let routes = Router::new()
         .route("/healthz", get(health::get))
         .route("/setup", get(setup::view).post(setup::submit))
         .merge(pages::routes())
-        .nest("/api/v1", api)
+        .nest("/api/v1", api);
+    harden(routes, state)
+}
+
+/// What every kejia server (home or hub) puts around its routes: the JSON 404, the cross-site
+/// guard, the body limit, security headers, panics as 500s and the request log.
+pub fn harden(routes: Router<AppState>, state: AppState) -> Router {
+    routes
         .fallback(not_found)
         .layer(middleware::from_fn(refuse_cross_site))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

@@ -13,7 +13,6 @@ use super::members::{
     Identified, identify_by_card, identify_by_credential, identify_by_id, parse_id,
 };
 use super::{Result, StoreError, activities, audit, changelog, from_millis, scans, to_millis};
-use crate::sync::wire::Record;
 use crate::domain::Conflict;
 use crate::domain::activity::Activity;
 use crate::domain::checkin::{
@@ -23,6 +22,7 @@ use crate::domain::credential::Presented;
 use crate::domain::ids::{ActivityId, CheckinId, MemberId};
 use crate::domain::member::MemberStatus;
 use crate::domain::phone::mask_phone;
+use crate::sync::wire::Record;
 
 /// Who is checking in: what a reader read, or a member picked on the kiosk's keypad.
 #[derive(Debug, Clone)]

@@ -32,7 +32,10 @@ pub const HOME: Schema = Schema {
 pub const HUB: Schema = Schema {
     file: "kejia-hub.db",
     application_id: 0x4b4a_4842,
-    migrations: &[include_str!("../../migrations/hub/0001_init.sql")],
+    migrations: &[
+        include_str!("../../migrations/hub/0001_init.sql"),
+        include_str!("../../migrations/hub/0002_sync.sql"),
+    ],
 };
 
 impl Schema {

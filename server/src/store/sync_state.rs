@@ -200,3 +200,19 @@ pub fn filing_comment(conn: &Connection, id: ActivityId) -> Result<Option<String
         .optional()?
         .flatten())
 }
+
+/// This home's enrolment seed, made on first use.
+pub fn enrol_seed(conn: &Connection) -> Result<[u8; 32]> {
+    let found: Option<Vec<u8>> = conn
+        .prepare_cached("SELECT seed FROM enrol_seed WHERE id = 1")?
+        .query_row([], |row| row.get(0))
+        .optional()?;
+    if let Some(seed) = found.and_then(|s| <[u8; 32]>::try_from(s).ok()) {
+        return Ok(seed);
+    }
+    let seed =
+        crate::secrets::random_bytes::<32>().map_err(|e| StoreError::Commit(e.to_string()))?;
+    conn.prepare_cached("INSERT OR REPLACE INTO enrol_seed (id, seed) VALUES (1, ?1)")?
+        .execute([seed.as_slice()])?;
+    Ok(seed)
+}

@@ -10,6 +10,7 @@ use std::time::Duration;
 use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension};
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 use thiserror::Error;
 
 use super::chain::{HomeKey, phone_key_hash};
@@ -112,7 +113,14 @@ impl SyncClient {
         if self.store.read(sync_state::enrolment).await?.is_some() {
             return Err(SyncError::Refused("本馆已登记到科协平台".into()));
         }
-        let secret = secrets::random_bytes::<32>().map_err(|e| SyncError::Key(e.to_string()))?;
+        // The key follows from a seed kept here and the code, so a retry after a lost answer
+        // presents the same key and the hub answers again.
+        let seed = self.store.write(sync_state::enrol_seed).await?;
+        let secret: [u8; 32] = Sha256::new()
+            .chain_update(seed)
+            .chain_update(code.trim().as_bytes())
+            .finalize()
+            .into();
         let key = HomeKey::from_secret(secret);
         let request = EnrollRequest {
             code: code.trim().to_owned(),
@@ -154,7 +162,12 @@ impl SyncClient {
 
     /// Pushes one batch (or, with nothing new, asks for decisions and notices).
     pub async fn push_once(&self) -> Result<PushReport, SyncError> {
-        let (enrolment, push, sent, last_seq) = self.store.read(prepare).await??;
+        let Prepared {
+            enrolment,
+            push,
+            sent,
+            last_seq,
+        } = self.store.read(prepare).await??;
         let outcome = self.send(&enrolment, &push).await;
         let now = self.clock.now();
         match outcome {
@@ -274,11 +287,18 @@ pub fn backoff(attempt: u32) -> Duration {
     base.min(Duration::from_secs(300)) + base.min(Duration::from_secs(300)) * jitter as u32 / 1024
 }
 
-/// Reads what the next push sends: the enrolment, the signed batch, how many changes, and the
-/// newest sequence.
-fn prepare(
-    conn: &Connection,
-) -> Result<Result<(Enrolment, Push, usize, i64), SyncError>, StoreError> {
+/// What the next push sends, and what it is measured against.
+struct Prepared {
+    enrolment: Enrolment,
+    push: Push,
+    /// Changes in the batch.
+    sent: usize,
+    /// The newest change this home holds.
+    last_seq: i64,
+}
+
+/// Reads what the next push sends.
+fn prepare(conn: &Connection) -> Result<Result<Prepared, SyncError>, StoreError> {
     let Some(enrolment) = sync_state::enrolment(conn)? else {
         return Ok(Err(SyncError::NotEnrolled));
     };
@@ -301,7 +321,12 @@ fn prepare(
         signature: key.sign(&payload),
         payload,
     };
-    Ok(Ok((enrolment, push, sent, changelog::last_seq(conn)?)))
+    Ok(Ok(Prepared {
+        last_seq: changelog::last_seq(conn)?,
+        enrolment,
+        push,
+        sent,
+    }))
 }
 
 /// A member's change carries what the hub may hold about them *now*: name and employer only

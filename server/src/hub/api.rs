@@ -1,0 +1,267 @@
+//! The hub's HTTP calls: enrolment and pushes from the homes (authenticated by the one-time code
+//! and by signature), and the association's staff calls.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use super::evaluation::{self, Evaluation};
+use super::ingest::{self, Verdict};
+use super::store as hub;
+use crate::domain::{Invalid, required_text};
+use crate::http::AppState;
+use crate::http::api::{year_or_current, year_span};
+use crate::http::auth::Staff;
+use crate::http::error::ApiError;
+use crate::http::extract::{ApiJson, ApiQuery};
+use crate::secrets;
+use crate::sync::chain;
+use crate::sync::wire::{Batch, Decision, EnrollAnswer, EnrollRequest, Push, PushAnswer, Refusal};
+
+pub async fn enroll(
+    State(state): State<AppState>,
+    ApiJson(request): ApiJson<EnrollRequest>,
+) -> Result<Json<EnrollAnswer>, ApiError> {
+    let valid_key = hex::decode(&request.public_key).is_ok_and(|k| k.len() == 32);
+    if !valid_key {
+        return Err(Invalid::new("public_key", "公钥须为 64 位十六进制").into());
+    }
+    let code_hash = secrets::token_hash(request.code.trim());
+    let now = state.clock.now();
+    let public_key = request.public_key.clone();
+    let enrolled = state
+        .store
+        .write(move |conn| {
+            let key = hub::phone_key(conn)?;
+            Ok(hub::enrol(conn, &code_hash, &public_key, now)?.map(|home| (home, key)))
+        })
+        .await?;
+    let Some(((home_id, home_name), phone_key)) = enrolled else {
+        return Err(ApiError::Forbidden("登记码无效或已使用".into()));
+    };
+    tracing::info!(home = %home_id, "home enrolled");
+    Ok(Json(EnrollAnswer {
+        home_id,
+        home_name,
+        phone_key: hex::encode(phone_key),
+    }))
+}
+
+/// A home's signed batch: verified (signature, sequence, chain) before anything is stored.
+pub async fn push(State(state): State<AppState>, ApiJson(push): ApiJson<Push>) -> Response {
+    match take_in(&state, push).await {
+        Ok(answer) => Json(answer).into_response(),
+        Err(Refused(status, refusal)) => (status, Json(refusal)).into_response(),
+    }
+}
+
+struct Refused(StatusCode, Refusal);
+
+impl From<ApiError> for Refused {
+    fn from(error: ApiError) -> Self {
+        if let ApiError::Internal(detail) = &error {
+            tracing::error!(%detail, "push failed");
+        }
+        Refused(
+            error.status(),
+            Refusal {
+                error: error.message(),
+                acked_seq: 0,
+            },
+        )
+    }
+}
+
+async fn take_in(state: &AppState, push: Push) -> Result<PushAnswer, Refused> {
+    let now = state.clock.now();
+    let home = push.home_id.clone();
+    let lookup = home.clone();
+    let key = state
+        .store
+        .read(move |conn| hub::public_key(conn, &lookup))
+        .await
+        .map_err(ApiError::from)?;
+    let refuse = |reason: String, status: StatusCode, acked: i64, record: bool| async move {
+        if record {
+            let (home, text) = (push.home_id.clone(), reason.clone());
+            let _ = state
+                .store
+                .write(move |conn| hub::refuse(conn, Some(&home), &text, now))
+                .await;
+            tracing::warn!(home = %push.home_id, %reason, "push refused");
+        }
+        Refused(
+            status,
+            Refusal {
+                error: reason,
+                acked_seq: acked,
+            },
+        )
+    };
+    let Some(key) = key else {
+        return Err(refuse(
+            "未登记的科技工作者之家".into(),
+            StatusCode::FORBIDDEN,
+            0,
+            false,
+        )
+        .await);
+    };
+    if chain::verify(&key, &push.payload, &push.signature).is_err() {
+        return Err(refuse("签名无效".into(), StatusCode::FORBIDDEN, 0, true).await);
+    }
+    let batch: Batch = serde_json::from_str(&push.payload)
+        .map_err(|e| ApiError::BadRequest(format!("批次格式有误：{e}")))?;
+    if batch.home_id != home {
+        return Err(ApiError::BadRequest("批次与签名的家不一致".into()).into());
+    }
+    let notices_after = batch.notices_after;
+    let writer_home = home.clone();
+    // Verified and stored in one write, so two pushes of the same home cannot interleave.
+    let outcome = state
+        .store
+        .write(move |conn| {
+            let acked = hub::acked(conn, &writer_home)?;
+            let verdict = ingest::verify(&batch, acked, |seq| {
+                hub::hash_at(conn, &writer_home, seq).ok().flatten()
+            });
+            match verdict {
+                Verdict::Accept(fresh) => {
+                    hub::take_in(conn, &writer_home, &fresh, now)?;
+                    let answer = PushAnswer {
+                        acked_seq: hub::acked(conn, &writer_home)?,
+                        decisions: hub::decisions(conn, &writer_home)?,
+                        notices: hub::notices_after(conn, notices_after)?,
+                    };
+                    Ok(Ok(answer))
+                }
+                Verdict::Refuse(rejection) => Ok(Err((rejection, acked))),
+            }
+        })
+        .await
+        .map_err(ApiError::from)?;
+    match outcome {
+        Ok(answer) => Ok(answer),
+        Err((rejection, acked)) => Err(refuse(
+            rejection.message(),
+            StatusCode::CONFLICT,
+            acked,
+            rejection.is_tampering(),
+        )
+        .await),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct YearQuery {
+    year: Option<i16>,
+}
+
+pub async fn evaluation(
+    State(state): State<AppState>,
+    _staff: Staff,
+    ApiQuery(query): ApiQuery<YearQuery>,
+) -> Result<Json<Evaluation>, ApiError> {
+    let now = state.clock.now();
+    let tz = state.settings.tz.clone();
+    let year = year_or_current(query.year, now, &tz)?;
+    let (from, until) = year_span(year, &tz)?;
+    let evaluated = state
+        .store
+        .read(move |conn| evaluation::evaluate(conn, year, from, until, now, &tz))
+        .await?;
+    Ok(Json(evaluated))
+}
+
+pub async fn homes(
+    State(state): State<AppState>,
+    _staff: Staff,
+) -> Result<Json<Vec<hub::HomeEntry>>, ApiError> {
+    Ok(Json(state.store.read(hub::homes).await?))
+}
+
+pub async fn members(
+    State(state): State<AppState>,
+    _staff: Staff,
+    Path(home): Path<String>,
+) -> Result<Json<Vec<hub::MemberEntry>>, ApiError> {
+    Ok(Json(
+        state
+            .store
+            .read(move |conn| hub::members(conn, &home))
+            .await?,
+    ))
+}
+
+pub async fn refusals(
+    State(state): State<AppState>,
+    _staff: Staff,
+) -> Result<Json<Vec<hub::RefusalEntry>>, ApiError> {
+    Ok(Json(
+        state.store.read(|conn| hub::refusals(conn, 200)).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DecisionBody {
+    activity_id: String,
+    approved: bool,
+    comment: Option<String>,
+}
+
+pub async fn decide(
+    State(state): State<AppState>,
+    Staff(staff): Staff,
+    Path(home): Path<String>,
+    ApiJson(body): ApiJson<DecisionBody>,
+) -> Result<(StatusCode, Json<Decision>), ApiError> {
+    let comment = body.comment.unwrap_or_default();
+    if comment.chars().count() > 500 {
+        return Err(Invalid::new("comment", "审批意见不超过 500 字").into());
+    }
+    let decision = Decision {
+        activity_id: body.activity_id,
+        approved: body.approved,
+        comment,
+        decided_at: crate::http::views::rfc3339(state.clock.now(), &state.settings.tz),
+    };
+    let stored = decision.clone();
+    state
+        .store
+        .write(move |conn| hub::decide(conn, &home, &stored, &staff.username))
+        .await?;
+    Ok((StatusCode::CREATED, Json(decision)))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct NoticeBody {
+    title: Option<String>,
+    body: Option<String>,
+}
+
+pub async fn publish(
+    State(state): State<AppState>,
+    Staff(staff): Staff,
+    ApiJson(body): ApiJson<NoticeBody>,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    let title = required_text(
+        "title",
+        "通知标题",
+        body.title.as_deref().unwrap_or_default(),
+        100,
+    )?;
+    let text = required_text(
+        "body",
+        "通知内容",
+        body.body.as_deref().unwrap_or_default(),
+        2000,
+    )?;
+    let at = crate::http::views::rfc3339(state.clock.now(), &state.settings.tz);
+    let seq = state
+        .store
+        .write(move |conn| hub::publish(conn, &title, &text, &at, &staff.username))
+        .await?;
+    Ok((StatusCode::CREATED, Json(serde_json::json!({ "seq": seq }))))
+}

@@ -1,0 +1,97 @@
+//! The association's hub (`kejia hub`): enrols homes, takes in their signed change logs,
+//! sends back filing decisions and notices, and evaluates every home each year.
+//!
+//! It reuses the home's store (its own schema), accounts, sessions and HTTP hardening.
+
+pub mod api;
+pub mod evaluation;
+pub mod ingest;
+pub mod store;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::{get, post};
+
+use crate::clock::{Clock, SystemClock};
+use crate::config::Settings;
+use crate::http::api::{health, session};
+use crate::http::{AppState, router};
+use crate::secrets;
+use crate::store::{HUB, Store, StoreError};
+
+pub struct Hub {
+    state: AppState,
+}
+
+impl Hub {
+    pub fn open(settings: Settings) -> Result<Self, StoreError> {
+        let store = Store::open_schema(&settings.data_dir, &HUB)?;
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        Ok(Self {
+            state: AppState::new(store, clock, settings),
+        })
+    }
+
+    /// Registers a home; returns its id and the one-time enrolment code (only its hash is
+    /// kept).
+    pub async fn add_home(&self, name: &str) -> Result<(String, String), StoreError> {
+        let name = name.trim().to_owned();
+        if name.is_empty() || name.chars().count() > 100 {
+            return Err(crate::domain::Invalid::new("name", "名称须为 1 到 100 个字符").into());
+        }
+        let code = secrets::new_token("").map_err(|e| StoreError::Commit(e.to_string()))?;
+        let id = uuid::Uuid::now_v7().to_string();
+        let (code_hash, home) = (secrets::token_hash(&code), id.clone());
+        let now = self.state.clock.now();
+        self.state
+            .store
+            .write(move |conn| store::add_home(conn, &home, &name, &code_hash, now))
+            .await?;
+        Ok((id, code))
+    }
+
+    pub fn router(&self) -> Router {
+        let api = Router::new()
+            .route(
+                "/session",
+                post(session::login)
+                    .get(session::get)
+                    .delete(session::logout),
+            )
+            .route("/enroll", post(api::enroll))
+            .route("/sync/push", post(api::push))
+            .route("/evaluation", get(api::evaluation))
+            .route("/homes", get(api::homes))
+            .route("/homes/{id}/members", get(api::members))
+            .route("/homes/{id}/decisions", post(api::decide))
+            .route("/refusals", get(api::refusals))
+            .route("/notices", post(api::publish));
+        let routes = Router::new()
+            .route("/healthz", get(health::get))
+            .nest("/api/v1", api);
+        router::harden(routes, self.state.clone())
+    }
+
+    /// Serves until `shutdown` completes.
+    pub async fn serve(
+        self,
+        listener: tokio::net::TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let app = self
+            .router()
+            .into_make_service_with_connect_info::<std::net::SocketAddr>();
+        let served = axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await;
+        let store = self.state.store.clone();
+        drop(self);
+        store.close(std::time::Duration::from_secs(5));
+        served
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.state.store
+    }
+}

@@ -1,0 +1,352 @@
+//! The hub's SQL: homes and their enrolment, the changes they synced and the records those
+//! changes leave, decisions, notices and refusals.
+
+use jiff::Timestamp;
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::Serialize;
+
+use crate::domain::Conflict;
+use crate::secrets;
+use crate::store::{Result, StoreError, from_millis, to_millis};
+use crate::sync::chain::GENESIS;
+use crate::sync::wire::{Change, Decision, Notice, Personal, Record};
+
+/// The association's phone-hashing key, made on first use.
+pub fn phone_key(conn: &Connection) -> Result<[u8; 32]> {
+    let found: Option<Vec<u8>> = conn
+        .prepare_cached("SELECT phone_key FROM hub_settings WHERE id = 1")?
+        .query_row([], |row| row.get(0))
+        .optional()?;
+    if let Some(key) = found.and_then(|k| <[u8; 32]>::try_from(k).ok()) {
+        return Ok(key);
+    }
+    let key = secrets::random_bytes::<32>().map_err(|e| StoreError::Commit(e.to_string()))?;
+    conn.prepare_cached("INSERT OR REPLACE INTO hub_settings (id, phone_key) VALUES (1, ?1)")?
+        .execute([key.as_slice()])?;
+    Ok(key)
+}
+
+pub fn add_home(
+    conn: &Connection,
+    id: &str,
+    name: &str,
+    code_hash: &str,
+    now: Timestamp,
+) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO homes (id, name, enrol_code_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![id, name, code_hash, to_millis(now)])?;
+    Ok(())
+}
+
+/// Takes a one-time code with the home's public key. The same code with the same key answers
+/// again (a home whose first answer was lost in transit retries); with another key it is
+/// refused. Returns the home's id and name, or `None`.
+pub fn enrol(
+    conn: &Connection,
+    code_hash: &str,
+    public_key: &str,
+    now: Timestamp,
+) -> Result<Option<(String, String)>> {
+    let found: Option<(String, String, Option<String>)> = conn
+        .prepare_cached("SELECT id, name, public_key FROM homes WHERE enrol_code_hash = ?1")?
+        .query_row([code_hash], |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+        })
+        .optional()?;
+    match found {
+        Some((id, name, None)) => {
+            conn.prepare_cached(
+                "UPDATE homes SET public_key = ?2, enrolled_at = ?3 WHERE id = ?1",
+            )?
+            .execute(params![id, public_key, to_millis(now)])?;
+            Ok(Some((id, name)))
+        }
+        Some((id, name, Some(key))) if key == public_key => Ok(Some((id, name))),
+        _ => Ok(None),
+    }
+}
+
+/// The home's public key, if the home exists and is enrolled.
+pub fn public_key(conn: &Connection, home: &str) -> Result<Option<String>> {
+    Ok(conn
+        .prepare_cached("SELECT public_key FROM homes WHERE id = ?1")?
+        .query_row([home], |row| row.get::<_, Option<String>>(0))
+        .optional()?
+        .flatten())
+}
+
+pub fn acked(conn: &Connection, home: &str) -> Result<i64> {
+    Ok(conn
+        .prepare_cached("SELECT coalesce(max(seq), 0) FROM changes WHERE home_id = ?1")?
+        .query_row([home], |row| row.get(0))?)
+}
+
+pub fn hash_at(conn: &Connection, home: &str, seq: i64) -> Result<Option<String>> {
+    if seq == 0 {
+        return Ok(Some(GENESIS.to_owned()));
+    }
+    Ok(conn
+        .prepare_cached("SELECT hash FROM changes WHERE home_id = ?1 AND seq = ?2")?
+        .query_row(params![home, seq], |row| row.get(0))
+        .optional()?)
+}
+
+/// Stores verified changes and the records they leave (the latest change of a record wins).
+pub fn take_in(conn: &Connection, home: &str, changes: &[Change], now: Timestamp) -> Result<()> {
+    for change in changes {
+        conn.prepare_cached(
+            "INSERT INTO changes (home_id, seq, hash, record) VALUES (?1, ?2, ?3, ?4)",
+        )?
+        .execute(params![home, change.seq, change.hash, change.record])?;
+        let record: Record = serde_json::from_str(&change.record).map_err(|e| {
+            StoreError::Invalid(crate::domain::Invalid::new("record", e.to_string()))
+        })?;
+        upsert(conn, home, &record, change.personal.as_ref())?;
+    }
+    conn.prepare_cached("UPDATE homes SET last_push_at = ?2 WHERE id = ?1")?
+        .execute(params![home, to_millis(now)])?;
+    Ok(())
+}
+
+fn upsert(
+    conn: &Connection,
+    home: &str,
+    record: &Record,
+    personal: Option<&Personal>,
+) -> Result<()> {
+    match record {
+        Record::Member {
+            id,
+            status,
+            consent_share,
+            ..
+        } => {
+            let personal = personal.filter(|_| status != "erased");
+            conn.prepare_cached(
+                "INSERT OR REPLACE INTO members (home_id, id, status, consent_share, name, employer, phone_hash) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?
+            .execute(params![
+                home,
+                id,
+                status,
+                consent_share,
+                personal.and_then(|p| p.name.as_deref()).filter(|_| *consent_share),
+                personal.and_then(|p| p.employer.as_deref()).filter(|_| *consent_share),
+                personal.map(|p| p.phone_hash.as_str()),
+            ])?;
+        }
+        Record::Activity {
+            id,
+            title,
+            category,
+            starts_at,
+            ends_at,
+            cancelled,
+            filing,
+        } => {
+            conn.prepare_cached(
+                "INSERT OR REPLACE INTO activities (home_id, id, title, category, starts_at, ends_at, cancelled, filing) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?
+            .execute(params![
+                home,
+                id,
+                title,
+                category,
+                millis(starts_at)?,
+                millis(ends_at)?,
+                cancelled,
+                filing
+            ])?;
+        }
+        Record::Checkin {
+            id,
+            member_id,
+            activity_id,
+            visit_day,
+            method,
+            at,
+            clock_trusted,
+            undone,
+        } => {
+            conn.prepare_cached(
+                "INSERT OR REPLACE INTO checkins (home_id, id, member_id, activity_id, visit_day, method, at, clock_trusted, undone) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?
+            .execute(params![
+                home,
+                id,
+                member_id,
+                activity_id,
+                visit_day,
+                method,
+                millis(at)?,
+                clock_trusted,
+                undone
+            ])?;
+        }
+    }
+    Ok(())
+}
+
+fn millis(text: &str) -> Result<i64> {
+    text.parse::<Timestamp>()
+        .map(to_millis)
+        .map_err(|e| StoreError::Invalid(crate::domain::Invalid::new("record", e.to_string())))
+}
+
+pub fn decisions(conn: &Connection, home: &str) -> Result<Vec<Decision>> {
+    let mut statement = conn.prepare_cached(
+        "SELECT activity_id, approved, comment, decided_at FROM decisions WHERE home_id = ?1 ORDER BY decided_at",
+    )?;
+    let rows = statement.query_map([home], |row| {
+        Ok(Decision {
+            activity_id: row.get(0)?,
+            approved: row.get(1)?,
+            comment: row.get(2)?,
+            decided_at: row.get(3)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub fn decide(conn: &Connection, home: &str, decision: &Decision, staffer: &str) -> Result<()> {
+    let known: Option<i64> = conn
+        .prepare_cached("SELECT 1 FROM activities WHERE home_id = ?1 AND id = ?2")?
+        .query_row(params![home, decision.activity_id], |row| row.get(0))
+        .optional()?;
+    if known.is_none() {
+        return Err(StoreError::NotFound);
+    }
+    conn.prepare_cached(
+        "INSERT INTO decisions (home_id, activity_id, approved, comment, decided_at, decided_by) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![
+        home,
+        decision.activity_id,
+        decision.approved,
+        decision.comment,
+        decision.decided_at,
+        staffer
+    ])
+    .map_err(|e| match StoreError::from(e) {
+        e if e.is_unique_violation() => Conflict("刚刚已作出相同的审批".into()).into(),
+        e => e,
+    })?;
+    Ok(())
+}
+
+pub fn notices_after(conn: &Connection, after: i64) -> Result<Vec<Notice>> {
+    let mut statement = conn.prepare_cached(
+        "SELECT seq, title, body, published_at FROM notices WHERE seq > ?1 ORDER BY seq",
+    )?;
+    let rows = statement.query_map([after], |row| {
+        Ok(Notice {
+            seq: row.get(0)?,
+            title: row.get(1)?,
+            body: row.get(2)?,
+            published_at: row.get(3)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub fn publish(
+    conn: &Connection,
+    title: &str,
+    body: &str,
+    published_at: &str,
+    staffer: &str,
+) -> Result<i64> {
+    conn.prepare_cached(
+        "INSERT INTO notices (title, body, published_at, published_by) VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![title, body, published_at, staffer])?;
+    Ok(conn.last_insert_rowid())
+}
+
+pub fn refuse(conn: &Connection, home: Option<&str>, reason: &str, now: Timestamp) -> Result<()> {
+    conn.prepare_cached("INSERT INTO refusals (home_id, at, reason) VALUES (?1, ?2, ?3)")?
+        .execute(params![home, to_millis(now), reason])?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RefusalEntry {
+    pub home_id: Option<String>,
+    pub at: Timestamp,
+    pub reason: String,
+}
+
+pub fn refusals(conn: &Connection, limit: u32) -> Result<Vec<RefusalEntry>> {
+    let mut statement =
+        conn.prepare_cached("SELECT home_id, at, reason FROM refusals ORDER BY seq DESC LIMIT ?1")?;
+    let rows = statement.query_map([limit], |row| {
+        Ok(RefusalEntry {
+            home_id: row.get(0)?,
+            at: from_millis(row.get(1)?),
+            reason: row.get(2)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HomeEntry {
+    pub id: String,
+    pub name: String,
+    pub enrolled: bool,
+    pub awarded_on: Option<String>,
+    pub last_push_at: Option<Timestamp>,
+    pub acked_seq: i64,
+    pub refusals: i64,
+}
+
+pub fn homes(conn: &Connection) -> Result<Vec<HomeEntry>> {
+    let mut statement = conn.prepare_cached(
+        "SELECT h.id, h.name, h.public_key IS NOT NULL, h.awarded_on, h.last_push_at, \
+         (SELECT coalesce(max(seq), 0) FROM changes c WHERE c.home_id = h.id), \
+         (SELECT count(*) FROM refusals r WHERE r.home_id = h.id) \
+         FROM homes h ORDER BY h.name",
+    )?;
+    let rows = statement.query_map([], |row| {
+        Ok(HomeEntry {
+            id: row.get(0)?,
+            name: row.get(1)?,
+            enrolled: row.get(2)?,
+            awarded_on: row.get(3)?,
+            last_push_at: row.get::<_, Option<i64>>(4)?.map(from_millis),
+            acked_seq: row.get(5)?,
+            refusals: row.get(6)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Members of a home as the hub holds them (names only where shared).
+#[derive(Debug, Clone, Serialize)]
+pub struct MemberEntry {
+    pub id: String,
+    pub status: String,
+    pub name: Option<String>,
+    pub employer: Option<String>,
+}
+
+pub fn members(conn: &Connection, home: &str) -> Result<Vec<MemberEntry>> {
+    let mut statement = conn.prepare_cached(
+        "SELECT id, status, name, employer FROM members WHERE home_id = ?1 ORDER BY id",
+    )?;
+    let rows = statement.query_map([home], |row| {
+        Ok(MemberEntry {
+            id: row.get(0)?,
+            status: row.get(1)?,
+            name: row.get(2)?,
+            employer: row.get(3)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
