@@ -437,6 +437,7 @@ fn idle() -> Screen {
         next: Some(("青年科技人才职称申报讲座".into(), "12月3日 14:00".into())),
         online: true,
         phone_url: Some(PHONE_URL.into()),
+        notice: Some("关于开展2026年全国科技活动周的通知".into()),
     })
 }
 

@@ -87,6 +87,17 @@ pub struct Status {
     /// code fresh from each status. Older servers send none.
     #[serde(default)]
     pub phone_url: Option<String>,
+    /// The association's newest notice, once the home syncs with the hub.
+    #[serde(default)]
+    pub notice: Option<NoticeStatus>,
+}
+
+/// A notice (policy publicity) from the city association.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct NoticeStatus {
+    pub title: String,
+    #[serde(default)]
+    pub body: String,
 }
 
 /// A member found by the last digits of their phone: masked, as a public screen may show.

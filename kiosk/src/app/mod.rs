@@ -312,6 +312,10 @@ impl Kiosk {
                 self.idle.more_open = status.open.len().saturating_sub(1);
                 self.idle.next = status.next.map(|a| (a.title, short_time(&a.starts_at)));
                 self.idle.phone_url = status.phone_url;
+                // Control characters from afar never reach the screen.
+                self.idle.notice = status
+                    .notice
+                    .map(|n| n.title.chars().filter(|c| !c.is_control()).collect());
             }
             None => self.went_offline(),
         }

@@ -250,6 +250,7 @@ fn the_idle_screen_shows_the_open_activity_and_its_count() {
             participants: 0,
         }),
         phone_url: None,
+        notice: None,
     };
     let effects = kiosk.handle(Event::Status(Some(status)), Instant::now());
     let Some(Screen::Idle(view)) = shown(&effects) else {
@@ -363,6 +364,7 @@ fn status_with_phone(url: Option<&str>) -> Status {
         open: Vec::new(),
         next: None,
         phone_url: url.map(str::to_owned),
+        notice: None,
     }
 }
 
@@ -454,4 +456,32 @@ fn without_a_phone_url_an_unknown_card_shows_no_code_and_the_usual_time() {
     assert_eq!(kiosk.screen(), &Screen::Unknown { phone_url: None });
     kiosk.handle(Event::Tick { clock: "t".into() }, now + RESULT_TIME);
     assert!(matches!(kiosk.screen(), Screen::Idle(_)));
+}
+
+#[test]
+fn the_newest_notice_reaches_the_idle_screen_and_a_change_redraws_it() {
+    let mut kiosk = kiosk();
+    let now = Instant::now();
+    let mut status = status_with_phone(Some(URL_A));
+    status.notice = Some(crate::client::NoticeStatus {
+        title: "关于开展\u{7}科技活动周的通知".into(),
+        body: "请做好准备。".into(),
+    });
+    kiosk.handle(Event::Status(Some(status.clone())), now);
+    let Screen::Idle(view) = kiosk.screen() else {
+        panic!("idle")
+    };
+    assert_eq!(
+        view.notice.as_deref(),
+        Some("关于开展科技活动周的通知"),
+        "control characters dropped"
+    );
+    let again = kiosk.handle(Event::Status(Some(status.clone())), now);
+    assert!(again.is_empty(), "the same status asks for no drawing");
+    status.notice = None;
+    kiosk.handle(Event::Status(Some(status)), now);
+    let Screen::Idle(view) = kiosk.screen() else {
+        panic!("idle")
+    };
+    assert_eq!(view.notice, None);
 }

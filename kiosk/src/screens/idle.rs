@@ -254,6 +254,9 @@ pub fn draw(view: &IdleView, frame: &mut Frame) {
         label_top,
         &label,
     );
+    if let Some(title) = view.notice.as_deref().filter(|_| view.online) {
+        draw_notice(frame, size, title);
+    }
     if !view.online {
         let band = scale(size, 56);
         let y = size.height.saturating_sub(band) as i32;
@@ -275,4 +278,35 @@ pub fn draw(view: &IdleView, frame: &mut Frame) {
             &warn,
         );
     }
+}
+
+/// The band at the foot that carries the association's newest notice (the offline warning
+/// takes the same place while the server is away).
+pub fn notice_band(size: Size) -> Rectangle {
+    let band = scale(size, 56);
+    Rectangle::new(
+        Point::new(0, size.height.saturating_sub(band) as i32),
+        Size::new(size.width, band),
+    )
+}
+
+fn draw_notice(frame: &mut Frame, size: Size, title: &str) {
+    let band = notice_band(size);
+    let _ = band
+        .into_styled(PrimitiveStyle::with_fill(theme::NOTICE))
+        .draw(frame);
+    let style = Style::new(
+        scale(size, 26),
+        Weight::Bold,
+        theme::ON_COLOUR,
+        theme::NOTICE,
+    );
+    let margin = scale(size, 28);
+    let line = format!("科协通知：{title}");
+    let _ = text::draw(
+        frame,
+        &text::fit(&line, &style, size.width.saturating_sub(2 * margin)),
+        Point::new(margin as i32, band.top_left.y + scale(size, 10) as i32),
+        &style,
+    );
 }

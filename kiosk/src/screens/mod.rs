@@ -32,6 +32,8 @@ pub struct IdleView {
     /// The phone check-in page, shown as a QR code; `None` when the server gave none or cannot
     /// be reached (its code would be stale by the time a phone opened it).
     pub phone_url: Option<String>,
+    /// The title of the association's newest notice, shown in a band at the foot.
+    pub notice: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

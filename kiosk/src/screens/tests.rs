@@ -26,8 +26,10 @@ fn samples() -> Vec<(&'static str, Screen)> {
         next: Some(("青年科技人才职称申报讲座".into(), "12月3日 14:00".into())),
         online: true,
         phone_url: Some(PHONE_URL.into()),
+        notice: None,
     };
-    vec![
+    let notice_base = idle.clone();
+    let all = vec![
         ("idle", Screen::Idle(idle.clone())),
         (
             "idle-offline",
@@ -106,7 +108,16 @@ fn samples() -> Vec<(&'static str, Screen)> {
                 choices: vec!["张*明 · 138****8001".into(), "李*光 · 139****8001".into()],
             },
         ),
-    ]
+    ];
+    let mut all = all;
+    all.push((
+        "idle-notice",
+        Screen::Idle(IdleView {
+            notice: Some("关于开展2026年全国科技活动周暨益阳市科普宣传活动的通知".into()),
+            ..notice_base
+        }),
+    ));
+    all
 }
 
 fn draw_new(screen: &Screen, size: Size) -> Frame {
@@ -380,4 +391,73 @@ fn a_new_phone_url_redraws_only_the_card_and_the_same_one_nothing() {
         "only the card: {dirty:?} in {area:?}"
     );
     assert_shows_code_of(&frame, next, "after the change");
+}
+
+fn idle_with_notice(notice: Option<&str>, online: bool) -> Screen {
+    let Screen::Idle(view) = samples()[0].1.clone() else {
+        panic!("the first sample is the idle screen")
+    };
+    Screen::Idle(IdleView {
+        notice: notice.map(str::to_owned),
+        online,
+        ..view
+    })
+}
+
+fn same_pixels(a: &Frame, b: &Frame, area: Rectangle) -> bool {
+    area.points().all(|p| a.pixel(p) == b.pixel(p))
+}
+
+#[test]
+fn the_newest_notice_has_its_own_band_clear_of_the_code_and_the_button() {
+    for (width, height) in SIZES {
+        let size = Size::new(width, height);
+        let plain = draw_new(&idle_with_notice(None, true), size);
+        let hostile = "关于开展科技活动周的通知\u{202e}<script>alert(1)</script>".repeat(8);
+        let noticed = draw_new(&idle_with_notice(Some(&hostile), true), size);
+        let band = idle::notice_band(size);
+        let inside = band.center();
+        assert_eq!(
+            noticed.pixel(Point::new(1, inside.y)),
+            Some(theme::NOTICE),
+            "{size:?}"
+        );
+        assert_eq!(
+            plain.pixel(Point::new(1, inside.y)),
+            Some(theme::BACKGROUND),
+            "{size:?}"
+        );
+        let text_pixels = band
+            .points()
+            .filter(|p| noticed.pixel(*p) == Some(theme::ON_COLOUR))
+            .count();
+        assert!(text_pixels > 200, "the title is written: {size:?}");
+        // Everything above the band is as it was: the code, the button, the activity.
+        let above = Rectangle::new(Point::zero(), Size::new(width, band.top_left.y as u32));
+        assert!(same_pixels(&plain, &noticed, above), "{size:?}");
+        assert!(
+            idle::phone_area(size).intersection(&band).is_zero_sized(),
+            "{size:?}"
+        );
+        assert!(
+            idle::keypad_button(size)
+                .intersection(&band)
+                .is_zero_sized(),
+            "{size:?}"
+        );
+    }
+}
+
+#[test]
+fn offline_the_warning_takes_the_notices_place() {
+    let size = Size::new(800, 480);
+    let offline = draw_new(
+        &idle_with_notice(Some("关于开展科技活动周的通知"), false),
+        size,
+    );
+    let band = idle::notice_band(size);
+    assert_eq!(
+        offline.pixel(Point::new(1, band.center().y)),
+        Some(theme::DANGER)
+    );
 }
