@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use kejia_kiosk::Size;
 use kejia_kiosk::display::{Display, Frame, Framebuffer, Geometry, PngDisplay};
-use kejia_kiosk::screens::{IdleView, Screen, render};
+use kejia_kiosk::screens::{IdleView, NoticeView, Screen, render};
 use serde_json::{Value, json};
 use serialport::{SerialPort, TTYPort};
 
@@ -437,7 +437,11 @@ fn idle() -> Screen {
         next: Some(("青年科技人才职称申报讲座".into(), "12月3日 14:00".into())),
         online: true,
         phone_url: Some(PHONE_URL.into()),
-        notice: Some("关于开展2026年全国科技活动周的通知".into()),
+        notice: Some(NoticeView {
+            title: "关于开展2026年全国科技活动周的通知".into(),
+            body: "请各单位结合实际，组织科技工作者参与科普讲座和科技咨询。".into(),
+            published: "11月20日".into(),
+        }),
     })
 }
 

@@ -59,8 +59,13 @@ pub fn cli(data: &Path, args: &[&str]) -> String {
 /// Starts `kejia serve` on a free loopback port and reads the address it printed; the
 /// database is open before that line appears.
 pub fn spawn_serve(data: &Path) -> (Child, SocketAddr) {
+    spawn_role("serve", data)
+}
+
+/// `kejia serve` or `kejia hub` on a free loopback port; returns the process and its address.
+pub fn spawn_role(role: &str, data: &Path) -> (Child, SocketAddr) {
     let mut child = Command::new(KEJIA)
-        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+        .args([role, "--listen", "127.0.0.1:0", "--data"])
         .arg(data)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

@@ -87,17 +87,22 @@ pub struct Status {
     /// code fresh from each status. Older servers send none.
     #[serde(default)]
     pub phone_url: Option<String>,
-    /// The association's newest notice, once the home syncs with the hub.
+    /// The association's newest notice (policy publicity), once the home syncs with the hub;
+    /// absent when there is none, and from older servers.
     #[serde(default)]
-    pub notice: Option<NoticeStatus>,
+    pub notice: Option<Notice>,
 }
 
-/// A notice (policy publicity) from the city association.
+/// A notice (policy publicity) from the city association, as the server relays it: text from
+/// afar, cleaned before it reaches the screen.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct NoticeStatus {
+pub struct Notice {
     pub title: String,
     #[serde(default)]
     pub body: String,
+    /// RFC 3339, with the association's offset.
+    #[serde(default)]
+    pub published_at: String,
 }
 
 /// A member found by the last digits of their phone: masked, as a public screen may show.
@@ -257,6 +262,29 @@ mod tests {
         assert_eq!(
             with.phone_url.as_deref(),
             Some("http://192.168.1.20:8080/m/checkin?code=6a1b2c3.0f1e2d3c4b5a")
+        );
+    }
+
+    #[test]
+    fn the_status_notice_is_optional() {
+        let without: Status = serde_json::from_str(
+            r#"{"home_name":"之家","now":"2026-11-28T20:00:00+08:00","open":[],"next":null}"#,
+        )
+        .expect("a status without a notice");
+        assert_eq!(without.notice, None);
+        let with: Status = serde_json::from_str(
+            r#"{"home_name":"之家","now":"2026-11-28T20:00:00+08:00","open":[],"next":null,
+                "notice":{"title":"关于开展科技活动周的通知","body":"请各单位做好准备。",
+                          "published_at":"2026-11-20T09:00:00+08:00"}}"#,
+        )
+        .expect("status");
+        assert_eq!(
+            with.notice,
+            Some(Notice {
+                title: "关于开展科技活动周的通知".into(),
+                body: "请各单位做好准备。".into(),
+                published_at: "2026-11-20T09:00:00+08:00".into(),
+            })
         );
     }
 }

@@ -16,10 +16,10 @@ use embedded_graphics::prelude::{Point, Size};
 pub use effects::Effect;
 pub use events::Event;
 
-use crate::client::{ActivityBrief, Answer, PhoneMatch, Reply, Source, Status, Who};
+use crate::client::{ActivityBrief, Answer, Notice, PhoneMatch, Reply, Source, Status, Who};
 use crate::readers::Scan;
 use crate::screens::keypad::{self, Key};
-use crate::screens::{IdleView, Screen, choose, idle};
+use crate::screens::{IdleView, NoticeView, Screen, choose, idle};
 
 /// How long an answer stays on screen before the kiosk returns to idle.
 pub const RESULT_TIME: Duration = Duration::from_secs(4);
@@ -312,10 +312,7 @@ impl Kiosk {
                 self.idle.more_open = status.open.len().saturating_sub(1);
                 self.idle.next = status.next.map(|a| (a.title, short_time(&a.starts_at)));
                 self.idle.phone_url = status.phone_url;
-                // Control characters from afar never reach the screen.
-                self.idle.notice = status
-                    .notice
-                    .map(|n| n.title.chars().filter(|c| !c.is_control()).collect());
+                self.idle.notice = status.notice.and_then(notice_view);
             }
             None => self.went_offline(),
         }
@@ -333,7 +330,8 @@ impl Kiosk {
     }
 
     /// The server cannot be reached: the idle screen says so, and drops the phone QR code,
-    /// whose rotating code would be stale before a phone could use it.
+    /// whose rotating code would be stale before a phone could use it. The notice stays: it is
+    /// still the association's newest as far as the kiosk knows.
     fn went_offline(&mut self) {
         self.idle.online = false;
         self.idle.phone_url = None;
@@ -361,6 +359,81 @@ impl Kiosk {
         self.back_to_idle_at = None;
         self.screen = Screen::Idle(self.idle.clone());
     }
+}
+
+/// The most characters of a notice's title and body the idle screen keeps: more than any panel
+/// shows, so the screen makes the visible cut, while a huge text costs nothing per redraw.
+const NOTICE_TITLE_CHARS: usize = 120;
+const NOTICE_BODY_CHARS: usize = 400;
+
+/// A notice as the idle screen shows it, or `None` when nothing of it is printable.
+fn notice_view(notice: Notice) -> Option<NoticeView> {
+    let view = NoticeView {
+        title: screen_text(&notice.title, NOTICE_TITLE_CHARS),
+        body: screen_text(&notice.body, NOTICE_BODY_CHARS),
+        published: short_date(&notice.published_at),
+    };
+    (!view.title.is_empty() || !view.body.is_empty()).then_some(view)
+}
+
+/// Text from afar as a screen may show it: control and invisible formatting characters
+/// (bidirectional overrides, zero-width spaces) dropped, any run of whitespace (line breaks
+/// included) folded to one space, at most `max_chars` characters, an ellipsis where it was cut.
+fn screen_text(text: &str, max_chars: usize) -> String {
+    let mut out = String::new();
+    let mut count = 0;
+    let mut pending_space = false;
+    for c in text.chars() {
+        if c.is_whitespace() {
+            pending_space = count > 0;
+            continue;
+        }
+        if c.is_control() || invisible(c) {
+            continue;
+        }
+        let needed = usize::from(pending_space) + 1;
+        if count + needed > max_chars {
+            out.push('…');
+            break;
+        }
+        if pending_space {
+            out.push(' ');
+            pending_space = false;
+        }
+        out.push(c);
+        count += needed;
+    }
+    out
+}
+
+/// Format characters that draw nothing but can reorder or hide text.
+fn invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{034F}'
+            | '\u{061C}'
+            | '\u{115F}'
+            | '\u{1160}'
+            | '\u{180B}'..='\u{180F}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{206F}'
+            | '\u{FE00}'..='\u{FE0F}'
+            | '\u{FEFF}'
+            | '\u{FFF9}'..='\u{FFFB}'
+            | '\u{E0000}'..='\u{E0FFF}'
+    )
+}
+
+/// "2026-11-20T09:00:00+08:00" → "11月20日", the day as the association's offset reads it;
+/// empty when the server gave no date it could parse.
+fn short_date(rfc3339: &str) -> String {
+    rfc3339
+        .get(..10)
+        .and_then(|day| day.parse::<jiff::civil::Date>().ok())
+        .map(|day| day.strftime("%-m月%-d日").to_string())
+        .unwrap_or_default()
 }
 
 /// The screen for a server's answer. An outcome this kiosk does not know is shown as a

@@ -458,30 +458,142 @@ fn without_a_phone_url_an_unknown_card_shows_no_code_and_the_usual_time() {
     assert!(matches!(kiosk.screen(), Screen::Idle(_)));
 }
 
+fn notice(title: &str, body: &str) -> crate::client::Notice {
+    crate::client::Notice {
+        title: title.into(),
+        body: body.into(),
+        published_at: "2026-11-20T09:00:00+08:00".into(),
+    }
+}
+
+fn status_with_notice(notice: Option<crate::client::Notice>) -> Status {
+    Status {
+        notice,
+        ..status_with_phone(Some(URL_A))
+    }
+}
+
+fn idle_notice(screen: Option<&Screen>) -> Option<Option<NoticeView>> {
+    match screen {
+        Some(Screen::Idle(view)) => Some(view.notice.clone()),
+        _ => None,
+    }
+}
+
 #[test]
 fn the_newest_notice_reaches_the_idle_screen_and_a_change_redraws_it() {
     let mut kiosk = kiosk();
     let now = Instant::now();
-    let mut status = status_with_phone(Some(URL_A));
-    status.notice = Some(crate::client::NoticeStatus {
-        title: "关于开展\u{7}科技活动周的通知".into(),
-        body: "请做好准备。".into(),
-    });
-    kiosk.handle(Event::Status(Some(status.clone())), now);
-    let Screen::Idle(view) = kiosk.screen() else {
-        panic!("idle")
-    };
-    assert_eq!(
-        view.notice.as_deref(),
-        Some("关于开展科技活动周的通知"),
-        "control characters dropped"
+    let first = notice(
+        "关于开展\u{7}科技活动周\u{202e}的通知",
+        "请各单位\r\n\t  做好准备。\u{200b}",
     );
-    let again = kiosk.handle(Event::Status(Some(status.clone())), now);
-    assert!(again.is_empty(), "the same status asks for no drawing");
-    status.notice = None;
-    kiosk.handle(Event::Status(Some(status)), now);
-    let Screen::Idle(view) = kiosk.screen() else {
+    let effects = kiosk.handle(
+        Event::Status(Some(status_with_notice(Some(first.clone())))),
+        now,
+    );
+    assert_eq!(
+        idle_notice(shown(&effects)),
+        Some(Some(NoticeView {
+            title: "关于开展科技活动周的通知".into(),
+            body: "请各单位 做好准备。".into(),
+            published: "11月20日".into(),
+        })),
+        "control and invisible characters dropped, whitespace folded: {effects:?}"
+    );
+    let effects = kiosk.handle(
+        Event::Status(Some(status_with_notice(Some(first.clone())))),
+        now,
+    );
+    assert!(
+        effects.is_empty(),
+        "the same notice asks for no drawing: {effects:?}"
+    );
+
+    let second = notice("关于开展科技活动周的通知", "活动时间改为 5 月 20 日。");
+    let effects = kiosk.handle(
+        Event::Status(Some(status_with_notice(Some(second.clone())))),
+        now,
+    );
+    assert_eq!(
+        idle_notice(shown(&effects)).flatten().map(|n| n.body),
+        Some("活动时间改为 5 月 20 日。".into()),
+        "a new body alone redraws"
+    );
+
+    let effects = kiosk.handle(Event::Status(Some(status_with_notice(None))), now);
+    assert_eq!(idle_notice(shown(&effects)), Some(None), "withdrawn: gone");
+}
+
+#[test]
+fn offline_the_last_notice_stays_on_the_idle_screen() {
+    let mut kiosk = kiosk();
+    let now = Instant::now();
+    let shown_notice = notice("关于开展科技活动周的通知", "请各单位做好准备。");
+    kiosk.handle(
+        Event::Status(Some(status_with_notice(Some(shown_notice)))),
+        now,
+    );
+    let Screen::Idle(online) = kiosk.screen().clone() else {
         panic!("idle")
     };
-    assert_eq!(view.notice, None);
+    let effects = kiosk.handle(Event::Status(None), now);
+    let Some(Screen::Idle(offline)) = shown(&effects) else {
+        panic!("idle redrawn: {effects:?}")
+    };
+    assert!(!offline.online);
+    assert_eq!(offline.notice, online.notice);
+    assert!(offline.notice.is_some());
+    // A failed scan on the way does not lose it either.
+    let (scan, _, _) =
+        posted(&kiosk.handle(Event::Scan(Scan::Card("0A1B2C3D4E".into())), now)).expect("post");
+    kiosk.handle(Event::Undeliverable { scan }, now);
+    kiosk.handle(Event::Tick { clock: "t".into() }, now + RESULT_TIME);
+    let Screen::Idle(back) = kiosk.screen() else {
+        panic!("idle again")
+    };
+    assert_eq!(back.notice, online.notice);
+    assert!(
+        kiosk
+            .handle(Event::Status(None), now + RESULT_TIME)
+            .is_empty(),
+        "still away, same notice: nothing to redraw"
+    );
+}
+
+#[test]
+fn a_notice_from_afar_is_cleaned_and_cut_before_the_screen_sees_it() {
+    let mut kiosk = kiosk();
+    let now = Instant::now();
+    let blank = notice("\u{202e}\u{200b} \n\t", "\u{0}\u{1b}\u{7f}\u{feff}");
+    kiosk.handle(Event::Status(Some(status_with_notice(Some(blank)))), now);
+    assert_eq!(
+        idle_notice(Some(kiosk.screen())),
+        Some(None),
+        "nothing printable"
+    );
+
+    let mut huge = notice(
+        &"超长标题".repeat(10_000),
+        &"Pneumonoultramicroscopic".repeat(10_000),
+    );
+    huge.published_at = "not a date".into();
+    kiosk.handle(Event::Status(Some(status_with_notice(Some(huge)))), now);
+    let Some(Some(view)) = idle_notice(Some(kiosk.screen())) else {
+        panic!("a notice")
+    };
+    assert_eq!(view.title.chars().count(), NOTICE_TITLE_CHARS + 1);
+    assert!(view.title.ends_with('…'));
+    assert_eq!(view.body.chars().count(), NOTICE_BODY_CHARS + 1);
+    assert_eq!(view.published, "");
+
+    let body_only = notice("", "只有正文");
+    kiosk.handle(
+        Event::Status(Some(status_with_notice(Some(body_only)))),
+        now,
+    );
+    assert_eq!(
+        idle_notice(Some(kiosk.screen())).flatten().map(|n| n.body),
+        Some("只有正文".into())
+    );
 }

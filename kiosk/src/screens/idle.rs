@@ -5,11 +5,17 @@
 //! In landscape the phone card is a column at the right and the keypad button sits under the
 //! text at the left; in portrait the card takes the free middle and the button the bottom right.
 //! Neither moves with what the text says, so a touch means the same thing on every idle screen.
+//!
+//! The association's newest notice goes in a band at the foot, under the button, while the
+//! phone card is shown (in landscape the card's column then ends level with the button); with
+//! no card (offline, or a server that sends no phone page) it is a card in the phone card's
+//! place, with room for more of its text, and the offline band keeps the foot.
 
+use embedded_graphics::pixelcolor::Rgb565;
 use embedded_graphics::prelude::*;
 use embedded_graphics::primitives::{PrimitiveStyle, Rectangle, RoundedRectangle};
 
-use super::{IdleView, phone, scale};
+use super::{IdleView, NoticeView, phone, scale};
 use crate::display::Frame;
 use crate::ui::text::{self, Style, Weight};
 use crate::ui::theme;
@@ -38,15 +44,19 @@ pub fn keypad_button(size: Size) -> Rectangle {
 }
 
 /// Where the phone card may go: clear of the header, the text, the keypad button and the
-/// offline band.
-pub fn phone_area(size: Size) -> Rectangle {
+/// offline band, and with a notice shown, of the notice band (in landscape the column then
+/// ends level with the button).
+pub fn phone_area(size: Size, notice: bool) -> Rectangle {
     let margin = scale(size, 28);
     if landscape(size) {
         let column = phone::column_width(size);
         let top = scale(size, 84) + scale(size, 16);
-        let bottom = size
-            .height
-            .saturating_sub(scale(size, 56) + scale(size, 12));
+        let bottom = if notice {
+            button_bottom(size)
+        } else {
+            size.height
+                .saturating_sub(scale(size, 56) + scale(size, 12))
+        };
         Rectangle::new(
             Point::new(
                 size.width.saturating_sub(margin + column) as i32,
@@ -69,12 +79,33 @@ pub fn phone_area(size: Size) -> Rectangle {
     }
 }
 
+fn button_bottom(size: Size) -> u32 {
+    let button = keypad_button(size);
+    u32::try_from(button.top_left.y).unwrap_or(0) + button.size.height
+}
+
+/// The band at the foot that carries the notice while the phone card is shown: the whole
+/// width under the keypad button and the card.
+pub fn notice_band(size: Size) -> Rectangle {
+    let top = button_bottom(size) + scale(size, 8);
+    Rectangle::new(
+        Point::new(0, top as i32),
+        Size::new(size.width, size.height.saturating_sub(top)),
+    )
+}
+
+/// Where the notice card may go when no phone card is shown: the phone card's place, clear of
+/// the text, the button and the offline band.
+pub fn notice_card_area(size: Size) -> Rectangle {
+    phone_area(size, false)
+}
+
 /// How wide the lines under the header may be: in landscape, with a phone card, they stop short
 /// of its column.
 fn text_span(size: Size, with_card: bool) -> u32 {
     let margin = scale(size, 28);
     if with_card && landscape(size) {
-        let card_left = u32::try_from(phone_area(size).top_left.x).unwrap_or(0);
+        let card_left = u32::try_from(phone_area(size, false).top_left.x).unwrap_or(0);
         card_left.saturating_sub(margin + scale(size, 24))
     } else {
         size.width.saturating_sub(2 * margin)
@@ -137,10 +168,14 @@ pub fn draw(view: &IdleView, frame: &mut Frame) {
     )
     .into_styled(PrimitiveStyle::with_fill(theme::BACKGROUND))
     .draw(frame);
-    let card = view
-        .phone_url
-        .as_deref()
-        .and_then(|url| phone::draw(frame, phone_area(size), url, PHONE_CAPTION));
+    let card = view.phone_url.as_deref().and_then(|url| {
+        phone::draw(
+            frame,
+            phone_area(size, view.notice.is_some()),
+            url,
+            PHONE_CAPTION,
+        )
+    });
     let clock = Style::new(
         scale(size, 26),
         Weight::Regular,
@@ -173,7 +208,9 @@ pub fn draw(view: &IdleView, frame: &mut Frame) {
         &clock,
     );
 
-    let span = text_span(size, card.is_some());
+    // In landscape the text keeps clear of the right column, whether the phone card or the
+    // notice card takes it.
+    let span = text_span(size, card.is_some() || view.notice.is_some());
     let mut top = header_height as i32 + scale(size, 28) as i32;
     let label = label_style(size);
     match &view.open {
@@ -254,8 +291,10 @@ pub fn draw(view: &IdleView, frame: &mut Frame) {
         label_top,
         &label,
     );
-    if let Some(title) = view.notice.as_deref().filter(|_| view.online) {
-        draw_notice(frame, size, title);
+    match (&view.notice, card) {
+        (Some(notice), Some(_)) => draw_notice_band(frame, notice),
+        (Some(notice), None) => draw_notice_card(frame, notice),
+        (None, _) => {}
     }
     if !view.online {
         let band = scale(size, 56);
@@ -280,33 +319,166 @@ pub fn draw(view: &IdleView, frame: &mut Frame) {
     }
 }
 
-/// The band at the foot that carries the association's newest notice (the offline warning
-/// takes the same place while the server is away).
-pub fn notice_band(size: Size) -> Rectangle {
-    let band = scale(size, 56);
-    Rectangle::new(
-        Point::new(0, size.height.saturating_sub(band) as i32),
-        Size::new(size.width, band),
-    )
-}
+/// What a notice is labelled with.
+pub const NOTICE_LABEL: &str = "科协通知";
+/// The notice's body text: white softened towards the notice's blue.
+const NOTICE_BODY: Rgb565 = theme::rgb(0xDD, 0xE9, 0xF5);
+/// At most this many lines of title on the notice card; the body gets the rest.
+const CARD_TITLE_LINES: usize = 3;
 
-fn draw_notice(frame: &mut Frame, size: Size, title: &str) {
-    let band = notice_band(size);
-    let _ = band
-        .into_styled(PrimitiveStyle::with_fill(theme::NOTICE))
-        .draw(frame);
-    let style = Style::new(
+/// The notice's title: at least 26 px (800×480), bold white on the notice's blue.
+pub fn notice_title_style(size: Size) -> Style {
+    Style::new(
         scale(size, 26),
         Weight::Bold,
         theme::ON_COLOUR,
         theme::NOTICE,
+    )
+}
+
+fn notice_body_style(size: Size) -> Style {
+    Style::new(scale(size, 20), Weight::Regular, NOTICE_BODY, theme::NOTICE)
+}
+
+fn tag_style(size: Size) -> Style {
+    Style::new(scale(size, 18), Weight::Bold, theme::NOTICE, Rgb565::WHITE)
+}
+
+/// Draws the "科协通知" tag (blue on a white pill) at `top_left`; returns its size.
+fn draw_tag<D>(target: &mut D, top_left: Point, size: Size) -> Size
+where
+    D: DrawTarget<Color = Rgb565>,
+{
+    let style = tag_style(size);
+    let pad = scale(size, 8);
+    let tag = Size::new(
+        text::width(NOTICE_LABEL, &style) + 2 * pad,
+        text::line_height(&style),
     );
-    let margin = scale(size, 28);
-    let line = format!("科协通知：{title}");
+    // The pill hugs the ink, which sits low in the text's line: from 0.3 to 1.5 of its size.
+    let pill = Rectangle::new(
+        top_left + Point::new(0, (style.size * 3 / 10) as i32),
+        Size::new(tag.width, style.size * 6 / 5),
+    );
+    let _ = RoundedRectangle::with_equal_corners(pill, Size::new_equal(scale(size, 6)))
+        .into_styled(PrimitiveStyle::with_fill(Rgb565::WHITE))
+        .draw(target);
     let _ = text::draw(
-        frame,
-        &text::fit(&line, &style, size.width.saturating_sub(2 * margin)),
-        Point::new(margin as i32, band.top_left.y + scale(size, 10) as i32),
+        target,
+        NOTICE_LABEL,
+        top_left + Point::new(pad as i32, 0),
         &style,
     );
+    tag
+}
+
+/// The notice beside the phone card: the tag and the title on one line, then as much of the
+/// body as the band holds. Nothing is drawn outside the band, whatever the text.
+fn draw_notice_band(frame: &mut Frame, notice: &NoticeView) {
+    let size = frame.size();
+    let band = notice_band(size);
+    let mut target = frame.clipped(&band);
+    let _ = band
+        .into_styled(PrimitiveStyle::with_fill(theme::NOTICE))
+        .draw(&mut target);
+    let margin = scale(size, 28);
+    let title = notice_title_style(size);
+    let body = notice_body_style(size);
+    let (title_height, body_height) = (text::line_height(&title), text::line_height(&body));
+    let room = band
+        .size
+        .height
+        .saturating_sub(2 * scale(size, 6) + title_height);
+    let body_lines = text::wrap(
+        &notice.body,
+        &body,
+        size.width.saturating_sub(2 * margin),
+        (room / body_height.max(1)) as usize,
+    );
+    let content = title_height + body_height * body_lines.len() as u32;
+    let mut top = band.top_left.y + (band.size.height.saturating_sub(content) / 2) as i32;
+    let tag_top =
+        top + (title_height.saturating_sub(text::line_height(&tag_style(size))) / 2) as i32;
+    let tag = draw_tag(&mut target, Point::new(margin as i32, tag_top), size);
+    let title_left = margin + tag.width + scale(size, 12);
+    let _ = text::draw(
+        &mut target,
+        &text::fit(
+            &notice.title,
+            &title,
+            size.width.saturating_sub(title_left + margin),
+        ),
+        Point::new(title_left as i32, top),
+        &title,
+    );
+    top += title_height as i32;
+    for line in body_lines {
+        let _ = text::draw(&mut target, &line, Point::new(margin as i32, top), &body);
+        top += body_height as i32;
+    }
+}
+
+/// The notice in the phone card's place: the tag and the day it was published, the title on up
+/// to three lines, then as much of the body as the card holds, its last line cut with "…".
+/// The card is as tall as its text; nothing is drawn outside it.
+fn draw_notice_card(frame: &mut Frame, notice: &NoticeView) {
+    let size = frame.size();
+    let area = notice_card_area(size);
+    let pad = scale(size, 16);
+    let inner = area.size.width.saturating_sub(2 * pad);
+    let title = notice_title_style(size);
+    let body = notice_body_style(size);
+    let date = Style::new(scale(size, 18), Weight::Regular, NOTICE_BODY, theme::NOTICE);
+    let (title_height, body_height) = (text::line_height(&title), text::line_height(&body));
+    let tag_height = text::line_height(&tag_style(size));
+    let gap = scale(size, 8);
+    let title_lines = text::wrap(&notice.title, &title, inner, CARD_TITLE_LINES);
+    let above_body = pad + tag_height + gap + title_height * title_lines.len() as u32 + gap;
+    let room = area.size.height.saturating_sub(above_body + pad);
+    let body_lines = text::wrap(
+        &notice.body,
+        &body,
+        inner,
+        (room / body_height.max(1)) as usize,
+    );
+    let height = if body_lines.is_empty() {
+        above_body - gap + pad
+    } else {
+        above_body + body_height * body_lines.len() as u32 + pad
+    };
+    let card = Rectangle::new(
+        area.top_left,
+        Size::new(area.size.width, height.min(area.size.height)),
+    );
+    let mut target = frame.clipped(&card);
+    let _ = RoundedRectangle::with_equal_corners(card, Size::new_equal(scale(size, 10)))
+        .into_styled(PrimitiveStyle::with_fill(theme::NOTICE))
+        .draw(&mut target);
+    let left = card.top_left.x + pad as i32;
+    let mut top = card.top_left.y + pad as i32;
+    let tag = draw_tag(&mut target, Point::new(left, top), size);
+    if !notice.published.is_empty() {
+        let date_left = left + (tag.width + scale(size, 10)) as i32;
+        let line = format!("{} 发布", notice.published);
+        let _ = text::draw(
+            &mut target,
+            &text::fit(
+                &line,
+                &date,
+                inner.saturating_sub(tag.width + scale(size, 10)),
+            ),
+            Point::new(date_left, top),
+            &date,
+        );
+    }
+    top += (tag_height + gap) as i32;
+    for line in title_lines {
+        let _ = text::draw(&mut target, &line, Point::new(left, top), &title);
+        top += title_height as i32;
+    }
+    top += gap as i32;
+    for line in body_lines {
+        let _ = text::draw(&mut target, &line, Point::new(left, top), &body);
+        top += body_height as i32;
+    }
 }

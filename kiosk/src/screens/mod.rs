@@ -32,8 +32,19 @@ pub struct IdleView {
     /// The phone check-in page, shown as a QR code; `None` when the server gave none or cannot
     /// be reached (its code would be stale by the time a phone opened it).
     pub phone_url: Option<String>,
-    /// The title of the association's newest notice, shown in a band at the foot.
-    pub notice: Option<String>,
+    /// The association's newest notice: a band at the foot under the phone card, or a card in
+    /// the phone card's place when there is none (offline, the notice stays).
+    pub notice: Option<NoticeView>,
+}
+
+/// The association's newest notice as the idle screen shows it: text cleaned of control and
+/// invisible characters, whitespace folded to single spaces, cut to what a screen can hold.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct NoticeView {
+    pub title: String,
+    pub body: String,
+    /// The day it was published as the association reads it ("11月20日"); empty if unknown.
+    pub published: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -113,11 +113,31 @@ fn samples() -> Vec<(&'static str, Screen)> {
     all.push((
         "idle-notice",
         Screen::Idle(IdleView {
-            notice: Some("关于开展2026年全国科技活动周暨益阳市科普宣传活动的通知".into()),
+            notice: Some(sample_notice()),
+            ..notice_base.clone()
+        }),
+    ));
+    all.push((
+        "idle-notice-offline",
+        Screen::Idle(IdleView {
+            notice: Some(sample_notice()),
+            online: false,
+            phone_url: None,
             ..notice_base
         }),
     ));
     all
+}
+
+fn sample_notice() -> NoticeView {
+    NoticeView {
+        title: "关于开展2026年全国科技活动周暨益阳市科普宣传活动的通知".into(),
+        body: "各科技工作者之家：为深入实施创新驱动发展战略，营造崇尚科学的社会氛围，\
+               定于5月下旬开展全国科技活动周活动。请各单位结合实际，组织科技工作者参与\
+               科普讲座、科技咨询和成果展示等活动，并于5月10日前报送活动安排。"
+            .into(),
+        published: "11月20日".into(),
+    }
 }
 
 fn draw_new(screen: &Screen, size: Size) -> Frame {
@@ -385,7 +405,7 @@ fn a_new_phone_url_redraws_only_the_card_and_the_same_one_nothing() {
         &mut frame,
     );
     let dirty = frame.take_dirty().expect("the code changed");
-    let area = idle::phone_area(size);
+    let area = idle::phone_area(size, false);
     assert!(
         area.contains(dirty.top_left) && dirty.bottom_right().is_some_and(|c| area.contains(c)),
         "only the card: {dirty:?} in {area:?}"
@@ -393,71 +413,233 @@ fn a_new_phone_url_redraws_only_the_card_and_the_same_one_nothing() {
     assert_shows_code_of(&frame, next, "after the change");
 }
 
-fn idle_with_notice(notice: Option<&str>, online: bool) -> Screen {
+fn idle_with(notice: Option<NoticeView>, online: bool) -> Screen {
     let Screen::Idle(view) = samples()[0].1.clone() else {
         panic!("the first sample is the idle screen")
     };
     Screen::Idle(IdleView {
-        notice: notice.map(str::to_owned),
+        notice,
         online,
+        // Offline, the state machine drops the phone code.
+        phone_url: view.phone_url.clone().filter(|_| online),
         ..view
     })
 }
 
-fn same_pixels(a: &Frame, b: &Frame, area: Rectangle) -> bool {
-    area.points().all(|p| a.pixel(p) == b.pixel(p))
+fn notice(title: &str, body: &str) -> NoticeView {
+    NoticeView {
+        title: title.into(),
+        body: body.into(),
+        published: "11月20日".into(),
+    }
+}
+
+/// Notices that try to break the layout: long words, mixed scripts and directions, combining
+/// marks stacked high, emoji, characters outside the font, no title, no body.
+fn hostile_notices() -> Vec<NoticeView> {
+    vec![
+        sample_notice(),
+        notice(
+            &"关于开展科技活动周的通知<script>alert(1)</script>".repeat(8),
+            &"Pneumonoultramicroscopicsilicovolcanoconiosis".repeat(12),
+        ),
+        notice(
+            "العربية עברית Русский 日本語 한국어 😀🎉 \u{E000}",
+            &"e\u{301}\u{302}\u{303}\u{304}\u{305}\u{306}\u{307}\u{308}".repeat(40),
+        ),
+        notice("", "只有正文，没有标题。"),
+        notice("只有标题", ""),
+        notice("W", &"W".repeat(400)),
+    ]
+}
+
+/// The white card around the QR code, as `phone::place` put it.
+fn qr_card(size: Size) -> Rectangle {
+    let matrix = phone::Matrix::of(PHONE_URL).expect("matrix");
+    phone::place(size, idle::phone_area(size, true), matrix.width)
+        .expect("the code fits")
+        .card
+}
+
+/// The pixels that differ between two frames, as one bounding box per region checked.
+fn differing(a: &Frame, b: &Frame, area: Rectangle) -> Vec<Point> {
+    area.points()
+        .filter(|p| a.pixel(*p) != b.pixel(*p))
+        .collect()
+}
+
+fn disjoint(a: Rectangle, b: Rectangle) -> bool {
+    a.intersection(&b).is_zero_sized()
+}
+
+fn whole(size: Size) -> Rectangle {
+    Rectangle::new(Point::zero(), size)
 }
 
 #[test]
-fn the_newest_notice_has_its_own_band_clear_of_the_code_and_the_button() {
+fn the_notice_band_sits_under_the_code_and_the_button_and_draws_only_inside_itself() {
     for (width, height) in SIZES {
         let size = Size::new(width, height);
-        let plain = draw_new(&idle_with_notice(None, true), size);
-        let hostile = "关于开展科技活动周的通知\u{202e}<script>alert(1)</script>".repeat(8);
-        let noticed = draw_new(&idle_with_notice(Some(&hostile), true), size);
+        let plain = draw_new(&idle_with(None, true), size);
         let band = idle::notice_band(size);
-        let inside = band.center();
-        assert_eq!(
-            noticed.pixel(Point::new(1, inside.y)),
-            Some(theme::NOTICE),
-            "{size:?}"
-        );
-        assert_eq!(
-            plain.pixel(Point::new(1, inside.y)),
-            Some(theme::BACKGROUND),
-            "{size:?}"
-        );
-        let text_pixels = band
-            .points()
-            .filter(|p| noticed.pixel(*p) == Some(theme::ON_COLOUR))
-            .count();
-        assert!(text_pixels > 200, "the title is written: {size:?}");
-        // Everything above the band is as it was: the code, the button, the activity.
-        let above = Rectangle::new(Point::zero(), Size::new(width, band.top_left.y as u32));
-        assert!(same_pixels(&plain, &noticed, above), "{size:?}");
+        let button = idle::keypad_button(size);
+        assert!(disjoint(band, qr_card(size)), "{size:?}");
+        assert!(disjoint(band, button), "{size:?}");
+        assert!(band.size.height >= scale(size, 64), "{size:?}: {band:?}");
         assert!(
-            idle::phone_area(size).intersection(&band).is_zero_sized(),
-            "{size:?}"
+            idle::notice_title_style(size).size >= 24,
+            "{size:?}: a readable title"
         );
+        for notice in hostile_notices() {
+            let what = format!("{size:?} {:?}", notice.title);
+            let noticed = draw_new(&idle_with(Some(notice), true), size);
+            // The band is drawn: its pixels differ from the background, and it carries text.
+            let changed = differing(&plain, &noticed, band).len() as u32;
+            assert!(changed > band.size.width * band.size.height / 2, "{what}");
+            let light = band
+                .points()
+                .filter(|p| noticed.pixel(*p) == Some(Rgb565::WHITE))
+                .count();
+            assert!(light > 300, "{what}: the tag and the title are written");
+            // Nothing else moved but the code (in landscape its column ends at the button),
+            // which still scans in full.
+            let column = idle::phone_area(size, false);
+            for p in differing(&plain, &noticed, whole(size)) {
+                assert!(
+                    band.contains(p) || (width > height && column.contains(p)),
+                    "{what}: {p:?} changed outside the band"
+                );
+            }
+            let module = assert_shows_code_of(&noticed, PHONE_URL, &what);
+            assert!(module >= 4, "{what}: {module} px");
+            assert!(
+                same_pixels(&plain, &noticed, button),
+                "{what}: the button as before"
+            );
+        }
+    }
+}
+
+#[test]
+fn without_the_phone_card_the_notice_takes_its_place_and_the_offline_band_the_foot() {
+    for (width, height) in SIZES {
+        let size = Size::new(width, height);
+        let area = idle::notice_card_area(size);
+        let button = idle::keypad_button(size);
+        let offline_band = Rectangle::new(
+            Point::new(0, (height - scale(size, 56)) as i32),
+            Size::new(width, scale(size, 56)),
+        );
+        assert!(disjoint(area, button), "{size:?}");
+        assert!(disjoint(area, offline_band), "{size:?}");
+        let plain = draw_new(&idle_with(None, false), size);
+        for notice in hostile_notices() {
+            let what = format!("{size:?} {:?}", notice.title);
+            let noticed = draw_new(&idle_with(Some(notice), false), size);
+            let changed = differing(&plain, &noticed, area);
+            assert!(changed.len() > 5_000, "{what}: the card is drawn");
+            assert_eq!(
+                noticed.pixel(area.top_left + Point::new(scale(size, 12) as i32, 2)),
+                Some(theme::NOTICE),
+                "{what}"
+            );
+            assert!(same_pixels(&plain, &noticed, button), "{what}: the button");
+            assert!(
+                same_pixels(&plain, &noticed, offline_band),
+                "{what}: the offline band as before"
+            );
+            assert_eq!(
+                noticed.pixel(Point::new(2, height as i32 - 2)),
+                Some(theme::DANGER),
+                "{what}"
+            );
+            // Outside its card only the text under the header may change: in landscape it
+            // now stops short of the card's column, as it does beside the phone card.
+            let header = Rectangle::new(Point::zero(), Size::new(width, scale(size, 84)));
+            assert!(same_pixels(&plain, &noticed, header), "{what}: the clock");
+            for p in differing(&plain, &noticed, whole(size)) {
+                assert!(
+                    area.contains(p) || (width > height && p.x < area.top_left.x),
+                    "{what}: {p:?} changed outside the card"
+                );
+            }
+        }
+        if width < height {
+            continue;
+        }
+        // In landscape the text keeps clear of the card's column.
+        let noticed = draw_new(&idle_with(Some(sample_notice()), false), size);
+        let card_left = area.top_left.x;
+        let text_right = (0..area.top_left.y + area.size.height as i32)
+            .flat_map(|y| (0..card_left).map(move |x| Point::new(x, y)))
+            .filter(|p| {
+                p.y >= scale(size, 84) as i32 && noticed.pixel(*p) != Some(theme::BACKGROUND)
+            })
+            .map(|p| p.x)
+            .max();
         assert!(
-            idle::keypad_button(size)
-                .intersection(&band)
-                .is_zero_sized(),
-            "{size:?}"
+            text_right.is_some_and(|x| x < card_left - scale(size, 8) as i32),
+            "{size:?}: {text_right:?}"
         );
     }
 }
 
 #[test]
-fn offline_the_warning_takes_the_notices_place() {
-    let size = Size::new(800, 480);
-    let offline = draw_new(
-        &idle_with_notice(Some("关于开展科技活动周的通知"), false),
-        size,
-    );
-    let band = idle::notice_band(size);
-    assert_eq!(
-        offline.pixel(Point::new(1, band.center().y)),
-        Some(theme::DANGER)
-    );
+fn without_a_notice_the_idle_screen_is_as_it_was() {
+    // The reference pictures of idle, idle-offline and idle-welcome predate the notice and
+    // still match; this checks the places the notice would take stay empty.
+    for (width, height) in SIZES {
+        let size = Size::new(width, height);
+        let online = draw_new(&idle_with(None, true), size);
+        let band = idle::notice_band(size);
+        let drawn: Vec<Point> = band
+            .points()
+            .filter(|p| online.pixel(*p) != Some(theme::BACKGROUND))
+            .collect();
+        assert!(
+            drawn.is_empty(),
+            "{width}x{height}: {:?}",
+            &drawn[..drawn.len().min(5)]
+        );
+        let offline = draw_new(&idle_with(None, false), size);
+        assert!(
+            whole(size)
+                .points()
+                .all(|p| offline.pixel(p) != Some(theme::NOTICE)),
+            "{width}x{height}: no notice card"
+        );
+    }
+}
+
+#[test]
+fn a_changed_notice_redraws_only_its_band_and_the_same_one_nothing() {
+    for (width, height) in SIZES {
+        let size = Size::new(width, height);
+        let mut frame = Frame::new(size);
+        render(&idle_with(Some(sample_notice()), true), &mut frame);
+        frame.take_dirty();
+        render(&idle_with(Some(sample_notice()), true), &mut frame);
+        assert_eq!(
+            frame.take_dirty(),
+            None,
+            "{width}x{height}: the same notice"
+        );
+        render(
+            &idle_with(
+                Some(notice("关于报送科技活动周总结的通知", "请于6月5日前报送。")),
+                true,
+            ),
+            &mut frame,
+        );
+        let dirty = frame.take_dirty().expect("the notice changed");
+        let band = idle::notice_band(size);
+        assert!(
+            band.contains(dirty.top_left) && dirty.bottom_right().is_some_and(|c| band.contains(c)),
+            "{width}x{height}: only the band: {dirty:?} in {band:?}"
+        );
+    }
+}
+
+fn same_pixels(a: &Frame, b: &Frame, area: Rectangle) -> bool {
+    area.points().all(|p| a.pixel(p) == b.pixel(p))
 }

@@ -203,6 +203,85 @@ pub fn fit(text: &str, style: &Style, max_width: u32) -> String {
     "…".to_owned()
 }
 
+/// `text` broken into at most `max_lines` lines no wider than `max_width`; the last line ends
+/// with an ellipsis if the text goes on. Lines break between any two characters (Chinese needs
+/// no spaces, and a very long word must not push the rest away), at a space instead when one
+/// keeps a Latin word whole; spaces at a break are dropped. Linear in the length of `text`.
+pub fn wrap(text: &str, style: &Style, max_width: u32, max_lines: usize) -> Vec<String> {
+    let Ok(fonts) = fonts() else {
+        return Vec::new();
+    };
+    let advance = |c: char| fonts.glyph(c, style.size, style.weight).advance;
+    let max = max_width as f32;
+    let chars: Vec<char> = text.chars().collect();
+    let mut lines = Vec::new();
+    let mut start = 0;
+    while lines.len() < max_lines {
+        while chars.get(start) == Some(&' ') {
+            start += 1;
+        }
+        if start >= chars.len() {
+            break;
+        }
+        // The longest run from `start` that fits; at least one character, so it always ends.
+        let mut end = start;
+        let mut used = 0.0;
+        while let Some(&c) = chars.get(end) {
+            let w = advance(c);
+            if end > start && used + w > max {
+                break;
+            }
+            used += w;
+            end += 1;
+        }
+        if end >= chars.len() {
+            lines.push(chars[start..].iter().collect::<String>());
+            break;
+        }
+        if lines.len() + 1 == max_lines {
+            // The last line: make room for the ellipsis (a line's worth of characters at most).
+            let mut kept: String = chars[start..end].iter().collect();
+            loop {
+                kept.truncate(kept.trim_end().len());
+                let line = format!("{kept}…");
+                if kept.is_empty() || width(&line, style) <= max_width {
+                    lines.push(line);
+                    break;
+                }
+                kept.pop();
+            }
+            break;
+        }
+        // A line never starts with closing punctuation: its last character goes down with it.
+        if chars.get(end).is_some_and(|c| closing(*c)) && end - start > 1 {
+            end -= 1;
+        }
+        // Splitting a word of an alphabetic script: break at the last space instead, if any.
+        let in_word = |i: usize| chars.get(i).is_some_and(|c| word_char(*c));
+        if in_word(end - 1)
+            && in_word(end)
+            && let Some(space) = chars[start..end].iter().rposition(|c| *c == ' ')
+        {
+            end = start + space;
+        }
+        let line: String = chars[start..end].iter().collect();
+        lines.push(line.trim_end().to_owned());
+        start = end;
+    }
+    lines
+}
+
+/// Punctuation that may not begin a line of Chinese text.
+fn closing(c: char) -> bool {
+    "，。、；：！？）》」』】〉”’…·,.;:!?)]}".contains(c)
+}
+
+/// A letter or digit of a script that separates words with spaces (anything before the CJK
+/// blocks).
+fn word_char(c: char) -> bool {
+    c.is_alphanumeric() && u32::from(c) < 0x2E80
+}
+
 /// Draws `text` with its top-left corner at `top_left`; returns the width drawn.
 pub fn draw<D>(target: &mut D, text: &str, top_left: Point, style: &Style) -> Result<u32, D::Error>
 where
@@ -341,6 +420,40 @@ mod tests {
         assert!(fitted.ends_with('…'));
         assert!(width(&fitted, &style) <= 300);
         assert_eq!(fit("张三", &style, 300), "张三");
+    }
+
+    #[test]
+    fn wrapped_text_keeps_to_its_width_and_lines() {
+        let style = Style::new(20, Weight::Regular, Rgb565::BLACK, Rgb565::WHITE);
+        let text = "关于开展2026年全国科技活动周的通知，请各单位认真组织。Supercalifragilistic\
+                    expialidocious-without-spaces-anywhere-at-all والعربية 😀 e\u{301}\u{302}";
+        for lines in 1..6 {
+            let wrapped = wrap(text, &style, 150, lines);
+            assert!(!wrapped.is_empty() && wrapped.len() <= lines, "{wrapped:?}");
+            for line in &wrapped {
+                assert!(width(line, &style) <= 150, "{line:?}");
+            }
+        }
+        let all = wrap(text, &style, 150, 100);
+        assert!(
+            all.iter().all(|l| !l.ends_with('…')),
+            "everything fits: {all:?}"
+        );
+        let cut = wrap(text, &style, 150, 2);
+        assert!(cut[1].ends_with('…'), "{cut:?}");
+        assert_eq!(wrap("张三 李四", &style, 300, 3), vec!["张三 李四"]);
+        assert_eq!(wrap("Hello world again", &style, 100, 3)[0], "Hello");
+        let one = width("一", &style);
+        let lines = wrap("一二三，四五", &style, 3 * one, 3);
+        assert_eq!(
+            lines,
+            vec!["一二", "三，四", "五"],
+            "no line starts with a comma"
+        );
+        assert!(wrap("", &style, 100, 3).is_empty());
+        assert!(wrap("张三", &style, 100, 0).is_empty());
+        // Narrower than one character: one character a line, never stuck.
+        assert_eq!(wrap("张三李", &style, 1, 5).len(), 3);
     }
 
     #[test]

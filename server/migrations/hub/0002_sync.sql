@@ -70,6 +70,7 @@ CREATE TABLE checkins (
     PRIMARY KEY (home_id, id)
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX checkins_activity ON checkins (home_id, activity_id);
+CREATE INDEX checkins_member ON checkins (home_id, member_id);
 
 CREATE TABLE decisions (
     home_id     TEXT NOT NULL REFERENCES homes (id),

@@ -183,4 +183,72 @@ mod tests {
             Verdict::Refuse(Rejection::ChainBroken { seq: 4 })
         );
     }
+    #[test]
+    fn sequence_numbers_inside_a_batch_must_follow_one_another() {
+        let mut changes = chain(&["a", "b", "c"], 1, GENESIS);
+        changes[2].seq = 4;
+        let none = held(&[]);
+        assert_eq!(
+            verify(&batch(changes, GENESIS), 0, |s| none.get(&s).cloned()),
+            Verdict::Refuse(Rejection::NotConsecutive)
+        );
+        let mut zero = chain(&["a"], 0, GENESIS);
+        zero[0].seq = 0;
+        assert!(matches!(
+            verify(&batch(zero, GENESIS), 0, |s| none.get(&s).cloned()),
+            Verdict::Refuse(Rejection::Gap { expected: 1, .. })
+        ));
+    }
+
+    #[test]
+    fn a_batch_must_start_from_the_hash_the_hub_holds() {
+        let changes = chain(&["a", "b", "c"], 1, GENESIS);
+        let all = held(&changes);
+        // A replay from seq 2 claiming another predecessor than the hub's seq 1.
+        assert_eq!(
+            verify(&batch(changes[1..].to_vec(), GENESIS), 3, |s| all
+                .get(&s)
+                .cloned()),
+            Verdict::Refuse(Rejection::ChainBroken { seq: 2 })
+        );
+        // The same replay from the right predecessor is a harmless repeat.
+        assert_eq!(
+            verify(&batch(changes[1..].to_vec(), &changes[0].hash), 3, |s| all
+                .get(&s)
+                .cloned()),
+            Verdict::Accept(Vec::new())
+        );
+    }
+
+    #[test]
+    fn only_a_gap_is_left_to_the_home_to_repair() {
+        assert!(
+            !Rejection::Gap {
+                expected: 2,
+                found: 5
+            }
+            .is_tampering()
+        );
+        assert!(Rejection::ReplayDiffers { seq: 1 }.is_tampering());
+        assert!(Rejection::ChainBroken { seq: 1 }.is_tampering());
+        assert!(Rejection::NotConsecutive.is_tampering());
+        assert!(
+            Rejection::Gap {
+                expected: 2,
+                found: 5
+            }
+            .message()
+            .starts_with("缺少序号")
+        );
+        assert!(
+            Rejection::ReplayDiffers { seq: 1 }
+                .message()
+                .starts_with("重放的记录内容不同")
+        );
+        assert!(
+            Rejection::ChainBroken { seq: 1 }
+                .message()
+                .starts_with("哈希链不连续")
+        );
+    }
 }

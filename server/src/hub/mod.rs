@@ -7,10 +7,13 @@ pub mod api;
 pub mod evaluation;
 pub mod ingest;
 pub mod store;
+#[cfg(test)]
+mod tests;
 
 use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 
 use crate::clock::{Clock, SystemClock};
@@ -20,14 +23,21 @@ use crate::http::{AppState, router};
 use crate::secrets;
 use crate::store::{HUB, Store, StoreError};
 
+/// Largest push accepted: a full batch of changes, with room to spare.
+pub const PUSH_LIMIT: usize = 8 * 1024 * 1024;
+
 pub struct Hub {
     state: AppState,
 }
 
 impl Hub {
     pub fn open(settings: Settings) -> Result<Self, StoreError> {
+        Self::open_with_clock(settings, Arc::new(SystemClock))
+    }
+
+    /// As [`Hub::open`], with a clock tests can fix (evaluation asks "now").
+    pub fn open_with_clock(settings: Settings, clock: Arc<dyn Clock>) -> Result<Self, StoreError> {
         let store = Store::open_schema(&settings.data_dir, &HUB)?;
-        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         Ok(Self {
             state: AppState::new(store, clock, settings),
         })
@@ -60,7 +70,10 @@ impl Hub {
                     .delete(session::logout),
             )
             .route("/enroll", post(api::enroll))
-            .route("/sync/push", post(api::push))
+            .route(
+                "/sync/push",
+                post(api::push).layer(DefaultBodyLimit::max(PUSH_LIMIT)),
+            )
             .route("/evaluation", get(api::evaluation))
             .route("/homes", get(api::homes))
             .route("/homes/{id}/members", get(api::members))

@@ -237,6 +237,15 @@ pub fn decide(conn: &Connection, home: &str, decision: &Decision, staffer: &str)
         e if e.is_unique_violation() => Conflict("刚刚已作出相同的审批".into()).into(),
         e => e,
     })?;
+    // The hub's copy follows its own decision at once; the home's next push (after it applied
+    // the decision) carries the same filing.
+    let filing = if decision.approved {
+        "approved"
+    } else {
+        "rejected"
+    };
+    conn.prepare_cached("UPDATE activities SET filing = ?3 WHERE home_id = ?1 AND id = ?2")?
+        .execute(params![home, decision.activity_id, filing])?;
     Ok(())
 }
 
