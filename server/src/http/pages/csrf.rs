@@ -98,15 +98,7 @@ pub fn check(cookie: Option<&str>, sent: Option<&str>) -> Result<(), PageError> 
 }
 
 pub fn cookie_token(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == CSRF_COOKIE)
-        .map(|(_, value)| value)
-        .filter(|value| !value.is_empty())
+    crate::http::auth::cookie(headers, CSRF_COOKIE)
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
