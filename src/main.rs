@@ -322,6 +322,8 @@ async fn enroll(args: EnrollArgs) -> anyhow::Result<()> {
     let store = Store::open(&args.data)?;
     let client = SyncClient::new(store.clone(), Arc::new(SystemClock))?;
     let enrolled = client.enroll(&args.hub, &args.code, args.allow_http).await;
+    // The client holds the store too; the writer stops only when every handle is gone.
+    drop(client);
     store.close(CLOSE_PATIENCE);
     let answer = enrolled?;
     eprintln!(
@@ -356,6 +358,7 @@ async fn sync(args: SyncArgs) -> anyhow::Result<()> {
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
+    drop(client);
     store.close(CLOSE_PATIENCE);
     let report = pushed?;
     eprintln!(

@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use crate::domain::activity::CheckinWindow;
 use crate::domain::compliance::AwardMonth;
+use crate::domain::rating::Thresholds;
 
 /// The annotated example, printed by `kejia config example`.
 pub const EXAMPLE: &str = include_str!("../../kejia.example.toml");
@@ -34,6 +35,10 @@ pub enum ConfigError {
         "public_url {0:?} must look like http://192.168.1.20:8080 or https://kejia.example.cn (scheme, host, optional port; no path, no trailing slash)"
     )]
     PublicUrl(String),
+    #[error(
+        "[evaluation]: excellent_qualifying must be 1 to 366, manual_percent 0 to 100, silent_days 1 to 366"
+    )]
+    Evaluation,
 }
 
 /// The file as written; every field has a default.
@@ -53,6 +58,45 @@ pub struct RawConfig {
     /// The address phones use to reach this home ("http://192.168.1.20:8080"); the kiosk's
     /// check-in QR code points there. Unset: this machine's LAN address.
     pub public_url: Option<String>,
+    /// The hub's thresholds for the suggested rating and the integrity flags (a home ignores
+    /// them).
+    pub evaluation: RawThresholds,
+}
+
+/// `[evaluation]` as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawThresholds {
+    pub excellent_qualifying: u32,
+    pub manual_percent: u32,
+    pub silent_days: u32,
+}
+
+impl Default for RawThresholds {
+    fn default() -> Self {
+        let usual = Thresholds::default();
+        Self {
+            excellent_qualifying: usual.excellent_qualifying,
+            manual_percent: usual.manual_percent,
+            silent_days: usual.silent_days,
+        }
+    }
+}
+
+impl RawThresholds {
+    fn check(&self) -> Result<Thresholds, ConfigError> {
+        let fits = (1..=366).contains(&self.excellent_qualifying)
+            && self.manual_percent <= 100
+            && (1..=366).contains(&self.silent_days);
+        if !fits {
+            return Err(ConfigError::Evaluation);
+        }
+        Ok(Thresholds {
+            excellent_qualifying: self.excellent_qualifying,
+            manual_percent: self.manual_percent,
+            silent_days: self.silent_days,
+        })
+    }
 }
 
 impl Default for RawConfig {
@@ -64,6 +108,7 @@ impl Default for RawConfig {
             checkin_opens_before_minutes: i64::from(CheckinWindow::default().opens_before_min()),
             checkin_closes_after_minutes: i64::from(CheckinWindow::default().closes_after_min()),
             public_url: None,
+            evaluation: RawThresholds::default(),
         }
     }
 }
@@ -79,6 +124,8 @@ pub struct Settings {
     pub checkin_window: CheckinWindow,
     /// Where phones reach the home (scheme, host, optional port; no trailing slash), if set.
     pub public_url: Option<String>,
+    /// The hub's evaluation thresholds.
+    pub evaluation: Thresholds,
 }
 
 impl RawConfig {
@@ -130,6 +177,7 @@ impl RawConfig {
             .as_deref()
             .map(parse_public_url)
             .transpose()?;
+        let evaluation = self.evaluation.check()?;
         Ok(Settings {
             data_dir,
             home_name: self.home_name,
@@ -137,6 +185,7 @@ impl RawConfig {
             award,
             checkin_window,
             public_url,
+            evaluation,
         })
     }
 }
@@ -211,6 +260,24 @@ mod tests {
         let raw: RawConfig = toml::from_str(EXAMPLE).expect("example parses");
         let settings = raw.check(PathBuf::from("x")).expect("example checks");
         assert_eq!(settings.tz.iana_name(), Some("Asia/Shanghai"));
+    }
+
+    #[test]
+    fn the_evaluation_thresholds_are_read_and_checked() {
+        let raw: RawConfig =
+            toml::from_str("[evaluation]\nexcellent_qualifying = 24\nmanual_percent = 50\n")
+                .expect("parses");
+        let settings = raw.check(PathBuf::from("x")).expect("checks");
+        assert_eq!(settings.evaluation.excellent_qualifying, 24);
+        assert_eq!(settings.evaluation.manual_percent, 50);
+        assert_eq!(settings.evaluation.silent_days, 30);
+        let raw: RawConfig =
+            toml::from_str("[evaluation]\nmanual_percent = 101\n").expect("parses");
+        assert!(matches!(
+            raw.check(PathBuf::from("x")),
+            Err(ConfigError::Evaluation)
+        ));
+        assert!(toml::from_str::<RawConfig>("[evaluation]\nexcelent = 3\n").is_err());
     }
 
     #[test]

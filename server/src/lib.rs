@@ -130,7 +130,7 @@ impl Home {
         let app = self
             .router()
             .into_make_service_with_connect_info::<std::net::SocketAddr>();
-        let served = axum::serve(listener, app)
+        let served = axum::serve(crate::http::router::without_nagle(listener), app)
             .with_graceful_shutdown(shutdown)
             .await;
         if let Some(task) = syncing {

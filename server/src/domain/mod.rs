@@ -13,6 +13,7 @@ pub mod credential;
 pub mod ids;
 pub mod member;
 pub mod phone;
+pub mod rating;
 pub mod room;
 
 use std::fmt;

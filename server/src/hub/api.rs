@@ -168,9 +168,10 @@ pub async fn evaluation(
     let tz = state.settings.tz.clone();
     let year = year_or_current(query.year, now, &tz)?;
     let (from, until) = year_span(year, &tz)?;
+    let thresholds = state.settings.evaluation;
     let evaluated = state
         .store
-        .read(move |conn| evaluation::evaluate(conn, year, from, until, now, &tz))
+        .read(move |conn| evaluation::evaluate(conn, year, from, until, now, &tz, &thresholds))
         .await?;
     Ok(Json(evaluated))
 }

@@ -1,7 +1,13 @@
 //! The yearly evaluation of every home, counted only from what the homes synced, with the
-//! same rules (domain::compliance) the homes apply to themselves, so the figures agree.
+//! same rules (domain::compliance) the homes apply to themselves, so the figures agree; the
+//! suggested rating and the integrity flags follow the association's thresholds
+//! (domain::rating).
+//!
+//! Two reads serve all homes at once, both from covering indexes (hub migration 0004): one
+//! tally per activity of the year, and the check-ins of members whose phone hash is known at
+//! more than one home. Everything else is arithmetic here.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
@@ -10,15 +16,8 @@ use serde::Serialize;
 
 use crate::domain::compliance::{self, AwardMonth, Compliance, Tally};
 use crate::domain::ids::ActivityId;
+use crate::domain::rating::{self, Thresholds};
 use crate::store::{Result, from_millis, to_millis};
-
-/// Share of an activity's participants entered by hand above which the association looks
-/// closer (a paper sheet is normal; a whole activity typed in is not).
-const MANUAL_SHARE_FLAG: f64 = 0.3;
-/// A home that has not pushed for this long is flagged.
-const SILENT_DAYS: i64 = 30;
-/// Qualifying activities a year for a suggested "excellent" (优秀).
-const EXCELLENT_QUALIFYING: u32 = 18;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct HomeRef {
@@ -48,6 +47,7 @@ struct Held {
     untrusted: u32,
 }
 
+/// Every enrolled home's figures for `year` (`from`..`until` in the association's calendar).
 pub fn evaluate(
     conn: &Connection,
     year: i16,
@@ -55,41 +55,35 @@ pub fn evaluate(
     until: Timestamp,
     now: Timestamp,
     tz: &TimeZone,
+    thresholds: &Thresholds,
 ) -> Result<Evaluation> {
     let mut held = held_by_home(conn, from, until)?;
-    let overlapping = overlapping_homes(conn, from, until)?;
-    let mut statement = conn.prepare_cached(
-        "SELECT id, name, awarded_on, last_push_at FROM homes WHERE public_key IS NOT NULL ORDER BY name",
-    )?;
-    let homes = statement
-        .query_map([], |row| {
-            Ok((
-                row.get::<_, String>(0)?,
-                row.get::<_, String>(1)?,
-                row.get::<_, Option<String>>(2)?,
-                row.get::<_, Option<i64>>(3)?,
-            ))
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    let homes = homes
+    let overlaps = overlapping_checkins(conn, from, until)?;
+    let homes = enrolled_homes(conn)?
         .into_iter()
-        .map(|(id, name, awarded_on, last_push)| {
-            let activities = held.remove(&id).unwrap_or_default();
+        .map(|home| {
+            let activities = held.remove(&home.id).unwrap_or_default();
             let tallies: Vec<Tally> = activities.iter().map(|h| h.tally.clone()).collect();
-            let compliance =
-                compliance::evaluate(year, &tallies, now, tz, award(awarded_on.as_deref()));
-            let mut flags = activity_flags(&activities);
-            if overlapping.contains(&id) {
-                flags.push("有会员在同一时间出现在两家科技工作者之家的活动中".into());
+            let award = award(home.awarded_on.as_deref());
+            let compliance = compliance::evaluate(year, &tallies, now, tz, award);
+            let mut flags = activity_flags(&activities, thresholds);
+            if let Some(count) = overlaps.get(&home.id) {
+                flags.push(format!(
+                    "{count} 次签到的会员在同一时间出现在另一家科技工作者之家的活动中"
+                ));
             }
-            let silent =
-                last_push.is_none_or(|at| now.as_millisecond() - at > SILENT_DAYS * 86_400_000);
-            if silent {
-                flags.push(format!("超过 {SILENT_DAYS} 天没有同步"));
+            let silent_days = home
+                .last_push
+                .map(|at| (now.as_millisecond() - at).div_euclid(86_400_000));
+            if rating::is_silent(silent_days, thresholds) {
+                flags.push(format!("超过 {} 天没有同步", thresholds.silent_days));
             }
             HomeEvaluation {
-                suggested_rating: rating(&compliance),
-                home: HomeRef { id, name },
+                suggested_rating: rating::suggest(&compliance, thresholds).label(),
+                home: HomeRef {
+                    id: home.id,
+                    name: home.name,
+                },
                 compliance,
                 flags,
             }
@@ -98,22 +92,33 @@ pub fn evaluate(
     Ok(Evaluation { year, homes })
 }
 
-fn rating(compliance: &Compliance) -> &'static str {
-    if !compliance.meets_rules {
-        "不合格"
-    } else if compliance.qualifying_activities >= EXCELLENT_QUALIFYING {
-        "优秀"
-    } else {
-        "合格"
-    }
+struct EnrolledHome {
+    id: String,
+    name: String,
+    awarded_on: Option<String>,
+    last_push: Option<i64>,
 }
 
-fn activity_flags(activities: &[Held]) -> Vec<String> {
+fn enrolled_homes(conn: &Connection) -> Result<Vec<EnrolledHome>> {
+    let mut statement = conn.prepare_cached(
+        "SELECT id, name, awarded_on, last_push_at FROM homes WHERE public_key IS NOT NULL ORDER BY name, id",
+    )?;
+    let rows = statement.query_map([], |row| {
+        Ok(EnrolledHome {
+            id: row.get(0)?,
+            name: row.get(1)?,
+            awarded_on: row.get(2)?,
+            last_push: row.get(3)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+fn activity_flags(activities: &[Held], thresholds: &Thresholds) -> Vec<String> {
     let mut flags = Vec::new();
     for held in activities {
         let participants = held.tally.participants;
-        if participants > 0 && f64::from(held.manual) / f64::from(participants) > MANUAL_SHARE_FLAG
-        {
+        if rating::mostly_manual(held.manual, participants, thresholds) {
             flags.push(format!(
                 "《{}》{} 人中有 {} 人为补录签到",
                 held.tally.title, participants, held.manual
@@ -135,6 +140,8 @@ fn award(awarded_on: Option<&str>) -> Option<AwardMonth> {
     })
 }
 
+/// One tally per activity starting in the year. A member counts once per activity however many
+/// check-ins the home sent for them (the hub does not take the home's word for uniqueness).
 fn held_by_home(
     conn: &Connection,
     from: Timestamp,
@@ -144,7 +151,7 @@ fn held_by_home(
         "SELECT a.home_id, a.id, a.title, a.starts_at, a.ends_at, a.cancelled, \
          count(DISTINCT c.member_id), \
          count(DISTINCT CASE WHEN c.method = 'manual' THEN c.member_id END), \
-         sum(CASE WHEN c.clock_trusted = 0 THEN 1 ELSE 0 END) \
+         coalesce(sum(c.clock_trusted = 0), 0) \
          FROM activities a LEFT JOIN checkins c \
            ON c.home_id = a.home_id AND c.activity_id = a.id AND c.undone = 0 \
          WHERE a.starts_at >= ?1 AND a.starts_at < ?2 \
@@ -165,7 +172,7 @@ fn held_by_home(
                     participants: row.get(6)?,
                 },
                 manual: row.get(7)?,
-                untrusted: row.get::<_, Option<u32>>(8)?.unwrap_or(0),
+                untrusted: row.get(8)?,
             },
         ))
     })?;
@@ -176,20 +183,113 @@ fn held_by_home(
     Ok(by_home)
 }
 
-/// Homes where a member (by the keyed hash of their phone) checked in at an activity that
-/// overlaps one at another home.
-fn overlapping_homes(conn: &Connection, from: Timestamp, until: Timestamp) -> Result<Vec<String>> {
+/// How long before the year an activity may start and still overlap one in the year.
+const OVERLAP_MARGIN_MS: i64 = 7 * 86_400_000;
+
+/// One attendance of a member known at several homes: where, and the activity's span.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Attendance {
+    home: String,
+    starts_at: i64,
+    ends_at: i64,
+}
+
+/// Per home, how many of its check-ins in the year fall in the span of an activity at another
+/// home that the same person (by the keyed hash of their phone) also checked in to.
+fn overlapping_checkins(
+    conn: &Connection,
+    from: Timestamp,
+    until: Timestamp,
+) -> Result<HashMap<String, u32>> {
     let mut statement = conn.prepare_cached(
-        "SELECT DISTINCT m1.home_id FROM checkins c1 \
-         JOIN members m1 ON m1.home_id = c1.home_id AND m1.id = c1.member_id \
-         JOIN activities a1 ON a1.home_id = c1.home_id AND a1.id = c1.activity_id \
-         JOIN members m2 ON m2.phone_hash = m1.phone_hash AND m2.home_id != m1.home_id \
-         JOIN checkins c2 ON c2.home_id = m2.home_id AND c2.member_id = m2.id AND c2.undone = 0 \
-         JOIN activities a2 ON a2.home_id = c2.home_id AND a2.id = c2.activity_id \
-         WHERE c1.undone = 0 AND m1.phone_hash IS NOT NULL \
-           AND a1.starts_at >= ?1 AND a1.starts_at < ?2 \
-           AND a1.starts_at < a2.ends_at AND a2.starts_at < a1.ends_at",
+        "WITH shared AS (SELECT phone_hash FROM members WHERE phone_hash IS NOT NULL \
+                         GROUP BY phone_hash HAVING count(DISTINCT home_id) > 1) \
+         SELECT m.phone_hash, m.home_id, a.starts_at, a.ends_at \
+         FROM shared s \
+         JOIN members m ON m.phone_hash = s.phone_hash \
+         JOIN checkins c ON c.home_id = m.home_id AND c.member_id = m.id AND c.undone = 0 \
+         JOIN activities a ON a.home_id = c.home_id AND a.id = c.activity_id \
+         WHERE a.starts_at >= ?1 AND a.starts_at < ?2",
     )?;
-    let rows = statement.query_map(params![to_millis(from), to_millis(until)], |row| row.get(0))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    let window = (
+        to_millis(from) - OVERLAP_MARGIN_MS,
+        to_millis(until) + OVERLAP_MARGIN_MS,
+    );
+    let mut by_person: HashMap<String, Vec<Attendance>> = HashMap::new();
+    let rows = statement.query_map(params![window.0, window.1], |row| {
+        Ok((
+            row.get::<_, String>(0)?,
+            Attendance {
+                home: row.get(1)?,
+                starts_at: row.get(2)?,
+                ends_at: row.get(3)?,
+            },
+        ))
+    })?;
+    for row in rows {
+        let (person, attendance) = row?;
+        by_person.entry(person).or_default().push(attendance);
+    }
+    let in_year = (to_millis(from), to_millis(until));
+    let mut counts: HashMap<String, u32> = HashMap::new();
+    for attendances in by_person.into_values() {
+        for attendance in clashing(attendances) {
+            if (in_year.0..in_year.1).contains(&attendance.starts_at) {
+                *counts.entry(attendance.home).or_default() += 1;
+            }
+        }
+    }
+    Ok(counts)
+}
+
+/// The attendances of one person that overlap, in time, an attendance at another home.
+fn clashing(mut attendances: Vec<Attendance>) -> Vec<Attendance> {
+    attendances.sort_by_key(|a| (a.starts_at, a.ends_at));
+    let mut clashed: HashSet<usize> = HashSet::new();
+    // Sweep in order of start: every earlier attendance still running overlaps this one.
+    let mut running: Vec<usize> = Vec::new();
+    for (index, attendance) in attendances.iter().enumerate() {
+        running.retain(|&open| attendances[open].ends_at > attendance.starts_at);
+        for &open in &running {
+            if attendances[open].home != attendance.home {
+                clashed.insert(open);
+                clashed.insert(index);
+            }
+        }
+        running.push(index);
+    }
+    attendances
+        .into_iter()
+        .enumerate()
+        .filter(|(index, _)| clashed.contains(index))
+        .map(|(_, attendance)| attendance)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(home: &str, starts_at: i64, ends_at: i64) -> Attendance {
+        Attendance {
+            home: home.into(),
+            starts_at,
+            ends_at,
+        }
+    }
+
+    #[test]
+    fn only_attendances_overlapping_another_homes_clash() {
+        let clashes = clashing(vec![
+            at("b", 150, 250),
+            at("a", 100, 200),
+            // At the same home as one that clashes, but over before the other home's began.
+            at("a", 120, 130),
+            // Touching end to start is not overlapping.
+            at("c", 250, 300),
+            at("a", 400, 500),
+        ]);
+        assert_eq!(clashes, vec![at("a", 100, 200), at("b", 150, 250)]);
+        assert!(clashing(vec![at("a", 0, 10), at("b", 10, 20)]).is_empty());
+    }
 }
