@@ -17,6 +17,7 @@ use kejia_server::clock::{Clock, SystemClock};
 use kejia_server::config::{self, RawConfig};
 use kejia_server::domain::access::{DeviceRole, StaffRole};
 use kejia_server::hub::Hub;
+use kejia_server::hub::profile::NewHome;
 use kejia_server::sync::client::SyncClient;
 use kejia_server::{Home, accounts, store::Store, telemetry};
 
@@ -86,7 +87,50 @@ enum HubHomeCommand {
         /// The home's name, e.g. 益阳高新区科技工作者之家.
         #[arg(long)]
         name: String,
+        #[command(flatten)]
+        details: HomeDetailsArgs,
     },
+}
+
+/// What the association already knows of a home it registers (all optional; the hub's pages
+/// change them later).
+#[derive(Debug, Args)]
+struct HomeDetailsArgs {
+    /// The host unit (依托单位), e.g. 益阳某新材料有限公司.
+    #[arg(long)]
+    host_unit: Option<String>,
+    /// The type of home.
+    #[arg(long, value_enum)]
+    kind: Option<HomeKindArg>,
+    #[arg(long)]
+    address: Option<String>,
+    /// The staffer to contact, e.g. "张敏 0737-1234567".
+    #[arg(long)]
+    contact: Option<String>,
+    /// The day the home applied (申报), e.g. 2025-09-01.
+    #[arg(long, value_parser = parse_day)]
+    applied_on: Option<String>,
+    /// The day the home was awarded its plaque (授牌), e.g. 2026-03-18.
+    #[arg(long, value_parser = parse_day)]
+    awarded_on: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum HomeKindArg {
+    /// 高新技术企业 (high-tech enterprise)
+    Enterprise,
+    /// 产业园区 (industrial park)
+    Park,
+    /// 其他
+    Other,
+}
+
+fn parse_day(text: &str) -> Result<String, String> {
+    match kejia_server::hub::profile::parse_date("date", "日期", text) {
+        Ok(Some(day)) => Ok(day.to_string()),
+        Ok(None) => Err("日期不能为空".into()),
+        Err(invalid) => Err(invalid.message),
+    }
 }
 
 #[derive(Debug, Args)]
@@ -271,9 +315,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Enroll(args) => enroll(args).await,
         Command::Sync(args) => sync(args).await,
         Command::Hub(HubArgs {
-            command: Some(HubCommand::Home(HubHomeCommand::Add { data, name })),
+            command:
+                Some(HubCommand::Home(HubHomeCommand::Add {
+                    data,
+                    name,
+                    details,
+                })),
             ..
-        }) => add_home(&data, &name).await,
+        }) => add_home(&data, &name, details).await,
         Command::Hub(args) => hub(args).await,
     }
 }
@@ -295,14 +344,32 @@ async fn hub(args: HubArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn add_home(data: &Path, name: &str) -> anyhow::Result<()> {
+async fn add_home(data: &Path, name: &str, details: HomeDetailsArgs) -> anyhow::Result<()> {
     let settings = RawConfig::load(None)?.check(data.to_owned())?;
     let hub = Hub::open(settings)?;
-    let added = hub.add_home(name).await;
+    let kind = details.kind.map(|kind| {
+        match kind {
+            HomeKindArg::Enterprise => "enterprise",
+            HomeKindArg::Park => "park",
+            HomeKindArg::Other => "other",
+        }
+        .to_owned()
+    });
+    let new = NewHome {
+        name: Some(name.to_owned()),
+        host_unit: details.host_unit,
+        kind,
+        address: details.address,
+        contact: details.contact,
+        applied_on: details.applied_on,
+        awarded_on: details.awarded_on,
+    };
+    let added = hub.register(&new).await;
     let store = hub.store().clone();
     drop(hub);
     store.close(CLOSE_PATIENCE);
-    let (id, code) = added?;
+    let registered = added?;
+    let (id, code) = (registered.profile.id, registered.code);
     println!("{code}");
     eprintln!("kejia: home {name} registered as {id}; give it the code above for `kejia enroll`");
     Ok(())

@@ -490,3 +490,74 @@ fn a_batch_signed_by_a_key_the_hub_never_enrolled_is_refused() {
     let (_, refusals) = hub.get("/api/v1/refusals");
     assert!(refusals.to_string().contains("签名无效"), "{refusals}");
 }
+
+#[test]
+fn the_hub_registers_a_home_with_details_and_publishes_the_associations_rating() {
+    let hub = TestHub::start();
+    let output = Command::new(KEJIA)
+        .args([
+            "hub",
+            "home",
+            "add",
+            "--name",
+            "赫山区科技工作者之家",
+            "--host-unit",
+            "益阳某研究院",
+            "--kind",
+            "park",
+            "--contact",
+            "张敏 13800138000",
+            "--awarded-on",
+            "2025-03-18",
+            "--data",
+        ])
+        .arg(hub.dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(String::from_utf8(output.stdout).unwrap().lines().count(), 1);
+    let bad = Command::new(KEJIA)
+        .args([
+            "hub", "home", "add", "--name", "x", "--kind", "factory", "--data",
+        ])
+        .arg(hub.dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+
+    let (_, homes) = hub.get("/api/v1/homes");
+    let id = string(&homes[0]["id"]);
+    let (status, rating) = crate::support::send(
+        http_builder()
+            .build()
+            .unwrap()
+            .put(hub.url(&format!("/api/v1/homes/{id}/ratings/2025")))
+            .header("cookie", &hub.cookie)
+            .json(&json!({ "rating": "qualified" })),
+    );
+    assert_eq!(status, StatusCode::OK, "{rating}");
+
+    // The public results page: no login, the rating and the home, no contact.
+    let response = http_builder()
+        .build()
+        .unwrap()
+        .get(hub.url("/results?year=2025"))
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let page = response.text().unwrap();
+    for shown in [
+        "赫山区科技工作者之家",
+        "益阳某研究院",
+        "产业园区",
+        "2025-03-18",
+        "合格",
+    ] {
+        assert!(page.contains(shown), "{shown}");
+    }
+    assert!(!page.contains("张敏") && !page.contains("13800138000"));
+}

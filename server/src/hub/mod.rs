@@ -5,22 +5,32 @@
 
 pub mod api;
 pub mod evaluation;
+pub mod homes;
+pub mod homes_api;
+#[cfg(test)]
+mod homes_tests;
 pub mod ingest;
+pub mod pages;
+pub mod profile;
+pub mod registry;
+pub mod report;
 pub mod store;
 #[cfg(test)]
+mod test_support;
+#[cfg(test)]
 mod tests;
+pub mod workbook;
 
 use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
 use crate::http::api::{health, session};
 use crate::http::{AppState, router};
-use crate::secrets;
 use crate::store::{HUB, Store, StoreError};
 
 /// Largest push accepted: a full batch of changes, with room to spare.
@@ -43,22 +53,19 @@ impl Hub {
         })
     }
 
-    /// Registers a home; returns its id and the one-time enrolment code (only its hash is
-    /// kept).
+    /// Registers a home by name; returns its id and the one-time enrolment code (only its hash
+    /// is kept).
     pub async fn add_home(&self, name: &str) -> Result<(String, String), StoreError> {
-        let name = name.trim().to_owned();
-        if name.is_empty() || name.chars().count() > 100 {
-            return Err(crate::domain::Invalid::new("name", "名称须为 1 到 100 个字符").into());
-        }
-        let code = secrets::new_token("").map_err(|e| StoreError::Commit(e.to_string()))?;
-        let id = uuid::Uuid::now_v7().to_string();
-        let (code_hash, home) = (secrets::token_hash(&code), id.clone());
-        let now = self.state.clock.now();
-        self.state
-            .store
-            .write(move |conn| store::add_home(conn, &home, &name, &code_hash, now))
-            .await?;
-        Ok((id, code))
+        let registered = self.register(&profile::NewHome::named(name)).await?;
+        Ok((registered.profile.id, registered.code))
+    }
+
+    /// Registers a home with whatever details are already known.
+    pub async fn register(
+        &self,
+        new: &profile::NewHome,
+    ) -> Result<registry::Registered, StoreError> {
+        registry::register(&self.state, new).await
     }
 
     pub fn router(&self) -> Router {
@@ -75,13 +82,19 @@ impl Hub {
                 post(api::push).layer(DefaultBodyLimit::max(PUSH_LIMIT)),
             )
             .route("/evaluation", get(api::evaluation))
-            .route("/homes", get(api::homes))
+            .route("/homes", get(api::homes).post(homes_api::register))
+            .route("/homes/{id}", get(homes_api::get).patch(homes_api::update))
+            .route(
+                "/homes/{id}/ratings/{year}",
+                put(homes_api::rate).delete(homes_api::unrate),
+            )
             .route("/homes/{id}/members", get(api::members))
             .route("/homes/{id}/decisions", post(api::decide))
             .route("/refusals", get(api::refusals))
             .route("/notices", post(api::publish));
         let routes = Router::new()
             .route("/healthz", get(health::get))
+            .merge(pages::routes())
             .nest("/api/v1", api);
         router::harden(routes, self.state.clone())
     }

@@ -35,6 +35,8 @@ pub const HUB: Schema = Schema {
     migrations: &[
         include_str!("../../migrations/hub/0001_init.sql"),
         include_str!("../../migrations/hub/0002_sync.sql"),
+        include_str!("../../migrations/hub/0003_home_life_cycle.sql"),
+        include_str!("../../migrations/hub/0004_evaluation_indexes.sql"),
     ],
 };
 

@@ -1,0 +1,59 @@
+//! `GET /admin/refusals`: the pushes the hub refused (a bad signature, a rewritten chain, a
+//! replay with other content), newest first, with the home each claimed to come from.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::State;
+use axum::response::Response;
+use axum::routing::get;
+
+use super::{Chrome, Section, local_time};
+use crate::http::AppState;
+use crate::http::pages::csrf::Csrf;
+use crate::http::pages::render::{self, PageError, StaffPage};
+use crate::hub::homes;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/admin/refusals", get(view))
+}
+
+/// How many refusals the page lists.
+const SHOWN: u32 = 200;
+
+struct Line {
+    at: String,
+    home_id: String,
+    home_name: String,
+    reason: String,
+}
+
+#[derive(Template)]
+#[template(path = "hub/refusals.html")]
+struct RefusalsPage {
+    chrome: Chrome,
+    refusals: Vec<Line>,
+}
+
+async fn view(
+    State(state): State<AppState>,
+    staff: StaffPage,
+    csrf: Csrf,
+) -> Result<Response, PageError> {
+    let refusals = state
+        .store
+        .read(|conn| homes::refusals(conn, None, SHOWN))
+        .await?;
+    let tz = &state.settings.tz;
+    render::ok(&RefusalsPage {
+        chrome: Chrome::new(&staff, &csrf, Section::Refusals),
+        refusals: refusals
+            .into_iter()
+            .map(|r| Line {
+                at: local_time(r.at, tz),
+                home_id: r.home_id.clone().unwrap_or_default(),
+                home_name: r.home_name.or(r.home_id).unwrap_or_default(),
+                reason: r.reason,
+            })
+            .collect(),
+    })
+}

@@ -1,0 +1,166 @@
+//! What the association does to its homes, shared by the JSON API, the staff pages and the
+//! command line: register a home, change its details, rate a year, decide on an activity,
+//! publish a notice. Each checks its input once (`profile`'s parse functions) and writes in one
+//! transaction.
+
+use jiff::civil::Date;
+
+use super::homes::{self, HomeProfile, RatingEntry};
+use super::profile::{DetailsChange, NewHome, Rating};
+use super::store as hub;
+use crate::domain::{Invalid, optional_text, required_text};
+use crate::http::AppState;
+use crate::secrets;
+use crate::store::StoreError;
+use crate::sync::wire::Decision;
+
+/// Longest comment on a decision.
+pub const COMMENT_MAX: usize = 500;
+
+/// A home just registered, with its one-time enrolment code: shown once, only its hash kept.
+#[derive(Debug, Clone)]
+pub struct Registered {
+    pub profile: HomeProfile,
+    pub code: String,
+}
+
+/// Today in the association's calendar.
+pub fn today(state: &AppState) -> Date {
+    state
+        .clock
+        .now()
+        .to_zoned_datetime(state.settings.tz.clone())
+        .date()
+}
+
+pub async fn register(state: &AppState, new: &NewHome) -> Result<Registered, StoreError> {
+    let details = new.parse(today(state))?;
+    let code = secrets::new_token("").map_err(|e| StoreError::Commit(e.to_string()))?;
+    let code_hash = secrets::token_hash(&code);
+    let id = uuid::Uuid::now_v7().to_string();
+    let now = state.clock.now();
+    let profile = state
+        .store
+        .write(move |conn| {
+            homes::insert(conn, &id, &details, &code_hash, now)?;
+            homes::get(conn, &id)
+        })
+        .await?;
+    tracing::info!(home = %profile.id, "home registered");
+    Ok(Registered { profile, code })
+}
+
+/// Applies a change of details, checked against the home's other details.
+pub async fn change(
+    state: &AppState,
+    id: &str,
+    change: DetailsChange,
+) -> Result<HomeProfile, StoreError> {
+    let today = today(state);
+    let id = id.to_owned();
+    state
+        .store
+        .write(move |conn| {
+            let current = homes::get(conn, &id)?;
+            let details = change.apply(current.details, today)?;
+            homes::update(conn, &id, &details)?;
+            homes::get(conn, &id)
+        })
+        .await
+}
+
+/// Rates one year of an awarded home (again: the new rating replaces the old).
+pub async fn rate(
+    state: &AppState,
+    id: &str,
+    year: i16,
+    rating: Rating,
+    staffer: &str,
+) -> Result<RatingEntry, StoreError> {
+    let now = state.clock.now();
+    let this_year = now.to_zoned_datetime(state.settings.tz.clone()).year();
+    let (id, staffer) = (id.to_owned(), staffer.to_owned());
+    state
+        .store
+        .write(move |conn| {
+            let home = homes::get(conn, &id)?;
+            home.details.check_ratable(year, this_year)?;
+            homes::rate(conn, &id, year, rating, &staffer, now)?;
+            Ok(RatingEntry {
+                home_id: id,
+                year,
+                rating,
+                decided_by: staffer,
+                decided_at: now,
+            })
+        })
+        .await
+}
+
+/// Withdraws a rating given by mistake; not found if the home or the rating is not there.
+pub async fn unrate(state: &AppState, id: &str, year: i16) -> Result<(), StoreError> {
+    let id = id.to_owned();
+    state
+        .store
+        .write(move |conn| {
+            homes::get(conn, &id)?;
+            if homes::unrate(conn, &id, year)? {
+                Ok(())
+            } else {
+                Err(StoreError::NotFound)
+            }
+        })
+        .await
+}
+
+/// Approves or rejects a synced activity; the home hears of it on its next push.
+pub async fn decide(
+    state: &AppState,
+    home: &str,
+    activity_id: &str,
+    approved: bool,
+    comment: Option<&str>,
+    staffer: &str,
+) -> Result<Decision, StoreError> {
+    let comment = optional_text("comment", "审批意见", comment, COMMENT_MAX)?.unwrap_or_default();
+    let decision = Decision {
+        activity_id: activity_id.to_owned(),
+        approved,
+        comment,
+        decided_at: crate::http::views::rfc3339(state.clock.now(), &state.settings.tz),
+    };
+    let (stored, home, staffer) = (decision.clone(), home.to_owned(), staffer.to_owned());
+    state
+        .store
+        .write(move |conn| hub::decide(conn, &home, &stored, &staffer))
+        .await?;
+    Ok(decision)
+}
+
+/// Publishes a notice to every home; returns its sequence number.
+pub async fn publish(
+    state: &AppState,
+    title: &str,
+    body: &str,
+    staffer: &str,
+) -> Result<i64, StoreError> {
+    let title = required_text("title", "通知标题", title, 100)?;
+    let text = required_text("body", "通知内容", body, 2000)?;
+    let at = crate::http::views::rfc3339(state.clock.now(), &state.settings.tz);
+    let staffer = staffer.to_owned();
+    state
+        .store
+        .write(move |conn| hub::publish(conn, &title, &text, &at, &staffer))
+        .await
+}
+
+/// Rejecting needs a reason the home can act on.
+pub fn check_rejection(approved: bool, comment: Option<&str>) -> Result<(), Invalid> {
+    if !approved && comment.is_none_or(|c| c.trim().is_empty()) {
+        return Err(Invalid::new(
+            "comment",
+            "驳回时请填写意见，说明需要补充或更正的内容",
+        ));
+    }
+    Ok(())
+}
