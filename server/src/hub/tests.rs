@@ -40,10 +40,13 @@ struct TestHome {
 }
 
 async fn fixture() -> Fixture {
+    fixture_with(RawConfig::default()).await
+}
+
+/// A hub with the association's own settings (thresholds, say).
+async fn fixture_with(raw: RawConfig) -> Fixture {
     let dir = tempfile::tempdir().expect("dir");
-    let settings = RawConfig::default()
-        .check(dir.path().to_owned())
-        .expect("settings");
+    let settings = raw.check(dir.path().to_owned()).expect("settings");
     let clock = Arc::new(FixedClock::at(NOW.parse().expect("now")));
     let hub = Hub::open_with_clock(settings, clock.clone()).expect("hub");
     accounts::add_user(
@@ -904,5 +907,48 @@ async fn the_hub_database_holds_phone_hashes_never_phone_numbers() {
     assert!(
         !bytes.windows(digits.len()).any(|w| w == digits),
         "the phone number reached the hub's files"
+    );
+}
+
+#[tokio::test]
+async fn the_associations_thresholds_set_the_suggestion_and_the_flags() {
+    let run = |raw: RawConfig| async move {
+        let mut fixture = fixture_with(raw).await;
+        let mut home = fixture.home("桃江县科技工作者之家", 4).await;
+        // One qualifying activity a month so far, four of its ten participants typed in.
+        let people: Vec<String> = (0..10)
+            .map(|i| home.member(&format!("1390013901{i}")))
+            .collect();
+        for month in 1..=7 {
+            let start = format!("2026-{month:02}-08T02:00:00Z");
+            let activity = home.activity(&start, 2, false);
+            for (i, member) in people.iter().enumerate() {
+                let method = if i < 4 { "manual" } else { "qr" };
+                home.checkin(member, &activity, &start, method, true);
+            }
+        }
+        assert_eq!(fixture.push(&home, 1, 0).await.0, StatusCode::OK);
+        let evaluation = fixture.evaluation(2026).await;
+        let entry = entry(&evaluation, &home.id).clone();
+        (
+            entry["suggested_rating"].as_str().map(str::to_owned),
+            flags(&evaluation, &home.id),
+        )
+    };
+    let (usual, usual_flags) = run(RawConfig::default()).await;
+    assert_eq!(usual.as_deref(), Some("合格"));
+    assert_eq!(
+        usual_flags.iter().filter(|f| f.contains("补录")).count(),
+        7,
+        "{usual_flags:?}"
+    );
+    let mut own = RawConfig::default();
+    own.evaluation.excellent_qualifying = 7;
+    own.evaluation.manual_percent = 40;
+    let (lenient, lenient_flags) = run(own).await;
+    assert_eq!(lenient.as_deref(), Some("优秀"));
+    assert!(
+        !lenient_flags.iter().any(|f| f.contains("补录")),
+        "{lenient_flags:?}"
     );
 }
