@@ -425,14 +425,24 @@ fn faults_between_home_and_hub_lose_nothing_and_count_nothing_twice() {
         let _ = pusher.kill();
         let _ = pusher.wait();
     }
-    // Pushes through the faulty proxy until one succeeds; the hub is killed and restarted on
-    // its own address in the middle.
+    // Pushes through the faulty proxy until one succeeds; once, the hub is killed while a
+    // push is under way and restarted on its own address.
     let mut done = false;
     for attempt in 0..20 {
         if attempt == 3 {
+            let mut pusher = Command::new(KEJIA)
+                .args(["sync", "--data"])
+                .arg(home.data())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap();
+            std::thread::sleep(Duration::from_millis(15));
             hub.kill9();
             std::thread::sleep(Duration::from_millis(200));
             hub.restart();
+            // Its retries reach the restarted hub, or it gives up; either way nothing is lost.
+            let _ = pusher.wait();
         }
         if sync(&home).status.success() {
             done = true;
