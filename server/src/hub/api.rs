@@ -9,8 +9,9 @@ use serde::Deserialize;
 
 use super::evaluation::{self, Evaluation};
 use super::ingest::{self, Verdict};
+use super::registry;
 use super::store as hub;
-use crate::domain::{Invalid, required_text};
+use crate::domain::Invalid;
 use crate::http::AppState;
 use crate::http::api::{year_or_current, year_span};
 use crate::http::auth::Staff;
@@ -218,21 +219,16 @@ pub async fn decide(
     Path(home): Path<String>,
     ApiJson(body): ApiJson<DecisionBody>,
 ) -> Result<(StatusCode, Json<Decision>), ApiError> {
-    let comment = body.comment.unwrap_or_default();
-    if comment.chars().count() > 500 {
-        return Err(Invalid::new("comment", "审批意见不超过 500 字").into());
-    }
-    let decision = Decision {
-        activity_id: body.activity_id,
-        approved: body.approved,
-        comment,
-        decided_at: crate::http::views::rfc3339(state.clock.now(), &state.settings.tz),
-    };
-    let stored = decision.clone();
-    state
-        .store
-        .write(move |conn| hub::decide(conn, &home, &stored, &staff.username))
-        .await?;
+    registry::check_rejection(body.approved, body.comment.as_deref())?;
+    let decision = registry::decide(
+        &state,
+        &home,
+        &body.activity_id,
+        body.approved,
+        body.comment.as_deref(),
+        &staff.username,
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(decision)))
 }
 
@@ -247,22 +243,12 @@ pub async fn publish(
     Staff(staff): Staff,
     ApiJson(body): ApiJson<NoticeBody>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
-    let title = required_text(
-        "title",
-        "通知标题",
+    let seq = registry::publish(
+        &state,
         body.title.as_deref().unwrap_or_default(),
-        100,
-    )?;
-    let text = required_text(
-        "body",
-        "通知内容",
         body.body.as_deref().unwrap_or_default(),
-        2000,
-    )?;
-    let at = crate::http::views::rfc3339(state.clock.now(), &state.settings.tz);
-    let seq = state
-        .store
-        .write(move |conn| hub::publish(conn, &title, &text, &at, &staff.username))
-        .await?;
+        &staff.username,
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(serde_json::json!({ "seq": seq }))))
 }

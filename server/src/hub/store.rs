@@ -26,20 +26,6 @@ pub fn phone_key(conn: &Connection) -> Result<[u8; 32]> {
     Ok(key)
 }
 
-pub fn add_home(
-    conn: &Connection,
-    id: &str,
-    name: &str,
-    code_hash: &str,
-    now: Timestamp,
-) -> Result<()> {
-    conn.prepare_cached(
-        "INSERT INTO homes (id, name, enrol_code_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
-    )?
-    .execute(params![id, name, code_hash, to_millis(now)])?;
-    Ok(())
-}
-
 /// Takes a one-time code with the home's public key. The same code with the same key answers
 /// again (a home whose first answer was lost in transit retries); with another key it is
 /// refused. Returns the home's id and name, or `None`.

@@ -829,10 +829,20 @@ async fn a_decision_and_a_notice_come_back_in_the_next_push_answer() {
         .send(
             "POST",
             &format!("/api/v1/homes/{}/decisions", home.id),
-            Some(json!({ "activity_id": "nope", "approved": false, "comment": "" })),
+            Some(json!({ "activity_id": "nope", "approved": false, "comment": "不存在" })),
         )
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{unknown}");
+    // A rejection says what to correct, on the API as on the page.
+    let (status, silent) = fixture
+        .send(
+            "POST",
+            &format!("/api/v1/homes/{}/decisions", home.id),
+            Some(json!({ "activity_id": "nope", "approved": false, "comment": " " })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{silent}");
+    assert!(silent["error"].as_str().is_some_and(|e| e.contains("驳回")));
 
     let (status, notice) = fixture
         .send(
