@@ -17,16 +17,47 @@ use crate::http::throttle;
 use crate::secrets;
 use crate::store::users;
 
+/// Whose staff the login page is for: the home's, or the association's at the hub. The
+/// accounts, sessions, rate limit and lockout are the same.
+#[derive(Debug, Clone, Copy)]
+pub struct Heading {
+    /// The name above the form; `None`: the home's name from its settings.
+    pub name: Option<&'static str>,
+    pub subtitle: &'static str,
+    /// A link for visitors who did not come to log in (the hub's public results).
+    pub public_link: Option<(&'static str, &'static str)>,
+}
+
+/// The home's login page.
+pub const HOME: Heading = Heading {
+    name: None,
+    subtitle: "工作人员登录",
+    public_link: None,
+};
+
 pub fn routes() -> Router<AppState> {
+    routes_for(HOME)
+}
+
+pub fn routes_for(heading: Heading) -> Router<AppState> {
     Router::new()
-        .route("/admin/login", get(view).post(submit))
+        .route(
+            "/admin/login",
+            get(move |state, csrf, query| view(heading, state, csrf, query)).post(
+                move |state, csrf, extensions, headers, form| {
+                    submit(heading, state, csrf, extensions, headers, form)
+                },
+            ),
+        )
         .route("/admin/logout", post(logout))
 }
 
 #[derive(Template)]
 #[template(path = "login.html")]
 struct LoginPage<'a> {
-    home_name: &'a str,
+    name: &'a str,
+    subtitle: &'a str,
+    public_link: Option<(&'a str, &'a str)>,
     csrf: &'a str,
     next: &'a str,
     username: &'a str,
@@ -39,12 +70,15 @@ pub struct NextQuery {
 }
 
 async fn view(
+    heading: Heading,
     State(state): State<AppState>,
     csrf: Csrf,
     Query(query): Query<NextQuery>,
 ) -> Result<Response, PageError> {
     render::ok(&LoginPage {
-        home_name: &state.settings.home_name,
+        name: heading.name.unwrap_or(&state.settings.home_name),
+        subtitle: heading.subtitle,
+        public_link: heading.public_link,
         csrf: &csrf.0,
         next: safe_next(query.next.as_deref()),
         username: "",
@@ -60,6 +94,7 @@ pub struct LoginForm {
 }
 
 async fn submit(
+    heading: Heading,
     State(state): State<AppState>,
     csrf: Csrf,
     extensions: Extensions,
@@ -80,7 +115,9 @@ async fn submit(
         render::html(
             status,
             &LoginPage {
-                home_name: &state.settings.home_name,
+                name: heading.name.unwrap_or(&state.settings.home_name),
+                subtitle: heading.subtitle,
+                public_link: heading.public_link,
                 csrf: &csrf.0,
                 next,
                 username: &form.username,

@@ -6,7 +6,6 @@
 pub mod evaluation;
 pub mod home;
 pub mod homes;
-pub mod login;
 pub mod notices;
 pub mod refusals;
 pub mod results;
@@ -27,17 +26,24 @@ use serde::Deserialize;
 use super::profile::parse_year;
 use crate::http::AppState;
 use crate::http::error::ApiError;
-use crate::http::pages::assets;
 use crate::http::pages::csrf::{self, Csrf};
 use crate::http::pages::render::{PageError, StaffPage};
+use crate::http::pages::{assets, login};
 
 /// Who runs the hub, as its pages name it.
 pub const ASSOCIATION: &str = "益阳市科学技术协会";
 
+/// The home's login page, under the association's name, pointing visitors to the results.
+const LOGIN: login::Heading = login::Heading {
+    name: Some(ASSOCIATION),
+    subtitle: "科技工作者之家管理平台 · 工作人员登录",
+    public_link: Some(("/results", "查看评定结果公示")),
+};
+
 /// Every page route of the hub.
 pub fn routes() -> Router<AppState> {
     let staff = Router::new()
-        .merge(login::routes())
+        .merge(login::routes_for(LOGIN))
         .merge(evaluation::routes())
         .merge(homes::routes())
         .merge(home::routes())

@@ -98,6 +98,11 @@ async fn every_staff_page_sends_a_stranger_to_the_login_page() {
     assert_eq!(login.status, StatusCode::OK);
     assert!(login.text().contains("<h1>益阳市科学技术协会</h1>"));
     assert!(!login.text().contains("<h1>科技工作者之家</h1>"));
+    assert!(
+        login
+            .text()
+            .contains(r#"<a href="/results">查看评定结果公示</a>"#)
+    );
     assert_eq!(site.get_anonymous("/results").await.status, StatusCode::OK);
     let root = site.get_anonymous("/").await;
     assert_eq!(root.location(), Some("/results"));
