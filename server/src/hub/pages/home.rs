@@ -20,7 +20,7 @@ use crate::http::error::ApiError;
 use crate::http::pages::csrf::{Csrf, CsrfForm};
 use crate::http::pages::render::{self, PageError, StaffPage};
 use crate::hub::homes::{self, HomeProfile, RatingEntry, Refused, SyncedActivity};
-use crate::hub::profile::{DetailsChange, HomeKind, Rating, parse_year};
+use crate::hub::profile::{DetailsChange, HomeKind, NewHome, Rating, parse_year};
 use crate::hub::registry;
 use crate::store::StoreError;
 
@@ -92,23 +92,24 @@ struct RefusalLine {
     reason: String,
 }
 
-/// The details form's values: the stored ones, or what was typed when it was refused.
+/// A home's details as a form: the registration form and a home's details form (empty, the
+/// stored values, or what was typed when it was refused).
 #[derive(Debug, Default, Deserialize)]
 pub struct DetailsForm {
     #[serde(default)]
-    name: String,
+    pub(super) name: String,
     #[serde(default)]
-    host_unit: String,
+    pub(super) host_unit: String,
     #[serde(default)]
-    kind: String,
+    pub(super) kind: String,
     #[serde(default)]
-    address: String,
+    pub(super) address: String,
     #[serde(default)]
-    contact: String,
+    pub(super) contact: String,
     #[serde(default)]
-    applied_on: String,
+    pub(super) applied_on: String,
     #[serde(default)]
-    awarded_on: String,
+    pub(super) awarded_on: String,
 }
 
 impl DetailsForm {
@@ -123,6 +124,20 @@ impl DetailsForm {
             contact: d.contact.clone().unwrap_or_default(),
             applied_on: day(d.applied_on),
             awarded_on: day(d.awarded_on),
+        }
+    }
+
+    /// A new home from the registration form (blank fields are left unset).
+    pub(super) fn to_new(&self) -> NewHome {
+        let some = |text: &str| Some(text.to_owned());
+        NewHome {
+            name: some(&self.name),
+            host_unit: some(&self.host_unit),
+            kind: some(&self.kind),
+            address: some(&self.address),
+            contact: some(&self.contact),
+            applied_on: some(&self.applied_on),
+            awarded_on: some(&self.awarded_on),
         }
     }
 

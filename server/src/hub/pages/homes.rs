@@ -8,15 +8,15 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
-use serde::Deserialize;
 
+use super::home::DetailsForm;
 use super::{Chrome, Section, local_time};
 use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::pages::csrf::{Csrf, CsrfForm};
 use crate::http::pages::render::{self, PageError, StaffPage};
 use crate::hub::homes::{self, HomeProfile};
-use crate::hub::profile::{HomeKind, NewHome};
+use crate::hub::profile::HomeKind;
 use crate::hub::registry;
 use crate::store::StoreError;
 
@@ -58,47 +58,13 @@ impl Line {
     }
 }
 
-/// The registration form as typed (kept when it is refused).
-#[derive(Debug, Default, Deserialize)]
-pub struct RegisterForm {
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    host_unit: String,
-    #[serde(default)]
-    kind: String,
-    #[serde(default)]
-    address: String,
-    #[serde(default)]
-    contact: String,
-    #[serde(default)]
-    applied_on: String,
-    #[serde(default)]
-    awarded_on: String,
-}
-
-impl RegisterForm {
-    fn to_new(&self) -> NewHome {
-        let some = |text: &str| Some(text.to_owned());
-        NewHome {
-            name: some(&self.name),
-            host_unit: some(&self.host_unit),
-            kind: some(&self.kind),
-            address: some(&self.address),
-            contact: some(&self.contact),
-            applied_on: some(&self.applied_on),
-            awarded_on: some(&self.awarded_on),
-        }
-    }
-}
-
 #[derive(Template)]
 #[template(path = "hub/homes.html")]
 struct HomesPage {
     chrome: Chrome,
     homes: Vec<Line>,
     kinds: Vec<HomeKind>,
-    form: RegisterForm,
+    form: DetailsForm,
     error: Option<String>,
 }
 
@@ -117,20 +83,13 @@ async fn view(
     csrf: Csrf,
 ) -> Result<Response, PageError> {
     let chrome = Chrome::new(&staff, &csrf, Section::Homes);
-    page(
-        &state,
-        chrome,
-        RegisterForm::default(),
-        None,
-        StatusCode::OK,
-    )
-    .await
+    page(&state, chrome, DetailsForm::default(), None, StatusCode::OK).await
 }
 
 async fn page(
     state: &AppState,
     chrome: Chrome,
-    form: RegisterForm,
+    form: DetailsForm,
     error: Option<String>,
     status: StatusCode,
 ) -> Result<Response, PageError> {
@@ -151,7 +110,7 @@ async fn register(
     State(state): State<AppState>,
     staff: StaffPage,
     csrf: Csrf,
-    CsrfForm(form): CsrfForm<RegisterForm>,
+    CsrfForm(form): CsrfForm<DetailsForm>,
 ) -> Result<Response, PageError> {
     let chrome = Chrome::new(&staff, &csrf, Section::Homes);
     match registry::register(&state, &form.to_new()).await {
