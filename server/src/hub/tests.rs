@@ -923,7 +923,7 @@ async fn the_hub_database_holds_phone_hashes_never_phone_numbers() {
 #[tokio::test]
 async fn the_associations_thresholds_set_the_suggestion_and_the_flags() {
     let run = |raw: RawConfig| async move {
-        let mut fixture = fixture_with(raw).await;
+        let fixture = fixture_with(raw).await;
         let mut home = fixture.home("桃江县科技工作者之家", 4).await;
         // One qualifying activity a month so far, four of its ten participants typed in.
         let people: Vec<String> = (0..10)
