@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use jiff::tz::TimeZone;
 use serde::Deserialize;
 
+use crate::clock::ClockTrust;
 use crate::domain::activity::CheckinWindow;
 use crate::domain::compliance::AwardMonth;
 use crate::domain::rating::Thresholds;
@@ -35,6 +36,8 @@ pub enum ConfigError {
         "public_url {0:?} must look like http://192.168.1.20:8080 or https://kejia.example.cn (scheme, host, optional port; no path, no trailing slash)"
     )]
     PublicUrl(String),
+    #[error("clock {0:?} must be \"system\", \"kernel\" or \"never\"")]
+    Clock(String),
     #[error(
         "[evaluation]: excellent_qualifying must be 1 to 366, manual_percent 0 to 100, silent_days 1 to 366"
     )]
@@ -58,6 +61,9 @@ pub struct RawConfig {
     /// The address phones use to reach this home ("http://192.168.1.20:8080"); the kiosk's
     /// check-in QR code points there. Unset: this machine's LAN address.
     pub public_url: Option<String>,
+    /// Whether to believe the system clock: "system" (as it is), "kernel" (once the kernel says
+    /// a time service synchronised it: the setting for a Pi) or "never".
+    pub clock: String,
     /// The hub's thresholds for the suggested rating and the integrity flags (a home ignores
     /// them).
     pub evaluation: RawThresholds,
@@ -108,6 +114,7 @@ impl Default for RawConfig {
             checkin_opens_before_minutes: i64::from(CheckinWindow::default().opens_before_min()),
             checkin_closes_after_minutes: i64::from(CheckinWindow::default().closes_after_min()),
             public_url: None,
+            clock: "system".into(),
             evaluation: RawThresholds::default(),
         }
     }
@@ -124,6 +131,8 @@ pub struct Settings {
     pub checkin_window: CheckinWindow,
     /// Where phones reach the home (scheme, host, optional port; no trailing slash), if set.
     pub public_url: Option<String>,
+    /// How the home decides whether its clock is right.
+    pub clock: ClockTrust,
     /// The hub's evaluation thresholds.
     pub evaluation: Thresholds,
 }
@@ -156,6 +165,9 @@ impl RawConfig {
         if let Ok(url) = std::env::var("KEJIA_PUBLIC_URL") {
             raw.public_url = Some(url);
         }
+        if let Ok(clock) = std::env::var("KEJIA_CLOCK") {
+            raw.clock = clock;
+        }
         Ok(raw)
     }
 
@@ -178,6 +190,8 @@ impl RawConfig {
             .map(parse_public_url)
             .transpose()?;
         let evaluation = self.evaluation.check()?;
+        let clock = ClockTrust::parse(self.clock.trim())
+            .ok_or_else(|| ConfigError::Clock(self.clock.clone()))?;
         Ok(Settings {
             data_dir,
             home_name: self.home_name,
@@ -185,6 +199,7 @@ impl RawConfig {
             award,
             checkin_window,
             public_url,
+            clock,
             evaluation,
         })
     }

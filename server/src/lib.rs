@@ -18,7 +18,7 @@ pub mod telemetry;
 use std::future::Future;
 use std::sync::Arc;
 
-use clock::{Clock, SystemClock};
+use clock::Clock;
 use config::Settings;
 use store::{Store, StoreError};
 
@@ -44,7 +44,8 @@ pub struct Home {
 
 impl Home {
     pub fn open(settings: Settings) -> Result<Self, StoreError> {
-        Self::open_with_clock(settings, Arc::new(SystemClock))
+        let clock = settings.clock.clock();
+        Self::open_with_clock(settings, clock)
     }
 
     pub fn open_with_clock(settings: Settings, clock: Arc<dyn Clock>) -> Result<Self, StoreError> {

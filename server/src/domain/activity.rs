@@ -5,7 +5,7 @@ use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use super::ids::ActivityId;
-use super::{Conflict, Invalid, optional_text, required_text};
+use super::{Conflict, Invalid, Now, optional_text, required_text};
 
 /// The home's tasks from the association's rules (annex 2, chapter 3), in contract order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -199,6 +199,9 @@ pub enum Lifecycle {
     Open,
     Closed,
     Cancelled,
+    /// Neither opened nor closed by a staffer, while the clock is not synchronised: the
+    /// schedule is not followed until the clock is trusted or a staffer confirms the time.
+    AwaitingClock,
 }
 
 /// Filing with the association: every activity must be reported for approval.
@@ -284,11 +287,13 @@ impl Activity {
         self.override_state == Some(Override::Cancelled)
     }
 
-    pub fn lifecycle(&self, now: Timestamp) -> Lifecycle {
+    pub fn lifecycle(&self, now: impl Into<Now>) -> Lifecycle {
+        let Now { at: now, trusted } = now.into();
         match self.override_state {
             Some(Override::Cancelled) => Lifecycle::Cancelled,
             Some(Override::Open) => Lifecycle::Open,
             Some(Override::Closed) => Lifecycle::Closed,
+            None if !trusted => Lifecycle::AwaitingClock,
             None if now < self.checkin_opens_at() => Lifecycle::Scheduled,
             None if now < self.checkin_closes_at() => Lifecycle::Open,
             None => Lifecycle::Closed,
@@ -296,14 +301,15 @@ impl Activity {
     }
 
     /// Whether a member may check in by themselves (kiosk, phone) now.
-    pub fn accepts_checkins(&self, now: Timestamp) -> bool {
+    pub fn accepts_checkins(&self, now: impl Into<Now>) -> bool {
         self.lifecycle(now) == Lifecycle::Open
     }
 
     /// Whether a staffer may enter a check-in by hand now: any activity that has started and is
     /// not cancelled, whatever its window (the backfill from a paper sign-in sheet).
-    pub fn accepts_manual_checkins(&self, now: Timestamp) -> bool {
-        !self.is_cancelled() && (self.schedule.starts_at <= now || self.accepts_checkins(now))
+    pub fn accepts_manual_checkins(&self, now: impl Into<Now>) -> bool {
+        let now = now.into();
+        !self.is_cancelled() && (self.schedule.starts_at <= now.at || self.accepts_checkins(now))
     }
 
     /// A staffer opens check-in now.
@@ -392,6 +398,25 @@ pub(crate) mod tests {
         activity.override_state = Some(activity.cancel().expect("cancel"));
         assert!(activity.open_now().is_err());
         assert!(!activity.accepts_manual_checkins(at("2026-03-10T07:00:00Z")));
+    }
+
+    #[test]
+    fn an_unsynchronised_clock_opens_and_closes_nothing_by_schedule() {
+        let mut activity = activity_at("2026-03-10T06:00:00Z", "2026-03-10T08:00:00Z");
+        let during = Now {
+            at: at("2026-03-10T07:00:00Z"),
+            trusted: false,
+        };
+        assert_eq!(activity.lifecycle(during), Lifecycle::AwaitingClock);
+        assert!(!activity.accepts_checkins(during));
+        assert!(
+            activity.accepts_checkins(at("2026-03-10T07:00:00Z")),
+            "trusted"
+        );
+        activity.override_state = Some(activity.open_now().expect("open"));
+        assert!(activity.accepts_checkins(during), "a staffer opened it");
+        activity.override_state = Some(activity.close_now().expect("close"));
+        assert_eq!(activity.lifecycle(during), Lifecycle::Closed);
     }
 
     #[test]

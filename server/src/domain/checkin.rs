@@ -7,10 +7,10 @@ use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
 
-use super::Invalid;
 use super::activity::Activity;
 use super::ids::{ActivityId, CheckinId, MemberId};
 use super::member::MemberStatus;
+use super::{Invalid, Now};
 
 /// How a check-in reached the home.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -175,9 +175,10 @@ pub fn resolve(
     actor: Actor,
     chosen: Option<&Activity>,
     candidates: &[Activity],
-    now: Timestamp,
+    now: impl Into<Now>,
     tz: &TimeZone,
 ) -> Resolution {
+    let now = now.into();
     let Some(member) = member else {
         return Resolution::Refuse(Outcome::UnknownCredential);
     };
@@ -206,7 +207,7 @@ pub fn resolve(
         .map(|a| a.id)
         .collect();
     match open.as_slice() {
-        [] => Resolution::Visit(local_date(now, tz)),
+        [] => Resolution::Visit(local_date(now.at, tz)),
         [only] => Resolution::Attend(*only),
         _ => Resolution::Choose(open),
     }

@@ -12,6 +12,8 @@ pub mod compliance;
 pub mod credential;
 pub mod ids;
 pub mod member;
+mod now;
+pub use now::Now;
 pub mod phone;
 pub mod rating;
 pub mod room;

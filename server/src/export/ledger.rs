@@ -3,6 +3,7 @@
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 
+use crate::domain::Now;
 use crate::domain::activity::{Activity, Lifecycle};
 use crate::domain::compliance::MIN_PARTICIPANTS;
 
@@ -57,7 +58,7 @@ impl LedgerRow {
     }
 }
 
-pub fn rows(activities: &[Activity], now: Timestamp, tz: &TimeZone) -> Vec<LedgerRow> {
+pub fn rows(activities: &[Activity], now: Now, tz: &TimeZone) -> Vec<LedgerRow> {
     activities
         .iter()
         .zip(1..)
@@ -65,7 +66,7 @@ pub fn rows(activities: &[Activity], now: Timestamp, tz: &TimeZone) -> Vec<Ledge
         .collect()
 }
 
-fn row(number: u32, activity: &Activity, now: Timestamp, tz: &TimeZone) -> LedgerRow {
+fn row(number: u32, activity: &Activity, now: Now, tz: &TimeZone) -> LedgerRow {
     let lifecycle = activity.lifecycle(now);
     let qualifies = match lifecycle {
         Lifecycle::Cancelled => "—",
@@ -101,5 +102,6 @@ pub fn lifecycle_label(lifecycle: Lifecycle) -> &'static str {
         Lifecycle::Open => "签到中",
         Lifecycle::Closed => "已结束",
         Lifecycle::Cancelled => "已取消",
+        Lifecycle::AwaitingClock => "待校准时钟",
     }
 }

@@ -45,7 +45,7 @@ impl Live {
 impl AppState {
     /// Records a check-in and announces the activity's new count.
     pub async fn record_checkin(&self, request: CheckinRequest) -> Result<Recorded, ApiError> {
-        let now = self.clock.now();
+        let now = self.now();
         let tz = self.settings.tz.clone();
         let recorded = self
             .store

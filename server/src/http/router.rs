@@ -13,7 +13,8 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use super::api::{
-    activities, audit, checkins, compliance, exports, health, kiosk, members, scans, session, sync,
+    activities, audit, checkins, clock, compliance, exports, health, kiosk, members, scans,
+    session, sync,
 };
 use super::auth::refuse_cross_site;
 use super::error::ApiError;
@@ -52,6 +53,8 @@ pub fn router(state: AppState) -> Router {
         .route("/activities/{id}/filing", post(activities::file))
         .route("/checkins", post(checkins::post))
         .route("/checkins/{id}/undo", post(checkins::undo))
+        .route("/clock", get(clock::get))
+        .route("/clock/confirm", post(clock::confirm))
         .route("/scans", get(scans::list))
         .route("/audit", get(audit::list))
         .route("/kiosk/status", get(kiosk::status))

@@ -1,6 +1,7 @@
 //! What every handler can reach.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -10,6 +11,7 @@ use super::live::Live;
 use super::throttle::LoginThrottle;
 use crate::clock::Clock;
 use crate::config::Settings;
+use crate::domain::Now;
 use crate::domain::room::RoomCode;
 use crate::secrets;
 use crate::store::Store;
@@ -38,6 +40,9 @@ pub struct Shared {
     pub live: Live,
     pub logins: LoginThrottle,
     pub room: RoomCode,
+    /// A staffer looked at the device's time and said it is right. Kept in memory only: after
+    /// a restart (a power cut, most likely) the clock must be vouched for again.
+    pub time_confirmed: AtomicBool,
 }
 
 impl AppState {
@@ -52,7 +57,17 @@ impl AppState {
             live: Live::default(),
             logins: LoginThrottle::default(),
             room: RoomCode::new(),
+            time_confirmed: AtomicBool::new(false),
         }))
+    }
+
+    /// The present, trusted when the clock is synchronised or a staffer confirmed the time.
+    pub fn now(&self) -> Now {
+        let reading = self.clock.reading();
+        Now {
+            trusted: reading.trusted || self.time_confirmed.load(Ordering::Relaxed),
+            ..reading
+        }
     }
 }
 

@@ -12,7 +12,7 @@ use tower::ServiceExt;
 
 use crate::Home;
 use crate::accounts;
-use crate::clock::FixedClock;
+use crate::clock::{Clock, FixedClock};
 use crate::config::RawConfig;
 use crate::domain::access::DeviceRole;
 use crate::domain::credential::QrCredential;
@@ -33,14 +33,9 @@ async fn fixture(now: &str) -> Fixture {
         .expect("settings");
     let clock = Arc::new(FixedClock::at(now.parse().expect("now")));
     let home = Home::open_with_clock(settings, clock.clone()).expect("home");
-    let token = accounts::add_token(
-        &home.state.store,
-        "kiosk",
-        DeviceRole::Kiosk,
-        clock.0.lock().map(|t| *t).expect("now"),
-    )
-    .await
-    .expect("token");
+    let token = accounts::add_token(&home.state.store, "kiosk", DeviceRole::Kiosk, clock.now())
+        .await
+        .expect("token");
     Fixture {
         home,
         clock,
@@ -116,4 +111,84 @@ async fn a_visit_at_2359_on_31_march_china_time_belongs_to_31_march() {
     let again = fixture.checkin(&credential).await;
     assert_eq!(again["repeat"], true);
     assert_eq!(again["checkin_id"], next_day["checkin_id"]);
+}
+
+#[tokio::test]
+async fn under_an_unsynchronised_clock_checkins_are_marked_and_the_schedule_waits_for_staff() {
+    let fixture = fixture("2026-03-10T07:00:00Z").await;
+    fixture.clock.set_synchronised(false);
+    let draft = crate::domain::activity::ActivityFields {
+        title: Some("学术沙龙"),
+        category: Some("academic_exchange"),
+        starts_at: Some("2026-03-10T06:00:00Z"),
+        ends_at: Some("2026-03-10T08:00:00Z"),
+        ..Default::default()
+    }
+    .create(crate::domain::activity::CheckinWindow::default())
+    .expect("draft");
+    let now = crate::clock::Clock::now(&*fixture.clock);
+    let activity = fixture
+        .home
+        .state
+        .store
+        .write(move |conn| crate::store::activities::insert(conn, &draft, now))
+        .await
+        .expect("activity");
+    let first = fixture.member("13800138000").await;
+    let early = fixture.checkin(&first).await;
+    assert_eq!(
+        early["outcome"], "visit",
+        "the schedule is not followed: {early}"
+    );
+
+    crate::http::api::clock::confirm_time(&fixture.home.state, "staff".into())
+        .await
+        .expect("confirm");
+    let again = fixture.checkin(&first).await;
+    assert_eq!(again["outcome"], "checked_in", "{again}");
+    assert_eq!(again["activity"]["id"], activity.id.to_string());
+
+    let marks: Vec<(Option<String>, bool)> = fixture
+        .home
+        .state
+        .store
+        .read(|conn| {
+            let mut rows =
+                conn.prepare("SELECT activity_id, clock_trusted FROM checkins ORDER BY seq")?;
+            let marks = rows
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(marks)
+        })
+        .await
+        .expect("read");
+    assert_eq!(
+        marks,
+        vec![(None, false), (Some(activity.id.to_string()), true)]
+    );
+    let logged: Vec<String> = fixture
+        .home
+        .state
+        .store
+        .read(|conn| {
+            let mut rows = conn.prepare(
+                "SELECT record FROM changes WHERE record LIKE '%\"checkin\"%' ORDER BY seq",
+            )?;
+            let records = rows
+                .query_map([], |r| r.get(0))?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(records)
+        })
+        .await
+        .expect("changes");
+    assert!(
+        logged[0].contains("\"clock_trusted\":false"),
+        "{}",
+        logged[0]
+    );
+    assert!(
+        logged[1].contains("\"clock_trusted\":true"),
+        "{}",
+        logged[1]
+    );
 }

@@ -5,6 +5,7 @@ use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use serde::Serialize;
 
+use crate::domain::Now;
 use crate::domain::activity::{Activity, Lifecycle};
 use crate::domain::ids::{ActivityId, MemberId};
 use crate::domain::member::{Member, MemberStatus};
@@ -42,7 +43,7 @@ pub struct ActivityView {
 }
 
 impl ActivityView {
-    pub fn new(activity: Activity, now: Timestamp, tz: &TimeZone) -> Self {
+    pub fn new(activity: Activity, now: Now, tz: &TimeZone) -> Self {
         Self {
             id: activity.id,
             category: activity.category.code(),

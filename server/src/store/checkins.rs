@@ -13,7 +13,6 @@ use super::members::{
     Identified, identify_by_card, identify_by_credential, identify_by_id, parse_id,
 };
 use super::{Result, StoreError, activities, audit, changelog, from_millis, scans, to_millis};
-use crate::domain::Conflict;
 use crate::domain::activity::Activity;
 use crate::domain::checkin::{
     ActivityBrief, Actor, Answer, MemberBrief, Method, Outcome, Resolution, resolve,
@@ -22,6 +21,7 @@ use crate::domain::credential::Presented;
 use crate::domain::ids::{ActivityId, CheckinId, MemberId};
 use crate::domain::member::MemberStatus;
 use crate::domain::phone::mask_phone;
+use crate::domain::{Conflict, Now};
 use crate::sync::wire::Record;
 
 /// Who is checking in: what a reader read, or a member picked on the kiosk's keypad.
@@ -54,9 +54,10 @@ pub enum Recorded {
 pub fn record(
     conn: &Connection,
     request: &CheckinRequest,
-    now: Timestamp,
+    now: impl Into<Now>,
     tz: &TimeZone,
 ) -> Result<Recorded> {
+    let now = now.into();
     if let Some(scan_id) = &request.scan_id
         && let Some(first) = scans::answer_for(conn, &request.device, scan_id)?
     {
@@ -82,7 +83,7 @@ pub fn record(
             .as_ref()
             .is_some_and(|m| m.facts.status == MemberStatus::Active);
     let candidates = if needs_candidates {
-        activities::candidates_at(conn, now)?
+        activities::candidates_at(conn, now.at)?
     } else {
         Vec::new()
     };
@@ -121,7 +122,7 @@ pub fn record(
             visit(conn, request, member, day, now)?
         }
     };
-    scans::log(conn, request, presented.as_ref(), &answer, now)?;
+    scans::log(conn, request, presented.as_ref(), &answer, now.at)?;
     Ok(Recorded::Answered(answer))
 }
 
@@ -139,7 +140,7 @@ fn attend(
     request: &CheckinRequest,
     member: MemberBrief,
     activity: &Activity,
-    now: Timestamp,
+    now: Now,
 ) -> Result<Answer> {
     // The partial unique index (one live check-in per member and activity) decides: a second
     // check-in is ignored, and then the first one is looked up for the answer.
@@ -178,7 +179,7 @@ fn visit(
     request: &CheckinRequest,
     member: MemberBrief,
     day: Date,
-    now: Timestamp,
+    now: Now,
 ) -> Result<Answer> {
     let existing: Option<String> = conn
         .prepare_cached(
@@ -210,13 +211,14 @@ fn insert(
     member: MemberId,
     activity: Option<ActivityId>,
     visit_day: Option<Date>,
-    now: Timestamp,
+    now: Now,
 ) -> Result<Option<CheckinId>> {
+    let Now { at: now, trusted } = now;
     let id = CheckinId::new();
     let inserted = conn
         .prepare_cached(
-            "INSERT OR IGNORE INTO checkins (id, member_id, activity_id, visit_day, method, device, at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            "INSERT OR IGNORE INTO checkins (id, member_id, activity_id, visit_day, method, device, at, clock_trusted) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         )?
         .execute(params![
         id.to_string(),
@@ -226,6 +228,7 @@ fn insert(
         request.method.code(),
         request.device,
         to_millis(now),
+        trusted,
     ])?;
     if inserted == 0 {
         return Ok(None);
@@ -239,7 +242,7 @@ fn insert(
         method: request.method.code().to_owned(),
         // As stored (milliseconds), so the undo's record says the same instant.
         at: from_millis(to_millis(now)).to_string(),
-        clock_trusted: true,
+        clock_trusted: trusted,
         undone: false,
     };
     changelog::append(conn, &id.to_string(), &record, now)?;

@@ -4,7 +4,6 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use super::{year_or_current, year_span};
@@ -61,7 +60,7 @@ pub async fn post(
         .store
         .write(move |conn| activities::insert(conn, &draft, now))
         .await?;
-    Ok((StatusCode::CREATED, Json(view(&state, created, now))))
+    Ok((StatusCode::CREATED, Json(view(&state, created))))
 }
 
 #[derive(Debug, Deserialize)]
@@ -82,9 +81,7 @@ pub async fn list(
         .store
         .read(move |conn| activities::starting_between(conn, from, until))
         .await?;
-    Ok(Json(
-        found.into_iter().map(|a| view(&state, a, now)).collect(),
-    ))
+    Ok(Json(found.into_iter().map(|a| view(&state, a)).collect()))
 }
 
 pub async fn get(
@@ -96,7 +93,7 @@ pub async fn get(
         .store
         .read(move |conn| activities::get(conn, id))
         .await?;
-    Ok(Json(view(&state, activity, state.clock.now())))
+    Ok(Json(view(&state, activity)))
 }
 
 pub async fn update(
@@ -114,7 +111,7 @@ pub async fn update(
             activities::save_details(conn, id, &draft, now)
         })
         .await?;
-    Ok(Json(view(&state, updated, now)))
+    Ok(Json(view(&state, updated)))
 }
 
 pub async fn open(
@@ -150,7 +147,7 @@ async fn change_state(
     decide: fn(&Activity) -> Result<Override, Conflict>,
 ) -> Result<Json<ActivityView>, ApiError> {
     let changed = override_schedule(&state, staff.username, id, action, decide).await?;
-    Ok(Json(view(&state, changed, state.clock.now())))
+    Ok(Json(view(&state, changed)))
 }
 
 /// Opens, closes or cancels an activity now and audits it (the API and the pages share it).
@@ -181,7 +178,7 @@ pub async fn file(
     Id(id): Id<ActivityId>,
 ) -> Result<Json<ActivityView>, ApiError> {
     let filed = file_with_association(&state, staff.username, id).await?;
-    Ok(Json(view(&state, filed, state.clock.now())))
+    Ok(Json(view(&state, filed)))
 }
 
 /// Marks an activity filed with the association and audits it.
@@ -243,11 +240,12 @@ pub async fn attendance(
         })
         .collect();
     Ok(Json(AttendanceView {
-        activity: view(&state, activity, state.clock.now()),
+        activity: view(&state, activity),
         checkins,
     }))
 }
 
-fn view(state: &AppState, activity: Activity, now: Timestamp) -> ActivityView {
-    ActivityView::new(activity, now, &state.settings.tz)
+/// The activity as it stands now (trusted or not, as the clock is).
+fn view(state: &AppState, activity: Activity) -> ActivityView {
+    ActivityView::new(activity, state.now(), &state.settings.tz)
 }

@@ -45,7 +45,8 @@ async fn ledger_rows(
     _staff: Staff,
     ApiQuery(query): ApiQuery<YearQuery>,
 ) -> Result<(i16, Vec<LedgerRow>), ApiError> {
-    let now = state.clock.now();
+    let reading = state.now();
+    let now = reading.at;
     let tz = &state.settings.tz;
     let year = year_or_current(query.year, now, tz)?;
     let (from, until) = year_span(year, tz)?;
@@ -53,7 +54,7 @@ async fn ledger_rows(
         .store
         .read(move |conn| activities::starting_between(conn, from, until))
         .await?;
-    Ok((year, export::ledger::rows(&held, now, tz)))
+    Ok((year, export::ledger::rows(&held, reading, tz)))
 }
 
 fn download(content_type: &'static str, filename: &str, bytes: Vec<u8>) -> Response {

@@ -49,7 +49,8 @@ pub async fn status(
     _caller: Principal,
     headers: HeaderMap,
 ) -> Result<Json<KioskStatus>, ApiError> {
-    let now = state.clock.now();
+    let reading = state.now();
+    let now = reading.at;
     let (candidates, upcoming, notice) = state
         .store
         .read(move |conn| {
@@ -63,13 +64,13 @@ pub async fn status(
     let tz = &state.settings.tz;
     let open: Vec<ActivityView> = candidates
         .into_iter()
-        .filter(|a| a.accepts_checkins(now))
-        .map(|a| ActivityView::new(a, now, tz))
+        .filter(|a| a.accepts_checkins(reading))
+        .map(|a| ActivityView::new(a, reading, tz))
         .collect();
     let next = upcoming
         .into_iter()
-        .find(|a| !a.is_cancelled() && !a.accepts_checkins(now))
-        .map(|a| ActivityView::new(a, now, tz));
+        .find(|a| !a.is_cancelled() && !a.accepts_checkins(reading))
+        .map(|a| ActivityView::new(a, reading, tz));
     let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
     let base = match &state.settings.public_url {
         Some(url) => url.clone(),

@@ -3,6 +3,7 @@
 pub mod activities;
 pub mod audit;
 pub mod checkins;
+pub mod clock;
 pub mod compliance;
 pub mod exports;
 pub mod health;

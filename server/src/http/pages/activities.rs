@@ -11,9 +11,9 @@ mod sheet;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
-use jiff::Timestamp;
 use jiff::tz::TimeZone;
 
+use crate::domain::Now;
 use crate::domain::activity::Activity;
 use crate::export::ledger::lifecycle_label;
 use crate::http::AppState;
@@ -61,7 +61,7 @@ pub struct Shown {
 }
 
 impl Shown {
-    pub fn new(activity: &Activity, now: Timestamp, tz: &TimeZone) -> Self {
+    pub fn new(activity: &Activity, now: Now, tz: &TimeZone) -> Self {
         let starts = activity.schedule.starts_at().to_zoned_datetime(tz.clone());
         let ends = activity.schedule.ends_at().to_zoned_datetime(tz.clone());
         let lifecycle = activity.lifecycle(now);

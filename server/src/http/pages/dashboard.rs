@@ -8,12 +8,12 @@ use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
 use axum::response::sse::{Event, KeepAlive, Sse};
-use axum::routing::get;
+use axum::routing::{get, post};
 use futures_util::stream::{self, Stream, StreamExt};
 use jiff::{SignedDuration, Timestamp};
 use tokio::sync::broadcast::error::RecvError;
 
-use super::csrf::Csrf;
+use super::csrf::{Csrf, CsrfForm};
 use super::render::{self, Chrome, PageError, Section, StaffPage};
 use crate::domain::activity::{Activity, Filing};
 use crate::domain::advice;
@@ -31,6 +31,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/admin", get(view))
         .route("/admin/live", get(live))
+        .route("/admin/clock/confirm", post(confirm_clock))
 }
 
 /// How far ahead "coming up" looks.
@@ -72,6 +73,8 @@ struct DashboardPage {
     yearly_needed: u32,
     notice: Option<Notice>,
     sync: SyncLine,
+    /// The device's time, while its clock is not trusted (else `None`).
+    unsynchronised_clock: Option<String>,
 }
 
 /// Sync with the association, in one line for the staffer.
@@ -87,7 +90,8 @@ async fn view(
     staff: StaffPage,
     csrf: Csrf,
 ) -> Result<Response, PageError> {
-    let now = state.clock.now();
+    let reading = state.now();
+    let now = reading.at;
     let tz = state.settings.tz.clone();
     let today = now.to_zoned_datetime(tz.clone()).date();
     let year = year_or_current(None, now, &tz)?;
@@ -115,7 +119,7 @@ async fn view(
     };
     let open: Vec<Line> = candidates
         .iter()
-        .filter(|a| a.accepts_checkins(now))
+        .filter(|a| a.accepts_checkins(reading))
         .map(line)
         .collect();
     let today_lines: Vec<Line> = upcoming
@@ -155,6 +159,11 @@ async fn view(
         min_participants: MIN_PARTICIPANTS,
         yearly_needed: advice::YEARLY_ACTIVITIES,
         notice,
+        unsynchronised_clock: (!reading.trusted).then(|| {
+            now.to_zoned_datetime(tz.clone())
+                .strftime("%Y年%-m月%-d日 %H:%M")
+                .to_string()
+        }),
         sync: SyncLine {
             enrolled: sync.enrolled,
             backlog: sync.backlog,
@@ -169,6 +178,16 @@ async fn view(
             last_error: sync.last_error,
         },
     })
+}
+
+/// The staffer vouches for the device's time shown on the dashboard.
+async fn confirm_clock(
+    State(state): State<AppState>,
+    staff: StaffPage,
+    CsrfForm(_): CsrfForm<super::login::Empty>,
+) -> Result<Response, PageError> {
+    crate::http::api::clock::confirm_time(&state, staff.0.username.clone()).await?;
+    Ok(render::see_other("/admin"))
 }
 
 fn year_compliance(state: &AppState, year: i16, held: &[Activity], now: Timestamp) -> Compliance {
@@ -237,14 +256,15 @@ async fn live(
     _staff: Staff,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     let receiver = state.live.subscribe();
-    let now = state.clock.now();
+    let reading = state.now();
+    let now = reading.at;
     let open = state
         .store
         .read(move |conn| activities::candidates_at(conn, now))
         .await?;
     let snapshot: Vec<CountChanged> = open
         .iter()
-        .filter(|a| a.accepts_checkins(now))
+        .filter(|a| a.accepts_checkins(reading))
         .map(|a| CountChanged {
             activity_id: a.id,
             participants: a.participants,

@@ -46,7 +46,8 @@ async fn view(
     csrf: Csrf,
     Query(query): Query<YearQuery>,
 ) -> Result<Response, PageError> {
-    let now = state.clock.now();
+    let reading = state.now();
+    let now = reading.at;
     let tz = &state.settings.tz;
     let year = year_or_current(query.year, now, tz)?;
     let (from, until) = year_span(year, tz)?;
@@ -61,7 +62,7 @@ async fn view(
             Ok((held, extras))
         })
         .await?;
-    let rows = ledger::rows(&held, now, tz);
+    let rows = ledger::rows(&held, reading, tz);
     let entries: Vec<Entry> = held
         .iter()
         .zip(rows)

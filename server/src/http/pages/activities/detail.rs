@@ -91,7 +91,7 @@ pub async fn view(
             ))
         })
         .await?;
-    let now = state.clock.now();
+    let now = state.now();
     let tz = &state.settings.tz;
     let lifecycle = activity.lifecycle(now);
     let lines = attendance

@@ -31,7 +31,8 @@ pub async fn view(
     csrf: Csrf,
     Query(query): Query<YearQuery>,
 ) -> Result<Response, PageError> {
-    let now = state.clock.now();
+    let reading = state.now();
+    let now = reading.at;
     let tz = state.settings.tz.clone();
     let year = year_or_current(query.year, now, &tz)?;
     let (from, until) = year_span(year, &tz)?;
@@ -45,7 +46,7 @@ pub async fn view(
         activities: found
             .iter()
             .rev()
-            .map(|a| Shown::new(a, now, &tz))
+            .map(|a| Shown::new(a, reading, &tz))
             .collect(),
     })
 }

@@ -60,7 +60,7 @@ pub async fn view(
     let blanks = (lines.len() + 1..=lines.len() + BLANK_ROWS).collect();
     render::ok(&SheetPage {
         home_name: state.settings.home_name.clone(),
-        a: Shown::new(&activity, state.clock.now(), tz),
+        a: Shown::new(&activity, state.now(), tz),
         lines,
         blanks,
     })

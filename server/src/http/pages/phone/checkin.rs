@@ -77,14 +77,15 @@ async fn one_tap_page(
     owner: &Owner,
     code: &str,
 ) -> Result<Response, Notice> {
-    let now = state.clock.now();
+    let reading = state.now();
+    let now = reading.at;
     let candidates = state
         .store
         .read(move |conn| activities::candidates_at(conn, now))
         .await?;
     let open = candidates
         .into_iter()
-        .filter(|a| a.accepts_checkins(now))
+        .filter(|a| a.accepts_checkins(reading))
         .map(|a| a.title)
         .collect();
     render::ok(&OneTapPage {
