@@ -507,7 +507,15 @@ async fn kiosk(args: KioskArgs) -> anyhow::Result<()> {
         readers: args.readers,
         touch: args.touch,
     };
-    kejia_kiosk::run(config, shutdown_signal()).await?;
+    // The kiosk has no store to prove; its watchdog shows the runtime still runs its tasks.
+    let watchdog = kejia_server::systemd::spawn_plain_watchdog();
+    kejia_server::systemd::ready();
+    let ran = kejia_kiosk::run(config, shutdown_signal()).await;
+    kejia_server::systemd::stopping();
+    if let Some(task) = watchdog {
+        task.abort();
+    }
+    ran?;
     Ok(())
 }
 

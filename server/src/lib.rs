@@ -13,6 +13,7 @@ pub mod hub;
 pub mod secrets;
 pub mod store;
 pub mod sync;
+pub mod systemd;
 pub mod telemetry;
 
 use std::future::Future;
@@ -131,10 +132,13 @@ impl Home {
         let app = self
             .router()
             .into_make_service_with_connect_info::<std::net::SocketAddr>();
+        let watchdog = systemd::spawn_watchdog(self.state.store.clone());
+        systemd::ready();
         let served = axum::serve(crate::http::router::without_nagle(listener), app)
             .with_graceful_shutdown(shutdown)
             .await;
-        if let Some(task) = syncing {
+        systemd::stopping();
+        for task in [syncing, watchdog].into_iter().flatten() {
             task.abort();
         }
         // Close the database so SQLite checkpoints the WAL into the main file.

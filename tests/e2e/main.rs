@@ -13,4 +13,5 @@ mod exports;
 mod hostile;
 mod kiosk;
 mod sync;
+mod systemd;
 mod web;

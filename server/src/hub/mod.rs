@@ -108,9 +108,15 @@ impl Hub {
         let app = self
             .router()
             .into_make_service_with_connect_info::<std::net::SocketAddr>();
+        let watchdog = crate::systemd::spawn_watchdog(self.state.store.clone());
+        crate::systemd::ready();
         let served = axum::serve(crate::http::router::without_nagle(listener), app)
             .with_graceful_shutdown(shutdown)
             .await;
+        crate::systemd::stopping();
+        if let Some(task) = watchdog {
+            task.abort();
+        }
         let store = self.state.store.clone();
         drop(self);
         store.close(std::time::Duration::from_secs(5));
