@@ -8,6 +8,8 @@ pub mod app;
 pub mod client;
 pub mod display;
 mod driver;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod readers;
 mod reopen;
 pub mod screens;

@@ -8,6 +8,8 @@ pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod export;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod http;
 pub mod hub;
 pub mod secrets;

@@ -56,6 +56,11 @@ impl QrParser {
         }
         payloads
     }
+
+    /// How many bytes the parser holds on to between reads, at most [`MAX_PAYLOAD`].
+    pub(crate) fn held(&self) -> usize {
+        self.line.capacity()
+    }
 }
 
 /// The payload as text, if it may be passed on at all.
@@ -71,6 +76,9 @@ fn accept(line: &[u8]) -> Option<String> {
     }
     Some(text.to_owned())
 }
+
+#[cfg(test)]
+mod proptests;
 
 #[cfg(test)]
 mod tests {

@@ -123,6 +123,9 @@ impl CardDebouncer {
 }
 
 #[cfg(test)]
+mod proptests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::evaluation::{self, Evaluation};
-use super::ingest::{self, Verdict};
+use super::ingest::{self, Unopened, Verdict};
 use super::registry;
 use super::store as hub;
 use crate::domain::Invalid;
@@ -18,8 +18,7 @@ use crate::http::auth::Staff;
 use crate::http::error::ApiError;
 use crate::http::extract::{ApiJson, ApiQuery};
 use crate::secrets;
-use crate::sync::chain;
-use crate::sync::wire::{Batch, Decision, EnrollAnswer, EnrollRequest, Push, PushAnswer, Refusal};
+use crate::sync::wire::{Decision, EnrollAnswer, EnrollRequest, Push, PushAnswer, Refusal};
 
 pub async fn enroll(
     State(state): State<AppState>,
@@ -84,14 +83,15 @@ async fn take_in(state: &AppState, push: Push) -> Result<PushAnswer, Refused> {
         .read(move |conn| hub::public_key(conn, &lookup))
         .await
         .map_err(ApiError::from)?;
+    let refused_home = home.clone();
     let refuse = |reason: String, status: StatusCode, acked: i64, record: bool| async move {
         if record {
-            let (home, text) = (push.home_id.clone(), reason.clone());
+            let (home, text) = (refused_home.clone(), reason.clone());
             let _ = state
                 .store
                 .write(move |conn| hub::refuse(conn, Some(&home), &text, now))
                 .await;
-            tracing::warn!(home = %push.home_id, %reason, "push refused");
+            tracing::warn!(home = %refused_home, %reason, "push refused");
         }
         Refused(
             status,
@@ -110,14 +110,18 @@ async fn take_in(state: &AppState, push: Push) -> Result<PushAnswer, Refused> {
         )
         .await);
     };
-    if chain::verify(&key, &push.payload, &push.signature).is_err() {
-        return Err(refuse("签名无效".into(), StatusCode::FORBIDDEN, 0, true).await);
-    }
-    let batch: Batch = serde_json::from_str(&push.payload)
-        .map_err(|e| ApiError::BadRequest(format!("批次格式有误：{e}")))?;
-    if batch.home_id != home {
-        return Err(ApiError::BadRequest("批次与签名的家不一致".into()).into());
-    }
+    let batch = match ingest::open(&push, &key) {
+        Ok(batch) => batch,
+        Err(Unopened::BadSignature) => {
+            return Err(refuse("签名无效".into(), StatusCode::FORBIDDEN, 0, true).await);
+        }
+        Err(Unopened::Malformed(e)) => {
+            return Err(ApiError::BadRequest(format!("批次格式有误：{e}")).into());
+        }
+        Err(Unopened::WrongHome) => {
+            return Err(ApiError::BadRequest("批次与签名的家不一致".into()).into());
+        }
+    };
     let notices_after = batch.notices_after;
     let writer_home = home.clone();
     // Verified and stored in one write, so two pushes of the same home cannot interleave.

@@ -2,8 +2,32 @@
 //! replays identical to what the hub already holds, and an unbroken hash chain. Pure: the
 //! caller hands in what the hub holds; nothing is written unless everything verifies.
 
-use crate::sync::chain::chain_hash;
-use crate::sync::wire::{Batch, Change};
+use crate::sync::chain::{self, chain_hash};
+use crate::sync::wire::{Batch, Change, Push};
+
+/// Why a push's batch could not be opened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unopened {
+    /// The signature is not the home's over exactly the payload's bytes.
+    BadSignature,
+    /// The payload is not a batch (serde's reason).
+    Malformed(String),
+    /// The batch names another home than the push that carries it.
+    WrongHome,
+}
+
+/// The batch a push carries, if `public_key` (hex) signed exactly its payload and the batch is
+/// the pushing home's own. The signature is checked before the payload is parsed at all.
+pub fn open(push: &Push, public_key: &str) -> Result<Batch, Unopened> {
+    chain::verify(public_key, &push.payload, &push.signature)
+        .map_err(|_| Unopened::BadSignature)?;
+    let batch: Batch =
+        serde_json::from_str(&push.payload).map_err(|e| Unopened::Malformed(e.to_string()))?;
+    if batch.home_id != push.home_id {
+        return Err(Unopened::WrongHome);
+    }
+    Ok(batch)
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
@@ -84,6 +108,9 @@ pub fn verify(batch: &Batch, acked: i64, stored_hash: impl Fn(i64) -> Option<Str
     }
     Verdict::Accept(fresh)
 }
+
+#[cfg(test)]
+mod proptests;
 
 #[cfg(test)]
 mod tests {

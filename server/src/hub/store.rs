@@ -86,7 +86,7 @@ pub fn take_in(conn: &Connection, home: &str, changes: &[Change], now: Timestamp
             "INSERT INTO changes (home_id, seq, hash, record) VALUES (?1, ?2, ?3, ?4)",
         )?
         .execute(params![home, change.seq, change.hash, change.record])?;
-        let record: Record = serde_json::from_str(&change.record).map_err(|e| {
+        let record = change.parsed_record().map_err(|e| {
             StoreError::Invalid(crate::domain::Invalid::new("record", e.to_string()))
         })?;
         upsert(conn, home, &record, change.personal.as_ref())?;

@@ -62,6 +62,13 @@ pub struct Change {
     pub personal: Option<Personal>,
 }
 
+impl Change {
+    /// The record this change carries, as the hub reads it before storing it.
+    pub fn parsed_record(&self) -> Result<Record, serde_json::Error> {
+        serde_json::from_str(&self.record)
+    }
+}
+
 /// A member's personal data as the hub receives it: name and employer only with the separate
 /// consent to share; the phone only as a keyed hash.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -155,6 +162,9 @@ pub struct Refusal {
     pub error: String,
     pub acked_seq: i64,
 }
+
+#[cfg(test)]
+pub(crate) mod proptests;
 
 #[cfg(test)]
 mod tests {
