@@ -53,6 +53,30 @@ enum Command {
     Sync(SyncArgs),
     /// Run the association's hub (homes sync to it), or register a home with `hub home add`.
     Hub(HubArgs),
+    /// Copy a home's database to FILE, checked; works while the home is serving.
+    Backup(BackupArgs),
+    /// Put a backup in place as a home's database; the home must be stopped.
+    Restore(RestoreArgs),
+}
+
+#[derive(Debug, Args)]
+struct BackupArgs {
+    /// The home's data folder.
+    #[arg(long, default_value = "./kejia-data")]
+    data: PathBuf,
+    /// The file to write (must not exist yet), e.g. ./kejia-data/backups/manual-20261202.db.
+    #[arg(long)]
+    to: PathBuf,
+}
+
+#[derive(Debug, Args)]
+struct RestoreArgs {
+    /// The home's data folder (created if missing).
+    #[arg(long, default_value = "./kejia-data")]
+    data: PathBuf,
+    /// The backup file, e.g. ./kejia-data/backups/kejia-20261201-193000Z.db.
+    #[arg(long)]
+    from: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -324,7 +348,47 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             ..
         }) => add_home(&data, &name, details).await,
         Command::Hub(args) => hub(args).await,
+        Command::Backup(args) => backup(args).await,
+        Command::Restore(args) => restore(args).await,
     }
+}
+
+async fn backup(args: BackupArgs) -> anyhow::Result<()> {
+    let copied =
+        tokio::task::spawn_blocking(move || kejia_server::backup::backup_to(&args.data, &args.to))
+            .await??;
+    eprintln!(
+        "kejia: backup written to {} ({} bytes, checked; change log up to {})",
+        copied.path.display(),
+        copied.bytes,
+        copied.last_seq
+    );
+    Ok(())
+}
+
+async fn restore(args: RestoreArgs) -> anyhow::Result<()> {
+    let now = SystemClock.now();
+    let data = args.data.clone();
+    let restored = tokio::task::spawn_blocking(move || {
+        kejia_server::backup::restore(&args.data, &args.from, now)
+    })
+    .await??;
+    eprintln!(
+        "kejia: restored {} (change log up to {})",
+        restored.database.display(),
+        restored.last_seq
+    );
+    if let Some(aside) = &restored.set_aside {
+        eprintln!(
+            "kejia: the database that was there is kept as {}",
+            aside.display()
+        );
+    }
+    eprintln!(
+        "kejia: check-ins after the backup was taken are not in it. If the home is enrolled, its next sync checks that the hub holds no more than this backup; if it does, pushing stops and the dashboard says so (see troubleshooting.md). Start the home again, e.g. `sudo systemctl start kejia-serve.service kejia-kiosk.service` (data folder {})",
+        data.display()
+    );
+    Ok(())
 }
 
 async fn hub(args: HubArgs) -> anyhow::Result<()> {

@@ -4,6 +4,7 @@
 //! handed to [`Home::serve`] means ready.
 
 pub mod accounts;
+pub mod backup;
 pub mod clock;
 pub mod config;
 pub mod domain;
@@ -12,6 +13,7 @@ pub mod export;
 pub mod fuzzing;
 pub mod http;
 pub mod hub;
+pub mod lockfile;
 pub mod secrets;
 pub mod store;
 pub mod sync;
@@ -43,6 +45,8 @@ fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
 /// A home, opened and ready to serve.
 pub struct Home {
     state: http::AppState,
+    /// Held while the home is open, so `kejia restore` refuses to swap its database.
+    _lock: lockfile::DataLock,
 }
 
 impl Home {
@@ -52,9 +56,15 @@ impl Home {
     }
 
     pub fn open_with_clock(settings: Settings, clock: Arc<dyn Clock>) -> Result<Self, StoreError> {
+        let lock = lockfile::DataLock::acquire(&settings.data_dir)
+            .map_err(|e| StoreError::Io(std::io::Error::other(e.to_string())))?;
         let store = Store::open(&settings.data_dir)?;
+        let backups = Arc::new(backup::Health::starting_from(backup::rotation::newest(
+            &backup::folder(&settings.data_dir),
+        )));
         Ok(Self {
-            state: http::AppState::new(store, clock, settings),
+            state: http::AppState::with_backups(store, clock, settings, backups),
+            _lock: lock,
         })
     }
 
@@ -134,19 +144,28 @@ impl Home {
         let app = self
             .router()
             .into_make_service_with_connect_info::<std::net::SocketAddr>();
+        let backups = tokio::spawn(backup::nightly::run(
+            self.state.settings.data_dir.clone(),
+            self.state.settings.tz.clone(),
+            self.state.clock.clone(),
+            self.state.backups.clone(),
+        ));
         let watchdog = systemd::spawn_watchdog(self.state.store.clone());
         systemd::ready();
         let served = axum::serve(crate::http::router::without_nagle(listener), app)
             .with_graceful_shutdown(shutdown)
             .await;
         systemd::stopping();
-        for task in [syncing, watchdog].into_iter().flatten() {
+        for task in [syncing, watchdog, Some(backups)].into_iter().flatten() {
             task.abort();
         }
         // Close the database so SQLite checkpoints the WAL into the main file.
-        let store = self.state.store.clone();
-        drop(self);
+        // The folder stays locked until the database is closed.
+        let Self { state, _lock: lock } = self;
+        let store = state.store.clone();
+        drop(state);
         store.close(std::time::Duration::from_secs(5));
+        drop(lock);
         served
     }
 }

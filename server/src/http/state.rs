@@ -43,10 +43,22 @@ pub struct Shared {
     /// A staffer looked at the device's time and said it is right. Kept in memory only: after
     /// a restart (a power cut, most likely) the clock must be vouched for again.
     pub time_confirmed: AtomicBool,
+    /// How the nightly backups stand (a home's; the hub's stays empty).
+    pub backups: Arc<crate::backup::Health>,
 }
 
 impl AppState {
     pub fn new(store: Store, clock: Arc<dyn Clock>, settings: Settings) -> Self {
+        Self::with_backups(store, clock, settings, Arc::default())
+    }
+
+    /// A home's state, with its nightly backups' health.
+    pub fn with_backups(
+        store: Store,
+        clock: Arc<dyn Clock>,
+        settings: Settings,
+        backups: Arc<crate::backup::Health>,
+    ) -> Self {
         Self(Arc::new(Shared {
             store,
             clock,
@@ -58,6 +70,7 @@ impl AppState {
             logins: LoginThrottle::default(),
             room: RoomCode::new(),
             time_confirmed: AtomicBool::new(false),
+            backups,
         }))
     }
 

@@ -25,6 +25,7 @@ pub const HOME: Schema = Schema {
         include_str!("../../migrations/home/0001_init.sql"),
         include_str!("../../migrations/home/0002_web.sql"),
         include_str!("../../migrations/home/0003_sync.sql"),
+        include_str!("../../migrations/home/0004_restore.sql"),
     ],
 };
 

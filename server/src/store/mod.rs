@@ -9,6 +9,7 @@
 
 pub mod activities;
 pub mod audit;
+pub mod backup;
 pub mod changelog;
 pub mod checkins;
 pub mod devices;
@@ -16,6 +17,7 @@ pub mod members;
 mod migrate;
 pub use migrate::{HOME, HUB, Schema};
 pub mod photos;
+pub mod restored;
 pub mod scans;
 pub mod sync_state;
 pub mod tokens;

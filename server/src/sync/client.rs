@@ -20,6 +20,7 @@ use super::wire::{
 use crate::clock::Clock;
 use crate::secrets;
 use crate::store::changelog::{self, Logged};
+use crate::store::restored::{self, Halt, HaltKind};
 use crate::store::sync_state::{self, Enrolment};
 use crate::store::{Store, StoreError};
 
@@ -39,6 +40,15 @@ pub enum SyncError {
     Store(#[from] StoreError),
     #[error("无法生成密钥：{0}")]
     Key(String),
+    /// Pushing stopped: the hub holds changes this home does not (see `store::restored`).
+    #[error(
+        "pushing is stopped: {english} (hub holds changes up to {hub_seq}, this home can vouch for up to {local_seq}). See firmware-notes/troubleshooting.md, \"The home is behind the hub\""
+    )]
+    Halted {
+        english: &'static str,
+        hub_seq: i64,
+        local_seq: i64,
+    },
 }
 
 impl SyncError {
@@ -167,15 +177,44 @@ impl SyncClient {
             push,
             sent,
             last_seq,
+            frontier,
+            sent_up_to,
+            restored_up_to,
         } = self.store.read(prepare).await??;
         let outcome = self.send(&enrolment, &push).await;
         let now = self.clock.now();
+        let frontier = match &outcome {
+            Ok(answer) if answer.acked_seq > frontier => {
+                frontier.max(self.store.read(frontier_now).await?)
+            }
+            _ => frontier,
+        };
         match outcome {
+            Ok(answer) if answer.acked_seq > frontier => {
+                // The hub holds changes this home cannot vouch for: restored from a backup
+                // older than what the hub received. What was sent was taken as the hub's own
+                // (the hub checked it against its chain); nothing newer may follow.
+                let halt = Halt {
+                    kind: HaltKind::Behind,
+                    hub_seq: answer.acked_seq,
+                    local_seq: frontier,
+                    detected_at: now,
+                };
+                self.stop_pushing(halt, sent_up_to, &answer).await
+            }
             Ok(answer) => {
                 let acked = answer.acked_seq;
                 self.store
                     .write(move |conn| {
                         sync_state::acknowledged(conn, acked, now)?;
+                        if restored_up_to.is_some_and(|seq| acked >= seq) {
+                            // The hub holds exactly what the backup held: carry on as before.
+                            restored::confirm(conn)?;
+                            tracing::info!(
+                                acked,
+                                "the hub holds what the restored backup held; sync goes on"
+                            );
+                        }
                         for decision in &answer.decisions {
                             sync_state::apply_decision(conn, decision, now)?;
                         }
@@ -190,6 +229,32 @@ impl SyncClient {
                     acked_seq: acked,
                     backlog: (last_seq - acked).max(0),
                 })
+            }
+            Err(Failure::Refused(refusal))
+                if refusal.acked_seq > enrolment.acked_seq.min(last_seq) =>
+            {
+                // Not a gap (the hub would stand before this home's cursor) but a clash: the
+                // hub holds changes after this home's cursor that differ from this home's,
+                // or more than this home has. Sending again would only be refused again.
+                let kind = if refusal.acked_seq > frontier {
+                    HaltKind::Behind
+                } else {
+                    HaltKind::Diverged
+                };
+                let halt = Halt {
+                    kind,
+                    hub_seq: refusal.acked_seq,
+                    local_seq: enrolment.acked_seq.min(last_seq),
+                    detected_at: now,
+                };
+                tracing::warn!(hub = %refusal.error, "the hub refused a push that clashes with what it holds");
+                let answer = PushAnswer {
+                    acked_seq: refusal.acked_seq,
+                    decisions: Vec::new(),
+                    notices: Vec::new(),
+                };
+                self.stop_pushing(halt, enrolment.acked_seq.min(last_seq), &answer)
+                    .await
             }
             Err(Failure::Refused(refusal)) => {
                 // The hub says where it stands: resume from there next time (a gap after the
@@ -213,6 +278,53 @@ impl SyncClient {
                 Err(error)
             }
         }
+    }
+
+    /// Records that pushing stopped (and the decisions and notices that came anyway), and
+    /// answers with the reason. `cursor` is how far the hub is known to hold this home's own
+    /// changes.
+    async fn stop_pushing(
+        &self,
+        halt: Halt,
+        cursor: i64,
+        answer: &PushAnswer,
+    ) -> Result<PushReport, SyncError> {
+        let now = halt.detected_at;
+        let restored_from = self.store.read(restored::marker).await?.is_some();
+        let text = halt_message(&halt, restored_from);
+        tracing::error!(
+            kind = halt.kind.as_str(),
+            hub_seq = halt.hub_seq,
+            local_seq = halt.local_seq,
+            "the hub holds changes this home does not have; pushing is stopped"
+        );
+        let (decisions, notices) = (answer.decisions.clone(), answer.notices.clone());
+        let stored = halt.clone();
+        self.store
+            .write(move |conn| {
+                sync_state::resume_from(conn, cursor)?;
+                restored::halt(conn, &stored)?;
+                for decision in &decisions {
+                    sync_state::apply_decision(conn, decision, now)?;
+                }
+                for notice in &notices {
+                    sync_state::add_notice(conn, notice, now)?;
+                }
+                sync_state::failed(conn, &text, now)
+            })
+            .await?;
+        Err(SyncError::Halted {
+            english: match halt.kind {
+                HaltKind::Behind => {
+                    "the hub already holds changes this home's database does not have (restored from an older backup?)"
+                }
+                HaltKind::Diverged => {
+                    "the hub holds other changes than this home's after the last acknowledged one (restored and written to since, or rewritten)"
+                }
+            },
+            hub_seq: halt.hub_seq,
+            local_seq: halt.local_seq,
+        })
     }
 
     /// Pushes until the hub holds everything; transient failures are retried a few times with
@@ -295,6 +407,13 @@ struct Prepared {
     sent: usize,
     /// The newest change this home holds.
     last_seq: i64,
+    /// The newest change this home may send: its own log's end, or (restored, until the hub is
+    /// seen to hold no more) the backup's, or (pushing stopped) the cursor.
+    frontier: i64,
+    /// The newest change in the batch (the cursor if none).
+    sent_up_to: i64,
+    /// The backup's last change, while the restore marker stands.
+    restored_up_to: Option<i64>,
 }
 
 /// Reads what the next push sends.
@@ -302,14 +421,22 @@ fn prepare(conn: &Connection) -> Result<Result<Prepared, SyncError>, StoreError>
     let Some(enrolment) = sync_state::enrolment(conn)? else {
         return Ok(Err(SyncError::NotEnrolled));
     };
-    let logged = changelog::after(conn, enrolment.acked_seq, MAX_BATCH)?;
+    let last_seq = changelog::last_seq(conn)?;
+    // A cursor past the log's end (a folder copied back by hand after the hub acknowledged
+    // more) starts from the end: the hub's answer then shows it is ahead.
+    let cursor = enrolment.acked_seq.min(last_seq);
+    let marker = restored::marker(conn)?;
+    let frontier = frontier(conn, cursor, last_seq)?;
+    let logged = changelog::after(conn, cursor, MAX_BATCH)?;
     let changes = logged
         .into_iter()
+        .filter(|change| change.seq <= frontier)
         .map(|change| with_personal(conn, change, &enrolment.phone_key))
         .collect::<Result<Vec<_>, StoreError>>()?;
+    let sent_up_to = changes.last().map_or(cursor, |c| c.seq);
     let batch = Batch {
         home_id: enrolment.home_id.clone(),
-        prev_hash: changelog::hash_at(conn, enrolment.acked_seq)?,
+        prev_hash: changelog::hash_at(conn, cursor)?,
         notices_after: enrolment.notices_after,
         changes,
     };
@@ -322,11 +449,34 @@ fn prepare(conn: &Connection) -> Result<Result<Prepared, SyncError>, StoreError>
         payload,
     };
     Ok(Ok(Prepared {
-        last_seq: changelog::last_seq(conn)?,
+        last_seq,
+        frontier,
+        sent_up_to,
+        restored_up_to: marker.map(|m| m.last_seq),
         enrolment,
         push,
         sent,
     }))
+}
+
+/// The newest change this home may send from `cursor`: its log's end, or, while the restore
+/// marker stands, the backup's end, or, once pushing stopped, nothing past the cursor.
+fn frontier(conn: &Connection, cursor: i64, last_seq: i64) -> Result<i64, StoreError> {
+    Ok(if restored::halted(conn)?.is_some() {
+        cursor
+    } else if let Some(marker) = restored::marker(conn)? {
+        marker.last_seq.clamp(cursor, last_seq)
+    } else {
+        last_seq
+    })
+}
+
+/// The frontier as it stands now (another pusher on this database may have moved it since a
+/// batch was prepared: `kejia sync` beside the running home).
+fn frontier_now(conn: &Connection) -> Result<i64, StoreError> {
+    let last_seq = changelog::last_seq(conn)?;
+    let cursor = sync_state::enrolment(conn)?.map_or(0, |e| e.acked_seq.min(last_seq));
+    frontier(conn, cursor, last_seq)
 }
 
 /// A member's change carries what the hub may hold about them *now*: name and employer only
@@ -431,6 +581,40 @@ pub struct SyncStatus {
     pub last_attempt: Option<Timestamp>,
     pub last_success: Option<Timestamp>,
     pub last_error: Option<String>,
+    /// Pushing stopped because the hub holds changes this home does not (restored from an
+    /// older backup, say); nothing is sent until a technician acts.
+    pub push_stopped: bool,
+    /// `behind` (the hub holds more than this home) or `diverged` (it holds other changes).
+    pub push_stopped_reason: Option<String>,
+    /// What the staffer reads about it (Chinese).
+    pub push_stopped_message: Option<String>,
+    /// The last change the hub said it holds, when pushing stopped.
+    pub hub_seq: Option<i64>,
+    /// When this database was put in place by `kejia restore`, until the hub is seen to hold
+    /// no more than the backup did.
+    pub restored_at: Option<Timestamp>,
+}
+
+/// What the staffer reads when pushing stopped.
+pub fn halt_message(halt: &Halt, restored_from_backup: bool) -> String {
+    let keep_going = "为免与市科协的记录冲突，本机已停止向市科协上传（签到照常进行，记录保存在本机）。请联系技术人员按《故障排查》中“本机落后于科协平台”一节处理。";
+    match halt.kind {
+        HaltKind::Behind => format!(
+            "{}：市科协已收到第 {} 条记录，本机只有到第 {} 条。{keep_going}",
+            if restored_from_backup {
+                "本机数据是从备份恢复的，比市科协已收到的记录旧"
+            } else {
+                "本机数据比市科协已收到的记录旧（可能是从较早的备份恢复的）"
+            },
+            halt.hub_seq,
+            halt.local_seq
+        ),
+        HaltKind::Diverged => format!(
+            "本机记录与市科协已收到的记录不一致（从第 {} 条起；市科协已收到第 {} 条）。{keep_going}",
+            halt.local_seq + 1,
+            halt.hub_seq
+        ),
+    }
 }
 
 pub fn status(conn: &Connection) -> Result<SyncStatus, StoreError> {
@@ -438,7 +622,14 @@ pub fn status(conn: &Connection) -> Result<SyncStatus, StoreError> {
     let health = sync_state::health(conn)?;
     let last_seq = changelog::last_seq(conn)?;
     let acked_seq = enrolment.as_ref().map_or(0, |e| e.acked_seq);
+    let halt = restored::halted(conn)?;
+    let marker = restored::marker(conn)?;
     Ok(SyncStatus {
+        push_stopped: halt.is_some(),
+        push_stopped_reason: halt.as_ref().map(|h| h.kind.as_str().to_owned()),
+        push_stopped_message: halt.as_ref().map(|h| halt_message(h, marker.is_some())),
+        hub_seq: halt.as_ref().map(|h| h.hub_seq),
+        restored_at: marker.map(|m| m.restored_at),
         enrolled: enrolment.is_some(),
         hub_url: enrolment.as_ref().map(|e| e.hub_url.clone()),
         home_id: enrolment.as_ref().map(|e| e.home_id.clone()),

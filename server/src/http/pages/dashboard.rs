@@ -75,6 +75,14 @@ struct DashboardPage {
     sync: SyncLine,
     /// The device's time, while its clock is not trusted (else `None`).
     unsynchronised_clock: Option<String>,
+    backup: BackupLine,
+}
+
+/// The nightly backups, in one line for the staffer.
+struct BackupLine {
+    /// When the newest backup was taken, in the home's calendar (empty: none yet).
+    newest: String,
+    warning: Option<String>,
 }
 
 /// Sync with the association, in one line for the staffer.
@@ -83,6 +91,8 @@ struct SyncLine {
     backlog: i64,
     last_success: String,
     last_error: Option<String>,
+    /// Pushing stopped (restored behind the hub): what to read instead of the last error.
+    stopped: Option<String>,
 }
 
 async fn view(
@@ -164,7 +174,9 @@ async fn view(
                 .strftime("%Y年%-m月%-d日 %H:%M")
                 .to_string()
         }),
+        backup: backup_line(&state, now, &tz),
         sync: SyncLine {
+            stopped: sync.push_stopped_message,
             enrolled: sync.enrolled,
             backlog: sync.backlog,
             last_success: sync
@@ -178,6 +190,37 @@ async fn view(
             last_error: sync.last_error,
         },
     })
+}
+
+/// A backup older than this is a warning.
+const BACKUP_TOO_OLD: SignedDuration = SignedDuration::from_hours(48);
+
+fn backup_line(state: &AppState, now: Timestamp, tz: &jiff::tz::TimeZone) -> BackupLine {
+    let health = state.backups.snapshot();
+    let local = |at: Timestamp| {
+        at.to_zoned_datetime(tz.clone())
+            .strftime("%Y年%-m月%-d日 %H:%M")
+            .to_string()
+    };
+    let warning = if let Some((at, _)) = &health.failed {
+        Some(format!(
+            "最近一次自动备份失败（{}）。请联系技术人员查看服务器日志。",
+            local(*at)
+        ))
+    } else {
+        match health.newest {
+            None => Some("还没有数据备份。".to_owned()),
+            Some(at) if now.duration_since(at) > BACKUP_TOO_OLD => Some(format!(
+                "已超过两天没有新的数据备份（最近一次：{}）。请联系技术人员。",
+                local(at)
+            )),
+            Some(_) => None,
+        }
+    };
+    BackupLine {
+        newest: health.newest.map(local).unwrap_or_default(),
+        warning,
+    }
 }
 
 /// The staffer vouches for the device's time shown on the dashboard.
