@@ -97,7 +97,7 @@ fn kill_9_mid_burst_loses_no_acknowledged_checkin_and_counts_none_twice() {
 }
 
 /// Registers members from several threads; returns (id, credential) pairs.
-fn register_members(home: &TestHome, count: usize) -> Vec<(String, String)> {
+pub(crate) fn register_members(home: &TestHome, count: usize) -> Vec<(String, String)> {
     let next = AtomicUsize::new(0);
     let members = Mutex::new(Vec::with_capacity(count));
     std::thread::scope(|scope| {

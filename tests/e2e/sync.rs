@@ -149,7 +149,7 @@ fn spawn_hub_at(data: &Path, listen: &str) -> (Child, SocketAddr) {
 }
 
 /// Runs `kejia ARGS --data DIR` to completion.
-fn kejia(data: &Path, args: &[&str]) -> std::process::Output {
+pub(crate) fn kejia(data: &Path, args: &[&str]) -> std::process::Output {
     Command::new(KEJIA)
         .args(args)
         .arg("--data")
@@ -158,7 +158,7 @@ fn kejia(data: &Path, args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
-fn enroll(home: &TestHome, hub: &TestHub, name: &str) {
+pub(crate) fn enroll(home: &TestHome, hub: &TestHub, name: &str) {
     let code = hub.add_home(name);
     let output = kejia(
         home.data(),

@@ -607,6 +607,84 @@ async fn pushes_that_cannot_be_trusted_are_refused_and_leave_the_figures_alone()
     assert_eq!(answer["acked_seq"], home.acked());
 }
 
+/// A home restored from an older backup: its log is the hub's first records, and the records
+/// it logged since have sequence numbers the hub already holds with other content. Whatever
+/// part of that log it pushes, the hub refuses the fork and keeps what it holds.
+#[tokio::test]
+async fn a_home_restored_behind_the_hub_cannot_fork_its_chain() {
+    let fixture = fixture().await;
+    let mut home = fixture.home("桃江县科技工作者之家", 1).await;
+    let activity = home.activity("2026-07-10T01:00:00Z", 2, false);
+    let member = home.member("13800138001");
+    home.checkin(&member, &activity, "2026-07-10T01:05:00Z", "qr", true);
+    let (status, _) = fixture.push(&home, 1, 0).await;
+    assert_eq!(status, StatusCode::OK);
+    // The backup holds these three; two more reach the hub after it was taken.
+    let mut restored = TestHome {
+        id: home.id.clone(),
+        key: HomeKey::from_secret([1; 32]),
+        phone_key: home.phone_key,
+        log: home.log.clone(),
+    };
+    let later = home.member("13800138002");
+    home.checkin(&later, &activity, "2026-07-10T01:10:00Z", "qr", true);
+    let (status, answer) = fixture.push(&home, 4, 0).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer["acked_seq"], 5);
+    let held = fixture.count("SELECT count(*) FROM changes").await;
+    let checkins = fixture.count("SELECT count(*) FROM checkins").await;
+
+    // The restored home logs other changes as 4, 5 and 6.
+    let other = restored.member("13800138003");
+    restored.checkin(&other, &activity, "2026-07-11T01:00:00Z", "manual", true);
+    restored.checkin(&member, &activity, "2026-07-11T01:01:00Z", "manual", true);
+    assert_ne!(restored.log[3].hash, home.log[3].hash);
+
+    // From its old cursor: the replay of 1-3 is the hub's, 4 is not.
+    let (status, refusal) = fixture.push(&restored, 1, 0).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{refusal}");
+    assert!(
+        refusal["error"]
+            .as_str()
+            .is_some_and(|e| e.starts_with("重放的记录内容不同（第 4 条）")),
+        "{refusal}"
+    );
+    assert_eq!(refusal["acked_seq"], 5);
+    // From just after the backup.
+    let (status, _) = fixture.push(&restored, 4, 0).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    // Only what comes after the hub's head, chained on the restored home's own 5.
+    let (status, refusal) = fixture.push(&restored, 6, 0).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{refusal}");
+    assert!(
+        refusal["error"]
+            .as_str()
+            .is_some_and(|e| e.starts_with("哈希链不连续")),
+        "{refusal}"
+    );
+
+    // Nothing of the fork was stored; the association sees the attempts.
+    assert_eq!(fixture.count("SELECT count(*) FROM changes").await, held);
+    assert_eq!(
+        fixture.count("SELECT count(*) FROM checkins").await,
+        checkins
+    );
+    assert_eq!(
+        fixture
+            .count("SELECT count(*) FROM checkins WHERE method = 'manual'")
+            .await,
+        0
+    );
+    let (_, homes) = fixture.send("GET", "/api/v1/homes", None).await;
+    assert_eq!(homes[0]["acked_seq"], 5);
+    assert_eq!(homes[0]["refusals"], 3);
+    // The hub's own home goes on as before.
+    home.checkin(&member, &activity, "2026-07-10T01:20:00Z", "qr", true);
+    let (status, answer) = fixture.push(&home, 6, 0).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer["acked_seq"], 6);
+}
+
 #[tokio::test]
 async fn malformed_pushes_are_bad_requests_not_failures() {
     let fixture = fixture().await;

@@ -60,6 +60,43 @@ impl TestHome {
         home
     }
 
+    /// A home on a data folder made elsewhere (a restored one), with the administrator and
+    /// kiosk token that folder's database holds, logged in as staff.
+    pub fn open(dir: TempDir, kiosk_token: String) -> Self {
+        let (child, addr, _) = spawn_serve(dir.path());
+        let client = http_builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .expect("client");
+        let mut home = Self {
+            dir,
+            addr,
+            child: Some(child),
+            client,
+            cookie: String::new(),
+            kiosk_token,
+        };
+        home.cookie = home.login(ADMIN, PASSWORD).expect("login");
+        home
+    }
+
+    /// The staff dashboard's HTML.
+    pub fn dashboard(&self) -> String {
+        let response = self
+            .request(reqwest::Method::GET, "/admin", As::Staff)
+            .send()
+            .expect("dashboard");
+        assert_eq!(response.status(), StatusCode::OK);
+        response.text().expect("html")
+    }
+
+    /// Whether the server process is still running.
+    pub fn running(&mut self) -> bool {
+        self.child
+            .as_mut()
+            .is_some_and(|c| matches!(c.try_wait(), Ok(None)))
+    }
+
     pub fn data(&self) -> &Path {
         self.dir.path()
     }
