@@ -597,7 +597,7 @@ pub struct SyncStatus {
 
 /// What the staffer reads when pushing stopped.
 pub fn halt_message(halt: &Halt, restored_from_backup: bool) -> String {
-    let keep_going = "为免与市科协的记录冲突，本机已停止向市科协上传（签到照常进行，记录保存在本机）。请联系技术人员按《故障排查》中“本机落后于科协平台”一节处理。";
+    let keep_going = "为免与市科协的记录冲突，本机已停止向市科协上传（签到照常进行，记录保存在本机）。请联系技术人员按装机手册 troubleshooting.md 中“The home is behind the hub”一节处理。";
     match halt.kind {
         HaltKind::Behind => format!(
             "{}：市科协已收到第 {} 条记录，本机只有到第 {} 条。{keep_going}",
