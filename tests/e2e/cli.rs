@@ -11,6 +11,8 @@ fn every_command_answers_help_and_bad_arguments_exit_2() {
         &["serve", "--help"],
         &["user", "add", "--help"],
         &["token", "add", "--help"],
+        &["backup", "--help"],
+        &["restore", "--help"],
     ] {
         let output = Command::new(KEJIA).args(args).output().expect("run");
         assert!(output.status.success(), "{args:?}");
@@ -87,6 +89,14 @@ fn a_database_from_a_newer_kejia_is_refused() {
     });
     let stderr = serve_expecting_refusal(&data);
     assert!(stderr.contains("newer kejia"), "{stderr}");
+}
+
+#[test]
+fn a_second_server_on_the_same_data_folder_is_refused() {
+    let home = TestHome::start();
+    let said = serve_expecting_refusal(home.data());
+    assert!(said.contains("another kejia process is using"), "{said}");
+    assert_eq!(home.participants(&home.create_open_activity("仍在运行")), 0);
 }
 
 /// Stops the home, keeps its data folder, and lets `change` damage it.
