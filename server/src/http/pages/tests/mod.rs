@@ -2,6 +2,7 @@
 //! and CSRF cookies) and an anonymous one, with a clock the test sets.
 
 mod activities;
+mod backup;
 mod dashboard;
 mod login;
 mod members;
