@@ -432,3 +432,65 @@ fn a_home_restored_behind_the_hub_stops_pushing_says_so_and_never_forks_the_chai
     let (acked, refusals) = hub_standing(&hub);
     assert!(acked > hub_seq && refusals == 0, "{acked} {refusals}");
 }
+
+#[test]
+fn a_data_folder_copied_back_by_hand_stops_pushing_after_at_most_one_refused_push() {
+    let mut home = TestHome::start();
+    let hub = TestHub::start();
+    enroll(&home, &hub, "南县科技工作者之家");
+    home.create_open_activity("沙龙");
+    for n in 0..2 {
+        let (_, credential) = home.create_member(&format!("早到{n}"), &phone(500 + n));
+        home.checkin(&credential);
+    }
+    assert!(kejia(home.data(), &["sync"]).status.success());
+    // The copy the old notes told technicians to take: the stopped home's folder.
+    home.stop();
+    let files = tempfile::tempdir().expect("dir");
+    let copy = files.path().join("kejia.db");
+    std::fs::copy(db_path(home.data()), &copy).expect("copy");
+    home.restart();
+    home.cookie = home
+        .login(crate::support::ADMIN, crate::support::PASSWORD)
+        .expect("login");
+    for n in 0..4 {
+        let (_, credential) = home.create_member(&format!("晚到{n}"), &phone(600 + n));
+        home.checkin(&credential);
+    }
+    assert!(kejia(home.data(), &["sync"]).status.success());
+    let (hub_seq, _) = hub_standing(&hub);
+
+    // Copied back by hand: no restore marker, so the home learns it is behind from the hub.
+    home.stop();
+    std::fs::copy(&copy, db_path(home.data())).expect("copy back");
+    for stale in ["kejia.db-wal", "kejia.db-shm"] {
+        let _ = std::fs::remove_file(home.data().join(stale));
+    }
+    home.restart();
+    home.cookie = home
+        .login(crate::support::ADMIN, crate::support::PASSWORD)
+        .expect("login");
+    let (_, credential) = home.create_member("手工恢复后会员", &phone(700));
+    home.checkin(&credential);
+    let output = kejia(home.data(), &["sync"]);
+    assert!(!output.status.success());
+    assert!(
+        stderr(&output).contains("pushing is stopped"),
+        "{}",
+        stderr(&output)
+    );
+    let (_, sync) = home.get("/api/v1/sync/status", As::Staff);
+    assert_eq!(sync["push_stopped"], true, "{sync}");
+    assert_eq!(sync["push_stopped_reason"], "behind", "{sync}");
+    assert!(
+        string(&sync["push_stopped_message"]).starts_with("本机数据比市科协已收到的记录旧"),
+        "{sync}"
+    );
+    // At most the one push that showed it (when the home pushed before it polled), never again.
+    let (acked, refusals) = hub_standing(&hub);
+    assert_eq!(acked, hub_seq);
+    assert!(refusals <= 1, "{refusals}");
+    std::thread::sleep(Duration::from_secs(7));
+    assert!(!kejia(home.data(), &["sync"]).status.success());
+    assert_eq!(hub_standing(&hub), (hub_seq, refusals));
+}
