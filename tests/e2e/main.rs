@@ -5,6 +5,7 @@
 mod support;
 
 mod auth;
+mod bad_days;
 mod checkin;
 mod cli;
 mod compliance;

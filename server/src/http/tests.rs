@@ -192,3 +192,48 @@ async fn under_an_unsynchronised_clock_checkins_are_marked_and_the_schedule_wait
         logged[1]
     );
 }
+
+/// A Pi boots with its clock wherever it stopped until the network corrects it, so a record
+/// made later may carry an earlier time. Lists follow the order records were made in.
+#[tokio::test]
+async fn members_are_listed_in_the_order_they_were_registered_even_when_the_clock_steps_back() {
+    let fixture = fixture("2026-05-01T10:00:00Z").await;
+    let register = |phone: &'static str, seed: u8| {
+        let store = fixture.home.state.store.clone();
+        let now: Timestamp = crate::clock::Clock::now(&*fixture.clock);
+        async move {
+            let member = NewMember::parse(&Registration {
+                name: Some("李四海"),
+                phone: Some(phone),
+                employer: Some("某公司"),
+                consent: Some(true),
+                ..Registration::default()
+            })
+            .expect("valid");
+            let credential = QrCredential::from_random([seed; 16]);
+            store
+                .write(move |conn| members::insert(conn, &member, &credential, now))
+                .await
+                .expect("insert")
+                .id
+        }
+    };
+    let first = register("13800138001", 1).await;
+    fixture
+        .clock
+        .set("2026-04-01T10:00:00Z".parse().expect("time"));
+    let second = register("13800138002", 2).await;
+
+    let (newest_first, oldest_first) = fixture
+        .home
+        .state
+        .store
+        .read(|conn| Ok((members::search(conn, "", 10)?, members::active(conn, 10)?)))
+        .await
+        .expect("lists");
+    let ids = |list: Vec<crate::domain::member::Member>| {
+        list.into_iter().map(|m| m.id).collect::<Vec<_>>()
+    };
+    assert_eq!(ids(newest_first), vec![second, first]);
+    assert_eq!(ids(oldest_first), vec![first, second]);
+}

@@ -114,7 +114,9 @@ impl From<ApiError> for Notice {
     fn from(error: ApiError) -> Self {
         match &error {
             ApiError::Internal(detail) => tracing::error!(%detail, "phone page failed"),
-            ApiError::Unavailable(detail) => tracing::warn!(%detail, "phone page could not store"),
+            ApiError::Unavailable { detail, .. } => {
+                tracing::warn!(%detail, "phone page could not store")
+            }
             _ => {}
         }
         Self::problem(error.status(), error.message())
