@@ -195,3 +195,109 @@ fn an_empty_database_file_beside_backups_is_refused_and_left_alone() {
         "the file is left as it was"
     );
 }
+
+/// Ledger exports read a year of records while check-ins keep coming. A read that held its
+/// snapshot for the whole export would stop every checkpoint and let the WAL grow with each
+/// check-in; the store reads what an export needs in one short transaction, so the WAL keeps
+/// to the size one checkpoint interval writes.
+#[test]
+fn the_wal_stays_bounded_while_exports_run_beside_a_burst_of_checkins() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+    let home = TestHome::start();
+    home.create_open_activity("导出与签到并行");
+    let members = crate::crash::register_members(&home, 1_500);
+    let wal = home.data().join("kejia.db-wal");
+    let stop = Arc::new(AtomicBool::new(false));
+    let largest = Arc::new(AtomicU64::new(0));
+    let year = jiff::Timestamp::now()
+        .to_zoned_datetime(jiff::tz::TimeZone::get("Asia/Shanghai").expect("zone"))
+        .year();
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            while !stop.load(Ordering::Relaxed) {
+                let size = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+                largest.fetch_max(size, Ordering::Relaxed);
+                std::thread::sleep(std::time::Duration::from_millis(2));
+            }
+        });
+        for _ in 0..2 {
+            scope.spawn(|| {
+                while !stop.load(Ordering::Relaxed) {
+                    let response = home
+                        .request(
+                            reqwest::Method::GET,
+                            &format!("/api/v1/exports/ledger.xlsx?year={year}"),
+                            As::Staff,
+                        )
+                        .send()
+                        .expect("export");
+                    assert_eq!(response.status(), StatusCode::OK);
+                    assert!(!response.bytes().expect("ledger").is_empty());
+                }
+            });
+        }
+        let senders: Vec<_> = members
+            .chunks(members.len() / 4)
+            .map(|chunk| {
+                let home = &home;
+                scope.spawn(move || {
+                    for (_, credential) in chunk {
+                        assert_eq!(home.checkin(credential)["outcome"], "checked_in");
+                    }
+                })
+            })
+            .collect();
+        for sender in senders {
+            sender.join().expect("sender");
+        }
+        stop.store(true, Ordering::Relaxed);
+    });
+    let largest = largest.load(Ordering::Relaxed);
+    eprintln!("largest WAL: {largest} bytes");
+    assert!(largest > 0, "the WAL was watched");
+    assert!(
+        largest <= 6 << 20,
+        "the WAL grew to {largest} bytes beside the exports"
+    );
+}
+
+/// If something did hold a read open for long (a technician's sqlite3 shell, say), the WAL
+/// grows meanwhile; once it lets go, the next checkpoints bring the file back under the limit
+/// instead of leaving tens of megabytes on the card for good.
+#[test]
+fn once_a_long_read_lets_go_the_wal_shrinks_back_under_its_limit() {
+    let home = TestHome::start();
+    home.create_open_activity("长读之后");
+    let members = crate::crash::register_members(&home, 1_600);
+    let wal = home.data().join("kejia.db-wal");
+    let reader = rusqlite::Connection::open(db_path(home.data())).expect("open");
+    reader.execute_batch("BEGIN").expect("begin");
+    let _: i64 = reader
+        .query_row("SELECT count(*) FROM checkins", [], |r| r.get(0))
+        .expect("read");
+    let (during, after) = members.split_at(1_500);
+    std::thread::scope(|scope| {
+        for chunk in during.chunks(during.len() / 4) {
+            let home = &home;
+            scope.spawn(move || {
+                for (_, credential) in chunk {
+                    home.checkin(credential);
+                }
+            });
+        }
+    });
+    let grown = std::fs::metadata(&wal).expect("wal").len();
+    assert!(grown > WAL_LIMIT, "the held read let the WAL grow: {grown}");
+    reader.execute_batch("COMMIT").expect("let go");
+    drop(reader);
+    for (_, credential) in after {
+        home.checkin(credential);
+    }
+    let shrunk = std::fs::metadata(&wal).expect("wal").len();
+    assert!(shrunk <= WAL_LIMIT, "the WAL is still {shrunk} bytes");
+}
+
+/// `kejia_server::store::WAL_SIZE_LIMIT`.
+const WAL_LIMIT: u64 = 8 << 20;

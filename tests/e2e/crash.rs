@@ -161,7 +161,7 @@ fn assert_survived(home: &mut TestHome, activity: &str, acknowledged: &[String],
 }
 
 /// Registers members from several threads; returns (id, credential) pairs.
-fn register_members(home: &TestHome, count: usize) -> Vec<(String, String)> {
+pub fn register_members(home: &TestHome, count: usize) -> Vec<(String, String)> {
     let next = AtomicUsize::new(0);
     let members = Mutex::new(Vec::with_capacity(count));
     std::thread::scope(|scope| {

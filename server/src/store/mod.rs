@@ -42,6 +42,8 @@ pub const DB_FILE: &str = "kejia.db";
 const MAX_BATCH: usize = 256;
 const READERS: usize = 4;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// Bytes of WAL kept after a checkpoint: twice what a normal checkpoint interval writes.
+pub const WAL_SIZE_LIMIT: u64 = 8 << 20;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -342,6 +344,10 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
     // FULL: the WAL is fsynced at every commit, so an acknowledged check-in survives a power
     // cut, not only a crash of the process.
     conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")?;
+    // SQLite checkpoints the WAL every 1000 pages (about 4 MiB) and then writes it again from
+    // the start, but never shrinks it. If a long read once held a checkpoint back, the WAL
+    // keeps its size for good; this cuts it back once a checkpoint has caught up.
+    conn.execute_batch(&format!("PRAGMA journal_size_limit = {WAL_SIZE_LIMIT};"))?;
     conn.set_prepared_statement_cache_capacity(64);
     Ok(())
 }
