@@ -248,3 +248,21 @@ pub async fn backfill(
         worker.await.unwrap();
     }
 }
+
+/// An activity that began five minutes ago and runs three hours: the kiosk's scans land in it.
+pub async fn create_open_activity(
+    http: &reqwest::Client,
+    base: &str,
+    cookie: &str,
+    run: usize,
+) -> String {
+    let now = jiff::Timestamp::now();
+    let body = json!({
+        "title": format!("压测活动 {run}"),
+        "category": "academic_exchange",
+        "starts_at": (now - jiff::SignedDuration::from_mins(5)).to_string(),
+        "ends_at": (now + jiff::SignedDuration::from_hours(3)).to_string(),
+    });
+    let activity = post(http, &format!("{base}/api/v1/activities"), cookie, body).await;
+    activity["id"].as_str().expect("id").to_owned()
+}
