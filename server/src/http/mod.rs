@@ -10,6 +10,7 @@ pub mod live;
 pub mod login;
 pub mod pages;
 pub mod router;
+pub mod serve;
 pub mod state;
 pub mod throttle;
 pub mod views;
