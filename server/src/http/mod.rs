@@ -16,6 +16,8 @@ pub mod throttle;
 pub mod views;
 
 #[cfg(test)]
+mod access_tests;
+#[cfg(test)]
 mod tests;
 
 pub use router::router;
