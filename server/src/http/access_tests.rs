@@ -528,10 +528,11 @@ fn methods_in(args: &str) -> Vec<&'static str> {
             let word = &args[begin..i];
             let before = if begin == 0 { b' ' } else { bytes[begin - 1] };
             let opens = args[i..].trim_start().starts_with('(');
-            if opens && before != b':' {
-                if let Some(method) = METHODS.iter().find(|m| **m == word) {
-                    methods.push(*method);
-                }
+            if let Some(method) = METHODS.iter().find(|m| **m == word)
+                && opens
+                && before != b':'
+            {
+                methods.push(*method);
             }
         } else {
             i += 1;
