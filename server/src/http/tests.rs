@@ -332,3 +332,37 @@ enum As {
     Staff,
     Kiosk,
 }
+
+#[tokio::test]
+async fn the_hubs_push_refuses_deep_json_within_its_larger_body_limit() {
+    let dir = tempfile::tempdir().expect("dir");
+    let settings = RawConfig::default()
+        .check(dir.path().to_owned())
+        .expect("settings");
+    let hub = crate::hub::Hub::open(settings).expect("hub");
+    // Anyone may push (a home proves itself by signature), up to 8 MiB: a million levels fit.
+    let depth = 1_000_000;
+    let body = format!(
+        r#"{{"x":{}{},"home_id":"h","payload":"{{}}","signature":"00"}}"#,
+        "[".repeat(depth),
+        "]".repeat(depth)
+    );
+    assert!(body.len() < crate::hub::PUSH_LIMIT);
+    let request = Request::post("/api/v1/sync/push")
+        .header("content-type", "application/json")
+        .body(Body::from(body))
+        .expect("request");
+    let response = hub.router().oneshot(request).await.expect("answer");
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    let answer: Value = serde_json::from_slice(&bytes).expect("json");
+    assert_eq!(
+        answer["error"],
+        "请求格式有误：JSON 嵌套层数过多（最多 128 层）"
+    );
+}
