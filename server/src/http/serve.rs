@@ -13,6 +13,9 @@
 //!   closes both a connection that is slow to send headers and one idle between requests,
 //!   while a long response (the dashboard's server-sent events) is never cut.
 //!
+//! - [`BODY_DEADLINE`] to send a request's body, in all: a body trickled a byte at a time
+//!   would otherwise hold its connection as long as the client liked.
+//!
 //! On shutdown the listener closes, idle connections are closed, requests in flight finish
 //! (for at most [`DRAIN_LIMIT`]: an open event stream never finishes by itself).
 
@@ -32,6 +35,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tower::ServiceExt;
+use tower_http::timeout::DeadlineBody;
 
 /// Time a client has to send a request's headers, from the moment the server waits for them:
 /// on a new connection, and on a kept-alive one after its last response (so it is also the
@@ -40,6 +44,12 @@ use tower::ServiceExt;
 /// when the server has closed an idle one. Ten seconds is generous for the one and short
 /// enough that a slow client holds a slot only briefly.
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Time a client has to send a request's whole body, counted from its headers. Home bodies
+/// are at most 64 KiB and a photo a few MiB; the hub's largest, a home's 8 MiB sync push, takes
+/// about a minute over a 1 Mbit/s uplink. Two minutes leaves room for both; past it the request
+/// is answered 400 and its connection freed.
+pub const BODY_DEADLINE: Duration = Duration::from_secs(120);
 
 /// Open connections from one peer address at most. A browser opens up to six to one host and
 /// keeps them only until [`HEADER_READ_TIMEOUT`] of idleness, so 256 covers some 40 phones
@@ -63,37 +73,50 @@ pub async fn serve(
     app: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    serve_with(
-        listener,
-        app,
-        shutdown,
-        Caps {
-            total: MAX_CONNECTIONS,
-            per_peer: MAX_CONNECTIONS_PER_PEER,
-        },
-    )
-    .await
+    serve_with(listener, app, shutdown, Limits::default()).await
+}
+
+/// What [`serve`] allows a client; tests shorten the times.
+#[derive(Debug, Clone, Copy)]
+struct Limits {
+    header_read_timeout: Duration,
+    body_deadline: Duration,
+    caps: Caps,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            header_read_timeout: HEADER_READ_TIMEOUT,
+            body_deadline: BODY_DEADLINE,
+            caps: Caps {
+                total: MAX_CONNECTIONS,
+                per_peer: MAX_CONNECTIONS_PER_PEER,
+            },
+        }
+    }
 }
 
 /// Connection caps.
 #[derive(Debug, Clone, Copy)]
-pub struct Caps {
-    pub total: usize,
-    pub per_peer: usize,
+struct Caps {
+    total: usize,
+    per_peer: usize,
 }
 
 async fn serve_with(
     mut listener: TcpListener,
     app: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
-    caps: Caps,
+    limits: Limits,
 ) -> std::io::Result<()> {
     let mut builder = http1::Builder::new();
     builder
         .timer(TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT)
+        .header_read_timeout(limits.header_read_timeout)
         .keep_alive(true);
-    let slots = Slots::new(caps);
+    let slots = Slots::new(limits.caps);
+    let body_deadline = limits.body_deadline;
     // Dropping `stop` tells every connection to finish; each holds a clone of `running`, so
     // `running.closed()` says when the last one has.
     let (stop, stopping) = watch::channel(());
@@ -115,7 +138,7 @@ async fn serve_with(
         }
         let app = app.clone();
         let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
-            let mut request = request.map(Body::new);
+            let mut request = request.map(|body| Body::new(DeadlineBody::new(body_deadline, body)));
             request.extensions_mut().insert(ConnectInfo(peer));
             app.clone().oneshot(request)
         });
@@ -243,5 +266,78 @@ mod tests {
         drop((door, other, again));
         assert_eq!(slots.lock().total, 0);
         assert!(slots.lock().by_peer.is_empty());
+    }
+
+    /// A server on loopback with short limits, running `app` until the test ends.
+    async fn short_limits(app: Router) -> std::net::SocketAddr {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let limits = Limits {
+            header_read_timeout: Duration::from_secs(1),
+            body_deadline: Duration::from_secs(1),
+            caps: Caps {
+                total: 16,
+                per_peer: 8,
+            },
+        };
+        tokio::spawn(serve_with(listener, app, std::future::pending(), limits));
+        addr
+    }
+
+    /// Everything the server sends until it closes the connection, if it does within `within`.
+    async fn until_closed(stream: &mut tokio::net::TcpStream, within: Duration) -> Option<String> {
+        use tokio::io::AsyncReadExt;
+        let mut seen = Vec::new();
+        let read = tokio::time::timeout(within, async {
+            let mut buffer = [0u8; 1024];
+            loop {
+                match stream.read(&mut buffer).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => seen.extend_from_slice(&buffer[..n]),
+                }
+            }
+        })
+        .await;
+        read.ok()
+            .map(|()| String::from_utf8_lossy(&seen).into_owned())
+    }
+
+    #[tokio::test]
+    async fn a_body_trickled_past_its_deadline_is_refused_and_its_connection_closed() {
+        use tokio::io::AsyncWriteExt;
+        let app = Router::new().route(
+            "/echo",
+            axum::routing::post(|body: axum::body::Bytes| async move { body.len().to_string() }),
+        );
+        let addr = short_limits(app).await;
+
+        let mut quick = tokio::net::TcpStream::connect(addr).await.expect("connect");
+        quick
+            .write_all(b"POST /echo HTTP/1.1\r\nHost: k\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello")
+            .await
+            .expect("send");
+        let answer = until_closed(&mut quick, Duration::from_secs(10)).await;
+        let answer = answer.expect("answered and closed");
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        assert!(answer.ends_with("\r\n\r\n5"), "{answer}");
+
+        // Headers on time, then a byte of the body every 300 ms: never idle, never done.
+        let mut slow = tokio::net::TcpStream::connect(addr).await.expect("connect");
+        slow.write_all(b"POST /echo HTTP/1.1\r\nHost: k\r\nContent-Length: 1000\r\n\r\n")
+            .await
+            .expect("send");
+        let trickle = async {
+            for _ in 0..100 {
+                if slow.write_all(b"x").await.is_err() {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(300)).await;
+            }
+        };
+        let _ = tokio::time::timeout(Duration::from_secs(3), trickle).await;
+        let answer = until_closed(&mut slow, Duration::from_secs(10))
+            .await
+            .expect("the server closed the connection");
+        assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
     }
 }
