@@ -135,6 +135,9 @@ impl From<Conflict> for ApiError {
     }
 }
 
+/// How deep serde_json lets JSON nest (its fixed recursion limit).
+pub const JSON_DEPTH: usize = 128;
+
 impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> Self {
         match rejection {
@@ -142,6 +145,11 @@ impl From<JsonRejection> for ApiError {
                 "body",
                 format!("字段类型或取值有误：{}", e.body_text()),
             )),
+            // serde_json refuses nesting deeper than 128 levels before it could overflow the
+            // stack; say so plainly rather than in its English.
+            JsonRejection::JsonSyntaxError(e) if e.body_text().contains("recursion limit") => {
+                Self::BadRequest(format!("JSON 嵌套层数过多（最多 {JSON_DEPTH} 层）"))
+            }
             JsonRejection::JsonSyntaxError(e) => {
                 Self::BadRequest(format!("不是有效的 JSON（{}）", e.body_text()))
             }

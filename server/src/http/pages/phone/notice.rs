@@ -8,6 +8,7 @@ use axum::response::{Html, IntoResponse, Response};
 use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::pages::render::PageError;
+use crate::http::throttle;
 use crate::store::StoreError;
 
 #[derive(Template)]
@@ -74,6 +75,21 @@ impl Notice {
             StatusCode::BAD_REQUEST,
             "此页面已失效，请重新扫描签到屏上的二维码",
         )
+    }
+
+    /// Over the phone pages' rate limit: how long to wait.
+    pub fn too_many(left: std::time::Duration) -> Self {
+        Self {
+            headline: "请求过于频繁",
+            tone: "warn",
+            ..Self::problem(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!(
+                    "{}。如需帮助，请联系工作人员。",
+                    throttle::rate_message(left)
+                ),
+            )
+        }
     }
 
     /// Something done, with nothing more to do on this page.
