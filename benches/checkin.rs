@@ -18,7 +18,9 @@ use serde_json::json;
 #[path = "support/mod.rs"]
 mod support;
 
-use support::{cli, login, memory, post, register, setup_accounts, spawn_serve};
+use support::{
+    cli, create_open_activity, login, memory, post, register, setup_accounts, spawn_serve,
+};
 
 /// (concurrency, first-time check-ins) per run; together over 100,000 check-ins.
 const RUNS: &[(usize, usize)] = &[(1, 3_000), (8, 30_000), (64, 40_000), (64, 40_000)];
@@ -225,21 +227,4 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 
 fn checkin_body(credential: &str) -> String {
     json!({ "credential": credential, "source": "qr" }).to_string()
-}
-
-async fn create_open_activity(
-    http: &reqwest::Client,
-    base: &str,
-    cookie: &str,
-    run: usize,
-) -> String {
-    let now = jiff::Timestamp::now();
-    let body = json!({
-        "title": format!("压测活动 {run}"),
-        "category": "academic_exchange",
-        "starts_at": (now - jiff::SignedDuration::from_mins(5)).to_string(),
-        "ends_at": (now + jiff::SignedDuration::from_hours(3)).to_string(),
-    });
-    let activity = post(http, &format!("{base}/api/v1/activities"), cookie, body).await;
-    activity["id"].as_str().expect("id").to_owned()
 }

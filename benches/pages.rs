@@ -6,18 +6,15 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
 use std::process::Command;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use jiff::civil::date;
 use jiff::tz::TimeZone;
 use serde_json::json;
 
 #[path = "support/mod.rs"]
 mod support;
 
-use support::{cli, login, post, register, setup_accounts, spawn_serve};
+use support::{backfill, cli, login, past_year, post, register, setup_accounts, spawn_serve};
 
 const MEMBERS: usize = 2_000;
 const ACTIVITIES: usize = 60;
@@ -56,8 +53,16 @@ async fn bench(base: &str, token: &str) {
     let cookie = login(&http, base).await;
     let started = Instant::now();
     let credentials = register(&http, base, &cookie, MEMBERS + LIVE_SAMPLES).await;
-    let activities = past_year(&http, base, &cookie).await;
-    backfill(&http, base, &cookie, &activities, &credentials[..MEMBERS]).await;
+    let activities = past_year(&http, base, &cookie, ACTIVITIES).await;
+    backfill(
+        &http,
+        base,
+        &cookie,
+        &activities,
+        &credentials[..MEMBERS],
+        CHECKINS,
+    )
+    .await;
     println!(
         "seeded {MEMBERS} members, {ACTIVITIES} activities, {CHECKINS} check-ins in {:.1} s\n",
         started.elapsed().as_secs_f64()
@@ -125,81 +130,6 @@ async fn bench(base: &str, token: &str) {
         println!("{name:<28} {p50:>8.2} {p99:>8.2} {max:>8.2}");
     }
     live_count(&http, base, &cookie, token, &credentials[MEMBERS..]).await;
-}
-
-/// Sixty activities spread over this year up to last week, all in the past.
-async fn past_year(http: &reqwest::Client, base: &str, cookie: &str) -> Vec<String> {
-    let tz = TimeZone::get("Asia/Shanghai").unwrap();
-    let today = jiff::Timestamp::now().to_zoned_datetime(tz.clone()).date();
-    let first = date(today.year(), 1, 3);
-    let span = (today - first).get_days().max(70) - 7;
-    let mut ids = Vec::new();
-    for n in 0..ACTIVITIES {
-        let day = first + jiff::Span::new().days(span * n as i32 / ACTIVITIES as i32);
-        let starts = day.at(14, 30, 0, 0).to_zoned_datetime(tz.clone()).unwrap();
-        let ends = day.at(16, 30, 0, 0).to_zoned_datetime(tz.clone()).unwrap();
-        let body = json!({
-            "title": format!("{}月第{}场学术沙龙", day.month(), n + 1),
-            "category": "academic_exchange",
-            "starts_at": starts.timestamp().to_string(),
-            "ends_at": ends.timestamp().to_string(),
-            "location": "二楼报告厅",
-        });
-        let made = post(http, &format!("{base}/api/v1/activities"), cookie, body).await;
-        ids.push(made["id"].as_str().unwrap().to_owned());
-    }
-    ids
-}
-
-/// Paper sign-in sheets entered by the staffer: 333 or 334 members per activity.
-async fn backfill(
-    http: &reqwest::Client,
-    base: &str,
-    cookie: &str,
-    activities: &[String],
-    credentials: &[String],
-) {
-    let jobs: Arc<Vec<String>> = Arc::new(
-        (0..CHECKINS)
-            .map(|n| {
-                // Each activity gets its own run of distinct members.
-                let activity = n % activities.len();
-                let member = (activity * 37 + n / activities.len()) % credentials.len();
-                json!({
-                    "credential": credentials[member],
-                    "source": "manual",
-                    "activity_id": activities[activity],
-                })
-                .to_string()
-            })
-            .collect(),
-    );
-    let next = Arc::new(AtomicUsize::new(0));
-    let workers: Vec<_> = (0..16)
-        .map(|_| {
-            let (http, jobs, next) = (http.clone(), jobs.clone(), next.clone());
-            let (url, cookie) = (format!("{base}/api/v1/checkins"), cookie.to_owned());
-            tokio::spawn(async move {
-                loop {
-                    let n = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(body) = jobs.get(n) else { break };
-                    let response = http
-                        .post(&url)
-                        .header("cookie", &cookie)
-                        .header("content-type", "application/json")
-                        .body(body.clone())
-                        .send()
-                        .await
-                        .unwrap();
-                    let text = response.text().await.unwrap();
-                    assert!(text.contains("\"checked_in\""), "{text}");
-                }
-            })
-        })
-        .collect();
-    for worker in workers {
-        worker.await.unwrap();
-    }
 }
 
 async fn member_id(http: &reqwest::Client, base: &str, cookie: &str) -> String {

@@ -8,6 +8,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use jiff::civil::date;
+use jiff::tz::TimeZone;
 use serde_json::{Value, json};
 
 pub const KEJIA: &str = env!("CARGO_BIN_EXE_kejia");
@@ -164,4 +166,103 @@ pub fn memory(pid: u32) -> (u64, u64) {
 pub fn http_builder() -> reqwest::ClientBuilder {
     let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder()
+}
+
+/// `count` activities spread over this year up to last week, all in the past.
+pub async fn past_year(
+    http: &reqwest::Client,
+    base: &str,
+    cookie: &str,
+    count: usize,
+) -> Vec<String> {
+    let tz = TimeZone::get("Asia/Shanghai").unwrap();
+    let today = jiff::Timestamp::now().to_zoned_datetime(tz.clone()).date();
+    let first = date(today.year(), 1, 3);
+    let span = (today - first).get_days().max(70) - 7;
+    let mut ids = Vec::new();
+    for n in 0..count {
+        let day = first + jiff::Span::new().days(span * n as i32 / count as i32);
+        let starts = day.at(14, 30, 0, 0).to_zoned_datetime(tz.clone()).unwrap();
+        let ends = day.at(16, 30, 0, 0).to_zoned_datetime(tz.clone()).unwrap();
+        let body = json!({
+            "title": format!("{}月第{}场学术沙龙", day.month(), n + 1),
+            "category": "academic_exchange",
+            "starts_at": starts.timestamp().to_string(),
+            "ends_at": ends.timestamp().to_string(),
+            "location": "二楼报告厅",
+        });
+        let made = post(http, &format!("{base}/api/v1/activities"), cookie, body).await;
+        ids.push(made["id"].as_str().unwrap().to_owned());
+    }
+    ids
+}
+
+/// Paper sign-in sheets entered by the staffer: `checkins` spread evenly over `activities`.
+pub async fn backfill(
+    http: &reqwest::Client,
+    base: &str,
+    cookie: &str,
+    activities: &[String],
+    credentials: &[String],
+    checkins: usize,
+) {
+    let jobs: Arc<Vec<String>> = Arc::new(
+        (0..checkins)
+            .map(|n| {
+                // Each activity gets its own run of distinct members.
+                let activity = n % activities.len();
+                let member = (activity * 37 + n / activities.len()) % credentials.len();
+                json!({
+                    "credential": credentials[member],
+                    "source": "manual",
+                    "activity_id": activities[activity],
+                })
+                .to_string()
+            })
+            .collect(),
+    );
+    let next = Arc::new(AtomicUsize::new(0));
+    let workers: Vec<_> = (0..16)
+        .map(|_| {
+            let (http, jobs, next) = (http.clone(), jobs.clone(), next.clone());
+            let (url, cookie) = (format!("{base}/api/v1/checkins"), cookie.to_owned());
+            tokio::spawn(async move {
+                loop {
+                    let n = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(body) = jobs.get(n) else { break };
+                    let response = http
+                        .post(&url)
+                        .header("cookie", &cookie)
+                        .header("content-type", "application/json")
+                        .body(body.clone())
+                        .send()
+                        .await
+                        .unwrap();
+                    let text = response.text().await.unwrap();
+                    assert!(text.contains("\"checked_in\""), "{text}");
+                }
+            })
+        })
+        .collect();
+    for worker in workers {
+        worker.await.unwrap();
+    }
+}
+
+/// An activity that began five minutes ago and runs three hours: the kiosk's scans land in it.
+pub async fn create_open_activity(
+    http: &reqwest::Client,
+    base: &str,
+    cookie: &str,
+    run: usize,
+) -> String {
+    let now = jiff::Timestamp::now();
+    let body = json!({
+        "title": format!("压测活动 {run}"),
+        "category": "academic_exchange",
+        "starts_at": (now - jiff::SignedDuration::from_mins(5)).to_string(),
+        "ends_at": (now + jiff::SignedDuration::from_hours(3)).to_string(),
+    });
+    let activity = post(http, &format!("{base}/api/v1/activities"), cookie, body).await;
+    activity["id"].as_str().expect("id").to_owned()
 }

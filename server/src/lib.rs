@@ -141,9 +141,7 @@ impl Home {
                     None
                 }
             };
-        let app = self
-            .router()
-            .into_make_service_with_connect_info::<std::net::SocketAddr>();
+        let app = self.router();
         let backups = tokio::spawn(backup::nightly::run(
             self.state.settings.data_dir.clone(),
             self.state.settings.tz.clone(),
@@ -152,9 +150,7 @@ impl Home {
         ));
         let watchdog = systemd::spawn_watchdog(self.state.store.clone());
         systemd::ready();
-        let served = axum::serve(crate::http::router::without_nagle(listener), app)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let served = http::serve::serve(listener, app, shutdown).await;
         systemd::stopping();
         for task in [syncing, watchdog, Some(backups)].into_iter().flatten() {
             task.abort();

@@ -2,7 +2,7 @@
 
 use std::process::Command;
 
-use crate::support::{KEJIA, TestHome, add_user, db_path};
+use crate::support::{KEJIA, TestHome, add_user, db_path, serve_expecting_refusal};
 
 #[test]
 fn every_command_answers_help_and_bad_arguments_exit_2() {
@@ -106,27 +106,4 @@ fn drop_keep(mut home: TestHome, change: impl FnOnce(&std::path::Path)) {
     change(dir.path());
     // Keep the folder alive for the rest of the test.
     std::mem::forget(dir);
-}
-
-/// Runs `kejia serve` on a data folder it must refuse; returns what it said. A server that
-/// starts instead is killed after ten seconds and fails the test.
-fn serve_expecting_refusal(data: &std::path::Path) -> String {
-    let mut child = Command::new(KEJIA)
-        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
-        .arg(data)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("run");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while child.try_wait().expect("wait").is_none() {
-        if std::time::Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("kejia serve started on a folder it should refuse");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    let output = child.wait_with_output().expect("output");
-    assert!(!output.status.success());
-    String::from_utf8_lossy(&output.stderr).into_owned()
 }

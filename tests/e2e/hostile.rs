@@ -1,5 +1,9 @@
 //! Hostile and broken input: stored literally, answered with a clear 4xx, never a 500.
 
+use std::io::{ErrorKind, Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -224,4 +228,145 @@ fn urlencode(text: &str) -> String {
             }
         })
         .collect()
+}
+
+/// What `kejia serve` allows (see `server/src/http/serve.rs`).
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+const MAX_CONNECTIONS_PER_PEER: usize = 256;
+
+/// A connection from `source` (another loopback address stands for another host).
+fn connect_from(source: &str, to: std::net::SocketAddr) -> TcpStream {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .build()
+        .expect("runtime");
+    let stream = runtime
+        .block_on(async {
+            let socket = tokio::net::TcpSocket::new_v4()?;
+            socket.bind(format!("{source}:0").parse().expect("address"))?;
+            socket.connect(to).await?.into_std()
+        })
+        .expect("connect");
+    stream.set_nonblocking(false).expect("blocking");
+    stream
+}
+
+/// Whether the server has closed `stream`, without waiting.
+fn closed_now(stream: &mut TcpStream) -> bool {
+    stream.set_nonblocking(true).expect("nonblocking");
+    let mut buffer = [0u8; 512];
+    let closed = loop {
+        match stream.read(&mut buffer) {
+            Ok(0) => break true,
+            Ok(_) => continue,
+            Err(e) if e.kind() == ErrorKind::WouldBlock => break false,
+            Err(_) => break true,
+        }
+    };
+    stream.set_nonblocking(false).expect("blocking");
+    closed
+}
+
+/// Reads until the server closes `stream`; false if it is still open at `deadline`.
+fn closed_by(stream: &mut TcpStream, deadline: Instant) -> bool {
+    let mut buffer = [0u8; 512];
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return false;
+        }
+        stream.set_read_timeout(Some(left)).expect("timeout");
+        match stream.read(&mut buffer) {
+            Ok(0) => return true,
+            Ok(_) => continue,
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                return false;
+            }
+            Err(_) => return true,
+        }
+    }
+}
+
+#[test]
+fn slow_connections_cannot_starve_checkins_and_are_closed_after_the_header_timeout() {
+    let home = TestHome::start();
+    let activity = home.create_open_activity("慢速连接测试");
+    let (_, first) = home.create_member("甲", &phone(1));
+    let (_, second) = home.create_member("乙", &phone(2));
+
+    // The dashboard's live count, a long-lived event stream, opened before the flood.
+    let mut live = TcpStream::connect(home.addr).expect("connect");
+    write!(
+        live,
+        "GET /admin/live HTTP/1.1\r\nHost: {}\r\nCookie: {}\r\nAccept: text/event-stream\r\n\r\n",
+        home.addr, home.cookie
+    )
+    .expect("request the stream");
+
+    // 300 connections from another host that send half a request head, then nothing.
+    let started = Instant::now();
+    let mut slow: Vec<TcpStream> = (0..300)
+        .map(|_| {
+            let mut stream = connect_from("127.0.0.2", home.addr);
+            // A refused connection may already be closed; that is fine.
+            let _ = stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: kejia\r\nX-Slow: ");
+            stream
+        })
+        .collect();
+
+    // The door still works while they hang.
+    let answer = home.checkin(&first);
+    assert_eq!(answer["outcome"], "checked_in", "{answer}");
+
+    // The connections over the per-address cap were closed at once, long before any header
+    // timeout; the rest are held, each to its own deadline.
+    let over_cap = slow.len() - MAX_CONNECTIONS_PER_PEER;
+    let mut refused = 0;
+    while Instant::now() < started + HEADER_READ_TIMEOUT / 2 {
+        refused = slow.iter_mut().map(closed_now).filter(|&c| c).count();
+        if refused >= over_cap {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(
+        refused, over_cap,
+        "one address holds at most {MAX_CONNECTIONS_PER_PEER} connections"
+    );
+
+    // And the server closes every slow connection once its header timeout has passed.
+    let deadline = started + HEADER_READ_TIMEOUT + Duration::from_secs(20);
+    let still_open = slow
+        .iter_mut()
+        .map(|stream| closed_by(stream, deadline))
+        .filter(|&closed| !closed)
+        .count();
+    assert_eq!(still_open, 0, "slow connections left open by the server");
+    assert!(
+        Instant::now() >= started + HEADER_READ_TIMEOUT,
+        "held until the timeout"
+    );
+
+    // The event stream outlived the header timeout: it still carries the next count.
+    let answer = home.checkin(&second);
+    assert_eq!(answer["outcome"], "checked_in", "{answer}");
+    live.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    let mut seen = Vec::new();
+    let mut buffer = [0u8; 4096];
+    let wanted = format!(r#""activity_id":"{activity}","participants":2"#);
+    while !String::from_utf8_lossy(&seen).contains(&wanted) {
+        match live.read(&mut buffer) {
+            Ok(0) => panic!(
+                "the event stream was closed: {}",
+                String::from_utf8_lossy(&seen)
+            ),
+            Ok(n) => seen.extend_from_slice(&buffer[..n]),
+            Err(e) => panic!(
+                "no count on the stream ({e}): {}",
+                String::from_utf8_lossy(&seen)
+            ),
+        }
+    }
+    assert_eq!(home.participants(&activity), 2);
 }

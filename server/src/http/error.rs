@@ -9,7 +9,7 @@ use serde_json::json;
 
 use crate::domain::checkin::ActivityBrief;
 use crate::domain::{Conflict, Invalid};
-use crate::store::StoreError;
+use crate::store::{DiskTrouble, StoreError};
 
 #[derive(Debug)]
 pub enum ApiError {
@@ -23,8 +23,12 @@ pub enum ApiError {
     Invalid(Invalid),
     /// Several activities are open: the device must ask which one (409, with the choices).
     ChooseActivity(Vec<ActivityBrief>),
-    /// Could not be stored right now (disk full, database busy): safe to retry.
-    Unavailable(String),
+    /// Could not be stored right now (disk full, database busy): nothing was saved, and the
+    /// trouble, when known, tells the user what to do.
+    Unavailable {
+        trouble: Option<DiskTrouble>,
+        detail: String,
+    },
     /// A bug or an unexpected failure; the detail goes to the log only.
     Internal(String),
 }
@@ -40,7 +44,7 @@ impl ApiError {
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -59,7 +63,7 @@ impl ApiError {
             }
             Self::Invalid(invalid) => invalid.message.clone(),
             Self::ChooseActivity(_) => "有多个活动正在签到，请选择其中一个".into(),
-            Self::Unavailable(_) => "暂时无法保存，请稍后重试".into(),
+            Self::Unavailable { trouble, .. } => unsaved(*trouble).into(),
             Self::Internal(_) => "服务器内部错误".into(),
         }
     }
@@ -70,7 +74,9 @@ impl IntoResponse for ApiError {
         let status = self.status();
         match &self {
             Self::Internal(detail) => tracing::error!(%detail, "request failed"),
-            Self::Unavailable(detail) => tracing::warn!(%detail, "request could not be stored"),
+            Self::Unavailable { detail, .. } => {
+                tracing::warn!(%detail, "request could not be stored")
+            }
             _ => {}
         }
         let mut body = json!({ "error": self.message() });
@@ -89,21 +95,32 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound => Self::NotFound,
             StoreError::Invalid(invalid) => Self::Invalid(invalid),
             StoreError::Conflict(Conflict(why)) => Self::Conflict(why),
-            StoreError::Commit(detail) => Self::Unavailable(detail),
-            StoreError::WriterGone => Self::Unavailable(error.to_string()),
-            StoreError::Sqlite(ref e) if is_transient(e) => Self::Unavailable(error.to_string()),
+            StoreError::Commit(detail) => Self::unavailable(None, detail),
+            StoreError::Disk { trouble, detail } => Self::unavailable(Some(trouble), detail),
+            StoreError::WriterGone => Self::unavailable(None, error.to_string()),
+            StoreError::Sqlite(ref e) => match DiskTrouble::of(e) {
+                Some(trouble) => Self::unavailable(Some(trouble), error.to_string()),
+                None => Self::Internal(error.to_string()),
+            },
             other => Self::Internal(other.to_string()),
         }
     }
 }
 
-/// Failures that pass: a busy database, a full or read-only disk.
-fn is_transient(error: &rusqlite::Error) -> bool {
-    use rusqlite::ErrorCode::*;
-    matches!(
-        error.sqlite_error_code(),
-        Some(DatabaseBusy | DatabaseLocked | DiskFull | ReadOnly | SystemIoFailure)
-    )
+impl ApiError {
+    fn unavailable(trouble: Option<DiskTrouble>, detail: String) -> Self {
+        Self::Unavailable { trouble, detail }
+    }
+}
+
+/// What a user reads when nothing was saved: each disk trouble asks for a different remedy.
+fn unsaved(trouble: Option<DiskTrouble>) -> &'static str {
+    match trouble {
+        Some(DiskTrouble::Full) => "存储空间已满，本次未保存。请工作人员清理存储空间后重试",
+        Some(DiskTrouble::ReadOnly) => "存储卡已变为只读，本次未保存。请工作人员检查或更换存储卡",
+        Some(DiskTrouble::Failing) => "存储卡读写出错，本次未保存。请工作人员检查存储卡",
+        Some(DiskTrouble::Busy) | None => "暂时无法保存，请稍后重试",
+    }
 }
 
 impl From<Invalid> for ApiError {
@@ -118,6 +135,9 @@ impl From<Conflict> for ApiError {
     }
 }
 
+/// How deep serde_json lets JSON nest (its fixed recursion limit).
+pub const JSON_DEPTH: usize = 128;
+
 impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> Self {
         match rejection {
@@ -125,6 +145,11 @@ impl From<JsonRejection> for ApiError {
                 "body",
                 format!("字段类型或取值有误：{}", e.body_text()),
             )),
+            // serde_json refuses nesting deeper than 128 levels before it could overflow the
+            // stack; say so plainly rather than in its English.
+            JsonRejection::JsonSyntaxError(e) if e.body_text().contains("recursion limit") => {
+                Self::BadRequest(format!("JSON 嵌套层数过多（最多 {JSON_DEPTH} 层）"))
+            }
             JsonRejection::JsonSyntaxError(e) => {
                 Self::BadRequest(format!("不是有效的 JSON（{}）", e.body_text()))
             }

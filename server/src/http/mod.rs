@@ -10,10 +10,13 @@ pub mod live;
 pub mod login;
 pub mod pages;
 pub mod router;
+pub mod serve;
 pub mod state;
 pub mod throttle;
 pub mod views;
 
+#[cfg(test)]
+mod access_tests;
 #[cfg(test)]
 mod tests;
 

@@ -8,7 +8,6 @@ use axum::http::{HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
-use axum::serve::{ListenerExt, TapIo};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 
@@ -67,26 +66,16 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::get))
         .route("/setup", get(setup::view).post(setup::submit))
         .merge(pages::routes())
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            pages::phone::rate_limit,
+        ))
         .nest("/api/v1", api);
     harden(routes, state)
 }
 
 /// What every kejia server (home or hub) puts around its routes: the JSON 404, the cross-site
 /// guard, the body limit, security headers, panics as 500s and the request log.
-/// Every accepted connection with Nagle's algorithm off. axum does not set `TCP_NODELAY`, so a
-/// response written in more than one piece (headers, then a large body) waited for the peer's
-/// delayed acknowledgement, up to 40 ms a time: most of what a sync push took on loopback.
-pub fn without_nagle(
-    listener: tokio::net::TcpListener,
-) -> TapIo<tokio::net::TcpListener, fn(&mut tokio::net::TcpStream)> {
-    fn no_delay(stream: &mut tokio::net::TcpStream) {
-        if let Err(error) = stream.set_nodelay(true) {
-            tracing::debug!(%error, "could not set TCP_NODELAY");
-        }
-    }
-    listener.tap_io(no_delay as fn(&mut tokio::net::TcpStream))
-}
-
 pub fn harden(routes: Router<AppState>, state: AppState) -> Router {
     routes
         .fallback(not_found)

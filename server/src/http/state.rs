@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 
 use super::live::Live;
-use super::throttle::LoginThrottle;
+use super::throttle::{LoginThrottle, PhoneLimits};
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::domain::Now;
@@ -39,6 +39,8 @@ pub struct Shared {
     pub devices: Arc<DeviceCache>,
     pub live: Live,
     pub logins: LoginThrottle,
+    /// Rate limits of the phone pages, per peer address.
+    pub phone_limits: PhoneLimits,
     pub room: RoomCode,
     /// A staffer looked at the device's time and said it is right. Kept in memory only: after
     /// a restart (a power cut, most likely) the clock must be vouched for again.
@@ -68,6 +70,7 @@ impl AppState {
             devices: Arc::new(DeviceCache::default()),
             live: Live::default(),
             logins: LoginThrottle::default(),
+            phone_limits: PhoneLimits::default(),
             room: RoomCode::new(),
             time_confirmed: AtomicBool::new(false),
             backups,

@@ -192,3 +192,222 @@ async fn under_an_unsynchronised_clock_checkins_are_marked_and_the_schedule_wait
         logged[1]
     );
 }
+
+/// A Pi boots with its clock wherever it stopped until the network corrects it, so a record
+/// made later may carry an earlier time. Lists follow the order records were made in.
+#[tokio::test]
+async fn members_are_listed_in_the_order_they_were_registered_even_when_the_clock_steps_back() {
+    let fixture = fixture("2026-05-01T10:00:00Z").await;
+    let register = |phone: &'static str, seed: u8| {
+        let store = fixture.home.state.store.clone();
+        let now: Timestamp = crate::clock::Clock::now(&*fixture.clock);
+        async move {
+            let member = NewMember::parse(&Registration {
+                name: Some("李四海"),
+                phone: Some(phone),
+                employer: Some("某公司"),
+                consent: Some(true),
+                ..Registration::default()
+            })
+            .expect("valid");
+            let credential = QrCredential::from_random([seed; 16]);
+            store
+                .write(move |conn| members::insert(conn, &member, &credential, now))
+                .await
+                .expect("insert")
+                .id
+        }
+    };
+    let first = register("13800138001", 1).await;
+    fixture
+        .clock
+        .set("2026-04-01T10:00:00Z".parse().expect("time"));
+    let second = register("13800138002", 2).await;
+
+    let (newest_first, oldest_first) = fixture
+        .home
+        .state
+        .store
+        .read(|conn| Ok((members::search(conn, "", 10)?, members::active(conn, 10)?)))
+        .await
+        .expect("lists");
+    let ids = |list: Vec<crate::domain::member::Member>| {
+        list.into_iter().map(|m| m.id).collect::<Vec<_>>()
+    };
+    assert_eq!(ids(newest_first), vec![second, first]);
+    assert_eq!(ids(oldest_first), vec![first, second]);
+}
+
+/// A staff session cookie on the fixture's home.
+async fn staff_cookie(fixture: &Fixture) -> String {
+    use crate::domain::access::{StaffRole, Username};
+    let session = crate::secrets::new_token("").expect("token");
+    let hash = crate::secrets::token_hash(&session);
+    let at: Timestamp = crate::clock::Clock::now(&*fixture.clock);
+    fixture
+        .home
+        .state
+        .store
+        .write(move |conn| {
+            let name = Username::parse("staff").expect("name");
+            let user =
+                crate::store::users::insert(conn, &name, "not-a-real-hash", StaffRole::Staff, at)?;
+            crate::store::users::create_session(
+                conn,
+                user.id,
+                &hash,
+                at,
+                at + crate::http::auth::SESSION_LENGTH,
+            )
+        })
+        .await
+        .expect("session");
+    format!("kejia_session={session}")
+}
+
+/// JSON nested `depth` levels deep in the ways a hostile client might: a bare array, and an
+/// array or an object under a field no route knows (serde skips unknown fields by walking
+/// them, which is where an unbounded parser would recurse) beside valid fields.
+fn deep_bodies(depth: usize, valid: &Value) -> Vec<(&'static str, String)> {
+    let arrays = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+    let objects = format!("{}1{}", r#"{"a":"#.repeat(depth), "}".repeat(depth));
+    let with = |nested: &str| {
+        let fields = valid.to_string();
+        format!(r#"{{"x":{nested},{}"#, &fields[1..])
+    };
+    vec![
+        ("bare array", arrays.clone()),
+        ("array in an unknown field", with(&arrays)),
+        ("object in an unknown field", with(&objects)),
+    ]
+}
+
+#[tokio::test]
+async fn deeply_nested_json_is_refused_with_a_chinese_400_and_nothing_is_stored() {
+    let fixture = fixture("2026-03-10T07:00:00Z").await;
+    let staff = staff_cookie(&fixture).await;
+    let routes = [
+        (
+            "/api/v1/members",
+            json!({ "name": "张三", "phone": "13800138000", "employer": "某公司", "consent": true }),
+            As::Staff,
+        ),
+        (
+            "/api/v1/activities",
+            json!({ "title": "学术沙龙", "category": "academic_exchange",
+                    "starts_at": "2026-03-10T06:00:00Z", "ends_at": "2026-03-10T08:00:00Z" }),
+            As::Staff,
+        ),
+        (
+            "/api/v1/checkins",
+            json!({ "credential": "KJ1-nobody", "source": "qr" }),
+            As::Kiosk,
+        ),
+    ];
+    for (path, valid, who) in &routes {
+        for (shape, body) in deep_bodies(10_000, valid) {
+            assert!(body.len() < crate::http::router::BODY_LIMIT, "{shape}");
+            let mut request = Request::post(*path).header("content-type", "application/json");
+            request = match who {
+                As::Staff => request.header("cookie", &staff),
+                As::Kiosk => request.header("authorization", format!("Bearer {}", fixture.token)),
+            };
+            let request = request.body(Body::from(body)).expect("request");
+            let response = fixture
+                .home
+                .router()
+                .oneshot(request)
+                .await
+                .expect("answer");
+            let status = response.status();
+            let bytes = response
+                .into_body()
+                .collect()
+                .await
+                .expect("body")
+                .to_bytes();
+            let answer: Value = serde_json::from_slice(&bytes).expect("a JSON error");
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{path}, {shape}: {answer}");
+            assert_eq!(
+                answer["error"], "请求格式有误：JSON 嵌套层数过多（最多 128 层）",
+                "{path}, {shape}"
+            );
+        }
+    }
+    // Nothing of it reached the store: no member, no activity, not even a scan.
+    let counts: (i64, i64, i64) = fixture
+        .home
+        .state
+        .store
+        .read(|conn| {
+            let count = |table: &str| {
+                conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+            };
+            Ok((count("members")?, count("activities")?, count("scans")?))
+        })
+        .await
+        .expect("counts");
+    assert_eq!(counts, (0, 0, 0));
+    // The same fields without the nesting are taken: the refusal was the depth alone.
+    for (path, valid, who) in routes {
+        let mut request = Request::post(path).header("content-type", "application/json");
+        request = match who {
+            As::Staff => request.header("cookie", &staff),
+            As::Kiosk => request.header("authorization", format!("Bearer {}", fixture.token)),
+        };
+        let request = request
+            .body(Body::from(valid.to_string()))
+            .expect("request");
+        let response = fixture
+            .home
+            .router()
+            .oneshot(request)
+            .await
+            .expect("answer");
+        assert!(
+            response.status().is_success(),
+            "{path}: {}",
+            response.status()
+        );
+    }
+}
+
+#[derive(Clone, Copy)]
+enum As {
+    Staff,
+    Kiosk,
+}
+
+#[tokio::test]
+async fn the_hubs_push_refuses_deep_json_within_its_larger_body_limit() {
+    let dir = tempfile::tempdir().expect("dir");
+    let settings = RawConfig::default()
+        .check(dir.path().to_owned())
+        .expect("settings");
+    let hub = crate::hub::Hub::open(settings).expect("hub");
+    // Anyone may push (a home proves itself by signature), up to 8 MiB: a million levels fit.
+    let depth = 1_000_000;
+    let body = format!(
+        r#"{{"x":{}{},"home_id":"h","payload":"{{}}","signature":"00"}}"#,
+        "[".repeat(depth),
+        "]".repeat(depth)
+    );
+    assert!(body.len() < crate::hub::PUSH_LIMIT);
+    let request = Request::post("/api/v1/sync/push")
+        .header("content-type", "application/json")
+        .body(Body::from(body))
+        .expect("request");
+    let response = hub.router().oneshot(request).await.expect("answer");
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    let answer: Value = serde_json::from_slice(&bytes).expect("json");
+    assert_eq!(
+        answer["error"],
+        "请求格式有误：JSON 嵌套层数过多（最多 128 层）"
+    );
+}

@@ -99,20 +99,16 @@ impl Hub {
         router::harden(routes, self.state.clone())
     }
 
-    /// Serves until `shutdown` completes.
+    /// Serves until `shutdown` completes, then finishes the requests in flight.
     pub async fn serve(
         self,
         listener: tokio::net::TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let app = self
-            .router()
-            .into_make_service_with_connect_info::<std::net::SocketAddr>();
+        let app = self.router();
         let watchdog = crate::systemd::spawn_watchdog(self.state.store.clone());
         crate::systemd::ready();
-        let served = axum::serve(crate::http::router::without_nagle(listener), app)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let served = crate::http::serve::serve(listener, app, shutdown).await;
         crate::systemd::stopping();
         if let Some(task) = watchdog {
             task.abort();

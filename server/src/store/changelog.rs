@@ -179,11 +179,11 @@ pub fn backfill_if_empty(conn: &Connection, now: Timestamp) -> Result<u64> {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     };
     let mut logged = 0;
-    for id in ids("SELECT id FROM members ORDER BY created_at, id")? {
+    for id in ids("SELECT id FROM members ORDER BY rowid")? {
         member(conn, parse(&id)?, now)?;
         logged += 1;
     }
-    for id in ids("SELECT id FROM activities ORDER BY created_at, id")? {
+    for id in ids("SELECT id FROM activities ORDER BY rowid")? {
         activity(conn, parse(&id)?, now)?;
         logged += 1;
     }

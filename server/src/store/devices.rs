@@ -55,7 +55,7 @@ pub fn touch(conn: &Connection, token_hash: &str, now: Timestamp) -> Result<()> 
 pub fn for_member(conn: &Connection, member: MemberId) -> Result<Vec<PhoneDevice>> {
     let mut statement = conn.prepare_cached(
         "SELECT token_hash, created_at, last_used_at FROM phone_devices \
-         WHERE member_id = ?1 AND revoked_at IS NULL ORDER BY created_at DESC",
+         WHERE member_id = ?1 AND revoked_at IS NULL ORDER BY rowid DESC",
     )?;
     let rows = statement.query_map([member.to_string()], |row| {
         let hash: String = row.get(0)?;

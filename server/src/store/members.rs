@@ -86,7 +86,7 @@ pub fn search(conn: &Connection, query: &str, limit: u32) -> Result<Vec<Member>>
     let sql = format!(
         "SELECT {COLUMNS} FROM members WHERE status != 'erased' \
          AND (?1 = '' OR name LIKE ?2 ESCAPE '\\' OR (?3 AND phone LIKE ?2 ESCAPE '\\')) \
-         ORDER BY created_at DESC, id LIMIT ?4"
+         ORDER BY rowid DESC LIMIT ?4"
     );
     let mut statement = conn.prepare_cached(&sql)?;
     let members = statement
@@ -288,9 +288,8 @@ pub fn history(conn: &Connection, id: MemberId, limit: u32) -> Result<Vec<Histor
 
 /// Active members, oldest first (the order a badge sheet is printed in), at most `limit`.
 pub fn active(conn: &Connection, limit: u32) -> Result<Vec<Member>> {
-    let sql = format!(
-        "SELECT {COLUMNS} FROM members WHERE status = 'active' ORDER BY created_at, id LIMIT ?1"
-    );
+    let sql =
+        format!("SELECT {COLUMNS} FROM members WHERE status = 'active' ORDER BY rowid LIMIT ?1");
     let members = conn
         .prepare_cached(&sql)?
         .query_map([limit], member_from_row)?
@@ -389,7 +388,7 @@ fn identified_from_row(row: &Row<'_>) -> rusqlite::Result<Identified> {
 
 fn with_cards(conn: &Connection, mut member: Member) -> Result<Member> {
     let mut statement =
-        conn.prepare_cached("SELECT uid FROM cards WHERE member_id = ?1 ORDER BY bound_at, uid")?;
+        conn.prepare_cached("SELECT uid FROM cards WHERE member_id = ?1 ORDER BY rowid")?;
     member.cards = statement
         .query_map([member.id.to_string()], |row| row.get(0))?
         .collect::<rusqlite::Result<Vec<String>>>()?;

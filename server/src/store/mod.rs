@@ -13,6 +13,8 @@ pub mod backup;
 pub mod changelog;
 pub mod checkins;
 pub mod devices;
+mod disk;
+pub use disk::DiskTrouble;
 pub mod members;
 mod migrate;
 pub use migrate::{HOME, HUB, Schema};
@@ -42,6 +44,8 @@ pub const DB_FILE: &str = "kejia.db";
 const MAX_BATCH: usize = 256;
 const READERS: usize = 4;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// Bytes of WAL kept after a checkpoint: twice what a normal checkpoint interval writes.
+pub const WAL_SIZE_LIMIT: u64 = 8 << 20;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -55,10 +59,19 @@ pub enum StoreError {
     Sqlite(#[from] rusqlite::Error),
     #[error("could not commit to the database: {0}")]
     Commit(String),
+    #[error("the disk refused a write ({trouble:?}): {detail}")]
+    Disk {
+        trouble: DiskTrouble,
+        detail: String,
+    },
     #[error(
         "{path} is damaged ({detail}); kejia will not start on it. Restore the latest backup, or move the file away to start an empty home"
     )]
     Corrupt { path: PathBuf, detail: String },
+    #[error(
+        "{path} is empty (0 bytes) although this home has backups; kejia will not start an empty home over it. Restore the newest backup with kejia restore, or move the file away to start an empty home"
+    )]
+    Empty { path: PathBuf },
     #[error(
         "{path} was written by a newer kejia (schema {found}, this build knows {known}); install that kejia version or newer"
     )]
@@ -156,6 +169,9 @@ impl Store {
         let existed = std::fs::metadata(&path)
             .map(|m| m.len() > 0)
             .unwrap_or(false);
+        if !existed {
+            refuse_an_empty_file_of_a_home_that_lived(&path, data_dir)?;
+        }
         let mut conn = Connection::open(&path).map_err(|e| corrupt(&path, e))?;
         if existed {
             quick_check(&conn, &path)?;
@@ -282,6 +298,30 @@ fn corrupt(path: &Path, error: rusqlite::Error) -> StoreError {
     }
 }
 
+/// A zero-length database with no WAL beside it holds nothing, so there is nothing to recover
+/// from it. It is usually a first start that was cut off, and then a new home is what the
+/// staffer wants. But if the folder also holds backups, the home had a life before: the file
+/// was emptied by a failing card or a botched copy, and starting empty over it would hide
+/// the loss. Then kejia refuses and points at the backups.
+fn refuse_an_empty_file_of_a_home_that_lived(path: &Path, data_dir: &Path) -> Result<()> {
+    let is_empty_file = std::fs::metadata(path).is_ok_and(|m| m.len() == 0);
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    let wal_holds_frames = std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0);
+    if !is_empty_file || wal_holds_frames {
+        return Ok(());
+    }
+    let has_backups = std::fs::read_dir(data_dir.join("backups"))
+        .is_ok_and(|mut entries| entries.next().is_some());
+    if has_backups {
+        return Err(StoreError::Empty {
+            path: path.to_owned(),
+        });
+    }
+    tracing::warn!(path = %path.display(), "the database file is empty; starting a new home in it");
+    Ok(())
+}
+
 fn quick_check(conn: &Connection, path: &Path) -> Result<()> {
     let verdict: String = conn
         .query_row("PRAGMA quick_check", [], |row| row.get(0))
@@ -306,6 +346,10 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
     // FULL: the WAL is fsynced at every commit, so an acknowledged check-in survives a power
     // cut, not only a crash of the process.
     conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")?;
+    // SQLite checkpoints the WAL every 1000 pages (about 4 MiB) and then writes it again from
+    // the start, but never shrinks it. If a long read once held a checkpoint back, the WAL
+    // keeps its size for good; this cuts it back once a checkpoint has caught up.
+    conn.execute_batch(&format!("PRAGMA journal_size_limit = {WAL_SIZE_LIMIT};"))?;
     conn.set_prepared_statement_cache_capacity(64);
     Ok(())
 }
@@ -321,6 +365,11 @@ fn open_reader(path: &Path) -> Result<Connection> {
 }
 
 fn run_writer(conn: Connection, mut jobs: mpsc::Receiver<Job>) {
+    let dir = conn
+        .path()
+        .and_then(|path| Path::new(path).parent())
+        .map(Path::to_owned)
+        .unwrap_or_default();
     while let Some(first) = jobs.blocking_recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -329,7 +378,7 @@ fn run_writer(conn: Connection, mut jobs: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        commit_batch(&conn, batch);
+        commit_batch(&conn, &dir, batch);
     }
     // The last connection to close checkpoints the WAL into the database file and removes it.
     if let Err((_, error)) = conn.close() {
@@ -337,12 +386,12 @@ fn run_writer(conn: Connection, mut jobs: mpsc::Receiver<Job>) {
     }
 }
 
-fn commit_batch(conn: &Connection, batch: Vec<Job>) {
+fn commit_batch(conn: &Connection, dir: &Path, batch: Vec<Job>) {
     if let Err(error) = conn.execute_batch("BEGIN IMMEDIATE") {
-        let message = error.to_string();
-        tracing::error!(%message, "could not begin a write transaction");
+        let refused = Refusal::of(&error, dir);
+        tracing::error!(detail = %refused.detail, "could not begin a write transaction");
         for job in batch {
-            job.refuse(StoreError::Commit(message.clone()));
+            job.refuse(refused.error());
         }
         return;
     }
@@ -351,13 +400,37 @@ fn commit_batch(conn: &Connection, batch: Vec<Job>) {
         .filter_map(|job| run_in_savepoint(conn, job))
         .collect();
     let committed = conn.execute_batch("COMMIT").map_err(|error| {
-        let message = error.to_string();
-        tracing::error!(%message, "commit failed; the batch is rolled back");
+        let refused = Refusal::of(&error, dir);
+        tracing::error!(detail = %refused.detail, "commit failed; the batch is rolled back");
         let _ = conn.execute_batch("ROLLBACK");
-        message
+        refused
     });
     for reply in replies {
-        reply(committed.clone().map_err(StoreError::Commit));
+        reply(committed.as_ref().map_err(Refusal::error).copied());
+    }
+}
+
+/// Why a transaction could not begin or commit, told to every write in it: the disk's
+/// trouble when there is one, so a full or read-only card is named, else the bare failure.
+struct Refusal {
+    trouble: Option<DiskTrouble>,
+    detail: String,
+}
+
+impl Refusal {
+    fn of(error: &rusqlite::Error, dir: &Path) -> Self {
+        Self {
+            trouble: DiskTrouble::diagnose(error, dir),
+            detail: error.to_string(),
+        }
+    }
+
+    fn error(&self) -> StoreError {
+        let detail = self.detail.clone();
+        match self.trouble {
+            Some(trouble) => StoreError::Disk { trouble, detail },
+            None => StoreError::Commit(detail),
+        }
     }
 }
 

@@ -44,7 +44,7 @@ pub fn count(conn: &Connection, activity: ActivityId) -> Result<u32> {
 /// The activity's photos, oldest first (without their bytes).
 pub fn list(conn: &Connection, activity: ActivityId) -> Result<Vec<PhotoEntry>> {
     let mut statement = conn.prepare_cached(
-        "SELECT id, created_at FROM activity_photos WHERE activity_id = ?1 ORDER BY created_at, id",
+        "SELECT id, created_at FROM activity_photos WHERE activity_id = ?1 ORDER BY rowid",
     )?;
     let rows = statement.query_map([activity.to_string()], |row| {
         Ok(PhotoEntry {

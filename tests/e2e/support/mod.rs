@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod browser;
+pub mod mount;
 pub mod proxy;
 
 use std::io::{BufRead, BufReader, Write};
@@ -40,10 +41,24 @@ pub struct TestHome {
 impl TestHome {
     /// A home with an administrator and a kiosk token, logged in as staff.
     pub fn start() -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
+        Self::start_with(tempfile::tempdir().expect("temp dir"), &[])
+    }
+
+    /// A home whose server runs under `wrapper` (`strace …`, say).
+    pub fn start_under(wrapper: &[&str]) -> Self {
+        Self::start_with(tempfile::tempdir().expect("temp dir"), wrapper)
+    }
+
+    /// A home whose data folder is a new folder inside `parent` (a small or damaged file
+    /// system, say).
+    pub fn start_in(parent: &Path) -> Self {
+        Self::start_with(tempfile::tempdir_in(parent).expect("temp dir"), &[])
+    }
+
+    fn start_with(dir: TempDir, wrapper: &[&str]) -> Self {
         add_user(dir.path(), ADMIN, "admin", PASSWORD).expect("user add");
         let kiosk_token = add_token(dir.path(), "门口签到机");
-        let (child, addr, _) = spawn_serve(dir.path());
+        let (child, addr, _) = spawn_serve_under(wrapper, dir.path(), &[]);
         let client = http_builder()
             .timeout(Duration::from_secs(30))
             .build()
@@ -254,7 +269,24 @@ pub fn spawn_serve(data: &Path) -> (Child, SocketAddr, Vec<String>) {
 
 /// `kejia serve` with extra arguments (`--kiosk png:DIR`, say).
 pub fn spawn_serve_with(data: &Path, extra: &[&str]) -> (Child, SocketAddr, Vec<String>) {
-    let mut child = Command::new(KEJIA)
+    spawn_serve_under(&[], data, extra)
+}
+
+/// `kejia serve` run by another program (`strace -f -o FILE`, say) that passes its output on.
+pub fn spawn_serve_under(
+    wrapper: &[&str],
+    data: &Path,
+    extra: &[&str],
+) -> (Child, SocketAddr, Vec<String>) {
+    let mut command = match wrapper.split_first() {
+        Some((program, args)) => {
+            let mut command = Command::new(program);
+            command.args(args).arg(KEJIA);
+            command
+        }
+        None => Command::new(KEJIA),
+    };
+    let mut child = command
         .args(["serve", "--listen", "127.0.0.1:0", "--data"])
         .arg(data)
         .args(extra)
@@ -383,4 +415,27 @@ pub fn http_builder() -> reqwest::blocking::ClientBuilder {
 /// A blocking HTTP client with reqwest's defaults.
 pub fn http() -> Client {
     http_builder().build().expect("http client")
+}
+
+/// Runs `kejia serve` on a data folder it must refuse; returns what it said. A server that
+/// starts instead is killed after ten seconds and fails the test.
+pub fn serve_expecting_refusal(data: &Path) -> String {
+    let mut child = Command::new(KEJIA)
+        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+        .arg(data)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while child.try_wait().expect("wait").is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("kejia serve started on a folder it should refuse");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let output = child.wait_with_output().expect("output");
+    assert!(!output.status.success());
+    String::from_utf8_lossy(&output.stderr).into_owned()
 }

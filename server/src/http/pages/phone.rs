@@ -8,6 +8,7 @@
 
 mod checkin;
 mod device;
+mod limit;
 mod notice;
 mod register;
 mod verdict;
@@ -17,6 +18,7 @@ use axum::routing::{get, post};
 
 use crate::domain::room::RoomCheck;
 use crate::http::AppState;
+pub use limit::rate_limit;
 use notice::Notice;
 
 pub fn routes() -> Router<AppState> {

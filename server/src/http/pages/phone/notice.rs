@@ -8,6 +8,7 @@ use axum::response::{Html, IntoResponse, Response};
 use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::pages::render::PageError;
+use crate::http::throttle;
 use crate::store::StoreError;
 
 #[derive(Template)]
@@ -76,6 +77,21 @@ impl Notice {
         )
     }
 
+    /// Over the phone pages' rate limit: how long to wait.
+    pub fn too_many(left: std::time::Duration) -> Self {
+        Self {
+            headline: "请求过于频繁",
+            tone: "warn",
+            ..Self::problem(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!(
+                    "{}。如需帮助，请联系工作人员。",
+                    throttle::rate_message(left)
+                ),
+            )
+        }
+    }
+
     /// Something done, with nothing more to do on this page.
     pub fn done(headline: &'static str, message: impl Into<String>) -> Self {
         Self {
@@ -114,7 +130,9 @@ impl From<ApiError> for Notice {
     fn from(error: ApiError) -> Self {
         match &error {
             ApiError::Internal(detail) => tracing::error!(%detail, "phone page failed"),
-            ApiError::Unavailable(detail) => tracing::warn!(%detail, "phone page could not store"),
+            ApiError::Unavailable { detail, .. } => {
+                tracing::warn!(%detail, "phone page could not store")
+            }
             _ => {}
         }
         Self::problem(error.status(), error.message())

@@ -581,3 +581,136 @@ async fn the_kiosk_status_carries_a_working_phone_url() {
     let page = phone_get(&site, &format!("/m/checkin?code={code}"), None).await;
     assert_eq!(page.status, StatusCode::OK);
 }
+
+/// A request as the server sees it from `peer` (it records every connection's address).
+fn from(builder: axum::http::request::Builder, peer: [u8; 4]) -> axum::http::request::Builder {
+    let addr = std::net::SocketAddr::from((peer, 40_000));
+    builder.extension(axum::extract::ConnectInfo(addr))
+}
+
+#[tokio::test]
+async fn one_address_over_the_phone_pages_limit_gets_429_with_retry_after_but_the_kiosk_never_does()
+{
+    use crate::http::throttle::PHONE_PAGES;
+    let site = Site::new(NOW).await;
+    let nat = [192, 168, 1, 66];
+    let path = format!("/m/checkin?code={}", code(&site));
+    for n in 0..PHONE_PAGES.max {
+        let page = site
+            .send(from(Request::get(&path), nat), false, Body::empty())
+            .await;
+        assert_eq!(page.status, StatusCode::OK, "request {n}");
+    }
+    let refused = site
+        .send(from(Request::get(&path), nat), false, Body::empty())
+        .await;
+    assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS);
+    let wait: u64 = refused.headers["retry-after"]
+        .to_str()
+        .expect("ascii")
+        .parse()
+        .expect("seconds");
+    assert!((1..=60).contains(&wait), "{wait}");
+    assert!(refused.body.contains("请求过于频繁"), "{}", refused.body);
+    assert!(refused.body.contains("秒后再试"), "{}", refused.body);
+    assert!(
+        refused.body.contains(r#"<body class="phone">"#),
+        "the phone's frame"
+    );
+
+    let other = site
+        .send(
+            from(Request::get(&path), [192, 168, 1, 67]),
+            false,
+            Body::empty(),
+        )
+        .await;
+    assert_eq!(
+        other.status,
+        StatusCode::OK,
+        "another address has its own count"
+    );
+    let staff = site
+        .send(from(Request::get("/admin"), nat), true, Body::empty())
+        .await;
+    assert_eq!(
+        staff.status,
+        StatusCode::OK,
+        "only the phone pages are limited"
+    );
+
+    // The kiosk at the same address: check-ins with its token are never limited.
+    let now = site.now();
+    let token = crate::accounts::add_token(
+        &site.state().store,
+        "门口签到机",
+        crate::domain::access::DeviceRole::Kiosk,
+        now,
+    )
+    .await
+    .expect("token");
+    for n in 0..50 {
+        let request = from(Request::post("/api/v1/checkins"), nat)
+            .header("authorization", format!("Bearer {token}"))
+            .header("content-type", "application/json");
+        let body = format!(r#"{{"credential":"KJ1-unknown-{n}","source":"qr"}}"#);
+        let answer = site.send(request, false, Body::from(body)).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::OK,
+            "check-in {n}: {}",
+            answer.body
+        );
+    }
+}
+
+#[tokio::test]
+async fn registrations_from_one_address_have_their_own_lower_limit() {
+    use crate::http::throttle::PHONE_REGISTRATIONS;
+    let site = Site::new(NOW).await;
+    let nat = [10, 1, 2, 3];
+    let form = |phone: &str| {
+        let fields = [
+            ("code", code(&site)),
+            ("nonce", "not-a-nonce".to_owned()),
+            ("name", "测试".to_owned()),
+            ("phone", phone.to_owned()),
+            ("employer", "某单位".to_owned()),
+            ("consent", "on".to_owned()),
+            ("csrf", super::CSRF.to_owned()),
+        ];
+        serde_urlencoded::to_string(fields).expect("form")
+    };
+    let post = || {
+        from(Request::post("/m/register"), nat)
+            .header("content-type", "application/x-www-form-urlencoded")
+    };
+    for n in 0..PHONE_REGISTRATIONS.max {
+        // Refused forms (a stale nonce here) count too: they cost as much to send again.
+        let answer = site
+            .send(post(), false, Body::from(form("13800138000")))
+            .await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "form {n}");
+    }
+    let refused = site
+        .send(post(), false, Body::from(form("13800138000")))
+        .await;
+    assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(refused.headers.contains_key("retry-after"));
+    assert!(refused.body.contains("分钟后再试"), "{}", refused.body);
+    let page = site
+        .send(
+            from(
+                Request::get(format!("/m/checkin?code={}", code(&site))),
+                nat,
+            ),
+            false,
+            Body::empty(),
+        )
+        .await;
+    assert_eq!(
+        page.status,
+        StatusCode::OK,
+        "the pages' own limit is not spent"
+    );
+}

@@ -1,0 +1,49 @@
+//! The phone pages' rate limit, per peer address; [`PhoneLimits`] holds the numbers and why.
+//! Over it a phone gets 429 with a page saying how long to wait, and `Retry-After`.
+//!
+//! [`PhoneLimits`]: crate::http::throttle::PhoneLimits
+
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderValue, Method, header};
+use axum::middleware::Next;
+use axum::response::Response;
+
+use super::notice::Notice;
+use crate::http::AppState;
+use crate::http::login;
+use crate::http::throttle::retry_after;
+
+/// Where the phone pages live; every route under it is limited.
+const PREFIX: &str = "/m/";
+const REGISTER: &str = "/m/register";
+
+/// A route layer for the home's routes: limits the phone pages, passes everything else. A
+/// request without a peer address (a test calling the router directly) is not limited: the
+/// server always records one.
+pub async fn rate_limit(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let Some(route) = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str())
+        .filter(|p| p.starts_with(PREFIX))
+    else {
+        return next.run(request).await;
+    };
+    let Some(peer) = login::peer(request.extensions()) else {
+        return next.run(request).await;
+    };
+    let registering = request.method() == Method::POST && route == REGISTER;
+    match state.phone_limits.admit(peer, registering, Instant::now()) {
+        Ok(()) => next.run(request).await,
+        Err(left) => {
+            tracing::debug!(%route, "phone page refused: rate limit");
+            let mut response = Notice::too_many(left).render(&state.settings.home_name);
+            if let Ok(value) = HeaderValue::from_str(&retry_after(left)) {
+                response.headers_mut().insert(header::RETRY_AFTER, value);
+            }
+            response
+        }
+    }
+}
