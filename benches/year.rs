@@ -91,6 +91,9 @@ async fn cold_start_on_a_year_of_data() {
         stop(child);
     }
     millis.sort_by(f64::total_cmp);
+    if std::env::var_os("KEJIA_BENCH_KEEP").is_some() {
+        println!("kept the year's data folder: {}", dir.keep().display());
+    }
     println!(
         "cold start to /healthz, {COLD_STARTS} starts: min {:.0} ms, median {:.0} ms, max {:.0} ms\n",
         millis[0],
