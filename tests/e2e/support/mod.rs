@@ -59,26 +59,18 @@ impl TestHome {
         add_user(dir.path(), ADMIN, "admin", PASSWORD).expect("user add");
         let kiosk_token = add_token(dir.path(), "门口签到机");
         let (child, addr, _) = spawn_serve_under(wrapper, dir.path(), &[]);
-        let client = http_builder()
-            .timeout(Duration::from_secs(30))
-            .build()
-            .expect("client");
-        let mut home = Self {
-            dir,
-            addr,
-            child: Some(child),
-            client,
-            cookie: String::new(),
-            kiosk_token,
-        };
-        home.cookie = home.login(ADMIN, PASSWORD).expect("login");
-        home
+        Self::logged_in(dir, child, addr, kiosk_token)
     }
 
     /// A home on a data folder made elsewhere (a restored one), with the administrator and
     /// kiosk token that folder's database holds, logged in as staff.
     pub fn open(dir: TempDir, kiosk_token: String) -> Self {
         let (child, addr, _) = spawn_serve(dir.path());
+        Self::logged_in(dir, child, addr, kiosk_token)
+    }
+
+    /// The running server on `dir`, with the administrator logged in.
+    fn logged_in(dir: TempDir, child: Child, addr: SocketAddr, kiosk_token: String) -> Self {
         let client = http_builder()
             .timeout(Duration::from_secs(30))
             .build()
