@@ -120,6 +120,10 @@ pub enum ClientError {
     Unreachable(String),
     #[error("the server answered {status}: {body}")]
     Server { status: u16, body: String },
+    /// 503 with a message: the server is there but could not save (a full or read-only card,
+    /// say); worth retrying, and if it persists the message is what the member should read.
+    #[error("the server could not save: {0}")]
+    Unavailable(String),
 }
 
 #[derive(Clone)]
@@ -188,6 +192,7 @@ impl Client {
         match (status.as_u16(), error) {
             (409, Some(body)) if !body.activities.is_empty() => Ok(Reply::Choose(body.activities)),
             (400..=499, Some(body)) => Ok(Reply::Refused(body.error)),
+            (503, Some(body)) => Err(ClientError::Unavailable(body.error)),
             (code, _) => Err(ClientError::Server {
                 status: code,
                 body: text,

@@ -168,11 +168,23 @@ fn post(
                 Err(error) => last_error = Some(error),
             }
         }
-        if let Some(error) = last_error {
+        if let Some(error) = &last_error {
             tracing::warn!(%error, "a scan could not be delivered");
         }
-        let _ = events.send(Event::Undeliverable { scan });
+        let _ = events.send(gave_up(scan, last_error));
     });
+}
+
+/// What the state machine hears once every attempt failed. A server that answered it could not
+/// save was reached, so the kiosk is not offline: the member reads the server's reason.
+fn gave_up(scan: u64, last_error: Option<ClientError>) -> Event {
+    match last_error {
+        Some(ClientError::Unavailable(message)) => Event::Answered {
+            scan,
+            reply: crate::client::Reply::Refused(message),
+        },
+        _ => Event::Undeliverable { scan },
+    }
 }
 
 fn find_members(client: Client, events: UnboundedSender<Event>, lookup: u64, phone_suffix: String) {
@@ -235,5 +247,27 @@ impl HomeClock {
             now.day(),
             now.strftime("%H:%M")
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::Reply;
+
+    #[test]
+    fn a_server_that_could_not_save_is_shown_with_its_reason_not_as_unreachable() {
+        let message = "存储空间已满，本次未保存。请工作人员清理存储空间后重试";
+        let event = gave_up(7, Some(ClientError::Unavailable(message.into())));
+        assert_eq!(
+            event,
+            Event::Answered {
+                scan: 7,
+                reply: Reply::Refused(message.into())
+            }
+        );
+        let unreachable = gave_up(8, Some(ClientError::Unreachable("refused".into())));
+        assert_eq!(unreachable, Event::Undeliverable { scan: 8 });
+        assert_eq!(gave_up(9, None), Event::Undeliverable { scan: 9 });
     }
 }

@@ -77,7 +77,7 @@ pub fn draw(screen: &Screen, frame: &mut Frame) {
             colour: theme::DANGER,
             headline: "签到未成功",
             name: None,
-            lines: [Some(message), Some("请稍后重试，或联系工作人员")],
+            lines: failure_lines(message),
             phone: None,
         },
         Screen::Idle(_)
@@ -86,4 +86,43 @@ pub fn draw(screen: &Screen, frame: &mut Frame) {
         | Screen::Matches { .. } => return,
     };
     card::draw(&card, frame);
+}
+
+/// A failure's two lines: a server's reason of two sentences (what happened, what to do) takes
+/// both, one per line, so neither is cut off; a short reason gets the usual advice below it.
+fn failure_lines(message: &str) -> [Option<&str>; 2] {
+    match message.split_once('。') {
+        Some((happened, next)) if !next.is_empty() => {
+            let what = &message[..happened.len() + '。'.len_utf8()];
+            [Some(what), Some(next.trim_end_matches('。'))]
+        }
+        _ => [Some(message), Some("请稍后重试，或联系工作人员")],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::failure_lines;
+
+    #[test]
+    fn a_two_sentence_reason_takes_both_lines_and_a_short_one_gets_the_advice() {
+        assert_eq!(
+            failure_lines("存储空间已满，本次未保存。请工作人员清理存储空间后重试"),
+            [
+                Some("存储空间已满，本次未保存。"),
+                Some("请工作人员清理存储空间后重试")
+            ]
+        );
+        assert_eq!(
+            failure_lines("无法连接服务器，本次未计入"),
+            [
+                Some("无法连接服务器，本次未计入"),
+                Some("请稍后重试，或联系工作人员")
+            ]
+        );
+        assert_eq!(
+            failure_lines("活动已取消。"),
+            [Some("活动已取消。"), Some("请稍后重试，或联系工作人员")]
+        );
+    }
 }
