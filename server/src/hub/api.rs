@@ -121,6 +121,13 @@ async fn take_in(state: &AppState, push: Push) -> Result<PushAnswer, Refused> {
         Err(Unopened::WrongHome) => {
             return Err(ApiError::BadRequest("批次与签名的家不一致".into()).into());
         }
+        Err(Unopened::TooLarge { changes }) => {
+            return Err(ApiError::BadRequest(format!(
+                "一个批次最多 {} 条记录，收到 {changes} 条",
+                crate::sync::wire::MAX_BATCH
+            ))
+            .into());
+        }
     };
     let notices_after = batch.notices_after;
     let writer_home = home.clone();

@@ -3,7 +3,7 @@
 //! caller hands in what the hub holds; nothing is written unless everything verifies.
 
 use crate::sync::chain::{self, chain_hash};
-use crate::sync::wire::{Batch, Change, Push};
+use crate::sync::wire::{Batch, Change, MAX_BATCH, Push};
 
 /// Why a push's batch could not be opened.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,6 +14,9 @@ pub enum Unopened {
     Malformed(String),
     /// The batch names another home than the push that carries it.
     WrongHome,
+    /// More changes than a home ever sends at once: verifying and storing them would hold the
+    /// hub's writer for one home while every other home waits.
+    TooLarge { changes: usize },
 }
 
 /// The batch a push carries, if `public_key` (hex) signed exactly its payload and the batch is
@@ -25,6 +28,11 @@ pub fn open(push: &Push, public_key: &str) -> Result<Batch, Unopened> {
         serde_json::from_str(&push.payload).map_err(|e| Unopened::Malformed(e.to_string()))?;
     if batch.home_id != push.home_id {
         return Err(Unopened::WrongHome);
+    }
+    if batch.changes.len() > MAX_BATCH {
+        return Err(Unopened::TooLarge {
+            changes: batch.changes.len(),
+        });
     }
     Ok(batch)
 }

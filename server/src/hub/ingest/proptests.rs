@@ -149,3 +149,22 @@ proptest! {
         );
     }
 }
+
+/// The most a home sends in one push is taken; one more is refused before anything is
+/// verified or stored.
+#[test]
+fn a_batch_larger_than_any_home_sends_is_refused_unopened() {
+    use proptest::strategy::{Strategy, ValueTree};
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let one = record().new_tree(&mut runner).unwrap().current();
+    let records = vec![(one, None); crate::sync::wire::MAX_BATCH + 1];
+    let too_many = chained(&records);
+    assert_eq!(
+        open(&signed(&too_many), &key().public_hex()),
+        Err(Unopened::TooLarge {
+            changes: crate::sync::wire::MAX_BATCH + 1
+        })
+    );
+    let most = chained(&records[1..]);
+    assert!(open(&signed(&most), &key().public_hex()).is_ok());
+}
