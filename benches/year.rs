@@ -9,7 +9,6 @@
 
 use std::process::{Child, Command};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
@@ -18,7 +17,8 @@ use serde_json::json;
 mod support;
 
 use support::{
-    backfill, cli, create_open_activity, login, past_year, register, setup_accounts, spawn_serve,
+    Auth, backfill, check_in_all, cli, create_open_activity, login, past_year, register,
+    setup_accounts, spawn_serve,
 };
 
 /// A busy home's year: 500 check-ins a day over 365 days, among 2,000 members and 120
@@ -122,40 +122,18 @@ async fn bytes_per_checkin(concurrency: usize, count: usize) {
     tokio::time::sleep(Duration::from_millis(500)).await;
     let before = io_counters(child.id());
 
-    let next = Arc::new(AtomicUsize::new(0));
-    let credentials = Arc::new(credentials);
-    let kiosks: Vec<_> = (0..concurrency)
-        .map(|_| {
-            let (http, next, credentials, token) = (
-                http.clone(),
-                next.clone(),
-                credentials.clone(),
-                token.clone(),
-            );
-            let url = format!("{base}/api/v1/checkins");
-            tokio::spawn(async move {
-                loop {
-                    let n = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(credential) = credentials.get(n) else {
-                        break;
-                    };
-                    let body = json!({ "credential": credential, "source": "qr" });
-                    let response = http
-                        .post(&url)
-                        .bearer_auth(&token)
-                        .json(&body)
-                        .send()
-                        .await
-                        .unwrap();
-                    let text = response.text().await.unwrap();
-                    assert!(text.contains("\"checked_in\""), "{text}");
-                }
-            })
-        })
+    let bodies: Vec<String> = credentials
+        .iter()
+        .map(|credential| json!({ "credential": credential, "source": "qr" }).to_string())
         .collect();
-    for kiosk in kiosks {
-        kiosk.await.unwrap();
-    }
+    check_in_all(
+        &http,
+        &base,
+        Auth::Bearer(&token),
+        Arc::new(bodies),
+        concurrency,
+    )
+    .await;
     let after = io_counters(child.id());
     stop(child);
     let per =

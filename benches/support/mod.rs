@@ -221,32 +221,7 @@ pub async fn backfill(
             })
             .collect(),
     );
-    let next = Arc::new(AtomicUsize::new(0));
-    let workers: Vec<_> = (0..16)
-        .map(|_| {
-            let (http, jobs, next) = (http.clone(), jobs.clone(), next.clone());
-            let (url, cookie) = (format!("{base}/api/v1/checkins"), cookie.to_owned());
-            tokio::spawn(async move {
-                loop {
-                    let n = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(body) = jobs.get(n) else { break };
-                    let response = http
-                        .post(&url)
-                        .header("cookie", &cookie)
-                        .header("content-type", "application/json")
-                        .body(body.clone())
-                        .send()
-                        .await
-                        .unwrap();
-                    let text = response.text().await.unwrap();
-                    assert!(text.contains("\"checked_in\""), "{text}");
-                }
-            })
-        })
-        .collect();
-    for worker in workers {
-        worker.await.unwrap();
-    }
+    check_in_all(http, base, Auth::Cookie(cookie), jobs, 16).await;
 }
 
 /// An activity that began five minutes ago and runs three hours: the kiosk's scans land in it.
@@ -265,4 +240,60 @@ pub async fn create_open_activity(
     });
     let activity = post(http, &format!("{base}/api/v1/activities"), cookie, body).await;
     activity["id"].as_str().expect("id").to_owned()
+}
+
+/// Who the check-ins are sent as.
+#[derive(Clone, Copy)]
+pub enum Auth<'a> {
+    /// A staff session (`name=value`), for manual entries.
+    Cookie(&'a str),
+    /// A kiosk's device token.
+    Bearer(&'a str),
+}
+
+/// POSTs every JSON body to `/api/v1/checkins` from `workers` concurrent clients; each must
+/// be a first-time check-in.
+pub async fn check_in_all(
+    http: &reqwest::Client,
+    base: &str,
+    auth: Auth<'_>,
+    bodies: Arc<Vec<String>>,
+    workers: usize,
+) {
+    let next = Arc::new(AtomicUsize::new(0));
+    let (cookie, token) = match auth {
+        Auth::Cookie(cookie) => (Some(cookie.to_owned()), None),
+        Auth::Bearer(token) => (None, Some(token.to_owned())),
+    };
+    let workers: Vec<_> = (0..workers)
+        .map(|_| {
+            let (http, bodies, next) = (http.clone(), bodies.clone(), next.clone());
+            let (url, cookie, token) = (
+                format!("{base}/api/v1/checkins"),
+                cookie.clone(),
+                token.clone(),
+            );
+            tokio::spawn(async move {
+                loop {
+                    let n = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(body) = bodies.get(n) else { break };
+                    let mut request = http
+                        .post(&url)
+                        .header("content-type", "application/json")
+                        .body(body.clone());
+                    if let Some(cookie) = &cookie {
+                        request = request.header("cookie", cookie);
+                    }
+                    if let Some(token) = &token {
+                        request = request.bearer_auth(token);
+                    }
+                    let text = request.send().await.unwrap().text().await.unwrap();
+                    assert!(text.contains("\"checked_in\""), "{text}");
+                }
+            })
+        })
+        .collect();
+    for worker in workers {
+        worker.await.unwrap();
+    }
 }

@@ -18,7 +18,7 @@ pub use crate::store::backup::{BackupError, Copied, RestoreError, Restored};
 use crate::store::{DB_FILE, backup as copy};
 
 /// The nightly backups' folder inside the data folder.
-pub const DIR: &str = "backups";
+pub const DIR: &str = crate::store::BACKUPS_DIR;
 
 /// `kejia backup --data DIR --to FILE`: a verified copy of the home's database, taken online
 /// (the home may be serving).

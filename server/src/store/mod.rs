@@ -38,6 +38,8 @@ use crate::domain::{Conflict, Invalid};
 
 /// The database file inside a home's data folder.
 pub const DB_FILE: &str = "kejia.db";
+/// The nightly backups' folder inside a home's data folder (written by `crate::backup`).
+pub const BACKUPS_DIR: &str = "backups";
 
 /// Most writes one transaction groups: enough to amortise an fsync over a burst of check-ins,
 /// few enough that one commit stays short.
@@ -311,7 +313,7 @@ fn refuse_an_empty_file_of_a_home_that_lived(path: &Path, data_dir: &Path) -> Re
     if !is_empty_file || wal_holds_frames {
         return Ok(());
     }
-    let has_backups = std::fs::read_dir(data_dir.join("backups"))
+    let has_backups = std::fs::read_dir(data_dir.join(BACKUPS_DIR))
         .is_ok_and(|mut entries| entries.next().is_some());
     if has_backups {
         return Err(StoreError::Empty {
