@@ -11,6 +11,7 @@ use axum::http::{Extensions, HeaderMap, HeaderValue};
 use super::AppState;
 use super::auth;
 use super::error::ApiError;
+use super::throttle::NotNow;
 use crate::secrets;
 use crate::store::users::{self, StaffUser};
 
@@ -22,6 +23,8 @@ pub enum LoginOutcome {
     },
     Refused,
     LockedOut(Duration),
+    /// Other password checks for this username or address are still running.
+    Busy,
 }
 
 /// The caller's address, when the server was started with connection info (tests that call
@@ -40,10 +43,18 @@ pub async fn log_in(
     request_headers: &HeaderMap,
 ) -> Result<LoginOutcome, ApiError> {
     let username = username.trim().to_owned();
-    if let Some(left) = state.logins.locked_for(&username, peer, Instant::now()) {
-        tracing::warn!("login refused: locked out after repeated failures");
-        return Ok(LoginOutcome::LockedOut(left));
-    }
+    // Counted as a failure before the password is checked (see `LoginThrottle`).
+    let attempt = match state.logins.begin(&username, peer, Instant::now()) {
+        Ok(attempt) => attempt,
+        Err(NotNow::LockedOut(left)) => {
+            tracing::warn!("login refused: locked out after repeated failures");
+            return Ok(LoginOutcome::LockedOut(left));
+        }
+        Err(NotNow::Busy) => {
+            tracing::info!("login refused: other checks of this name or address are running");
+            return Ok(LoginOutcome::Busy);
+        }
+    };
     let lookup = username.clone();
     let found = state
         .store
@@ -51,11 +62,10 @@ pub async fn log_in(
         .await?;
     let user = verify(state, found, password).await?;
     let Some(user) = user else {
-        state.logins.failed(&username, peer, Instant::now());
         tracing::info!("login refused");
         return Ok(LoginOutcome::Refused);
     };
-    state.logins.succeeded(&username);
+    attempt.succeeded();
     let token = secrets::new_token("").map_err(|e| ApiError::Internal(e.to_string()))?;
     let hash = secrets::token_hash(&token);
     let previous = auth::session_cookie(request_headers).map(secrets::token_hash);

@@ -105,6 +105,13 @@ impl<K: Copy + Eq + Hash> Throttle<K> {
         self.lock().remove(&key);
     }
 
+    /// Takes one counted event of `key` back.
+    pub fn take_back(&self, key: K) {
+        if let Some(record) = self.lock().get_mut(&key) {
+            record.count = record.count.saturating_sub(1);
+        }
+    }
+
     fn left(&self, record: &Record, now: Instant) -> Option<Duration> {
         if record.count < self.rule.max {
             return None;
@@ -152,9 +159,35 @@ enum Key {
     Peer(IpAddr),
 }
 
-/// The login lockout (see the module's text).
+/// Password checks that may run at once for one username, and for one address. Each check is
+/// an argon2 verification (tens of milliseconds of a core, and memory): two let a staffer who
+/// double-taps "登录" through, and keep a burst of parallel guesses from verifying faster than
+/// the lockout can count them.
+pub const MAX_CONCURRENT_CHECKS: u32 = 2;
+
+/// The login lockout (see the module's text). An attempt counts as a failure from the moment
+/// it is reserved, before its password is checked, and is taken back only on success: so
+/// parallel guesses cannot all pass the lock before the first of them fails.
 pub struct LoginThrottle {
     failures: Throttle<Key>,
+    checking: Mutex<HashMap<Key, u32>>,
+}
+
+/// Why a login may not be tried now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotNow {
+    /// Too many failures: locked for this long.
+    LockedOut(Duration),
+    /// Other checks for the same username or address are running.
+    Busy,
+}
+
+/// One reserved login attempt: counted as a failure until [`Attempt::succeeded`] takes it
+/// back; while it lives it holds one of its keys' [`MAX_CONCURRENT_CHECKS`] places.
+#[must_use = "an attempt holds its place until dropped"]
+pub struct Attempt<'a> {
+    throttle: &'a LoginThrottle,
+    keys: Vec<Key>,
 }
 
 impl Default for LoginThrottle {
@@ -165,31 +198,75 @@ impl Default for LoginThrottle {
                 window: LOCKOUT,
                 start: WindowStart::Latest,
             }),
+            checking: Mutex::new(HashMap::new()),
         }
     }
 }
 
 impl LoginThrottle {
-    /// How long until this login may be tried, if it is locked out now.
-    pub fn locked_for(
+    /// Reserves an attempt for `username` from `peer`, unless it is locked out or too many
+    /// checks for either are running.
+    pub fn begin(
         &self,
         username: &str,
         peer: Option<IpAddr>,
         now: Instant,
-    ) -> Option<Duration> {
-        keys(username, peer)
-            .filter_map(|key| self.failures.refused_for(key, now))
-            .max()
+    ) -> Result<Attempt<'_>, NotNow> {
+        let keys: Vec<Key> = keys(username, peer).collect();
+        // One lock around the whole decision: two racing attempts cannot both see nine.
+        let mut checking = self.lock_checking();
+        let locked = keys
+            .iter()
+            .filter_map(|key| self.failures.refused_for(*key, now))
+            .max();
+        if let Some(left) = locked {
+            return Err(NotNow::LockedOut(left));
+        }
+        let busy = keys
+            .iter()
+            .any(|key| checking.get(key).copied().unwrap_or(0) >= MAX_CONCURRENT_CHECKS);
+        if busy {
+            return Err(NotNow::Busy);
+        }
+        for key in &keys {
+            self.failures.record(*key, now);
+            *checking.entry(*key).or_default() += 1;
+        }
+        Ok(Attempt {
+            throttle: self,
+            keys,
+        })
     }
 
-    pub fn failed(&self, username: &str, peer: Option<IpAddr>, now: Instant) {
-        for key in keys(username, peer) {
-            self.failures.record(key, now);
+    fn lock_checking(&self) -> std::sync::MutexGuard<'_, HashMap<Key, u32>> {
+        self.checking.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl Attempt<'_> {
+    /// The password was right: the username's count is cleared and the address's reserved
+    /// failure taken back.
+    pub fn succeeded(self) {
+        for key in &self.keys {
+            match key {
+                Key::User(_) => self.throttle.failures.forget(*key),
+                Key::Peer(_) => self.throttle.failures.take_back(*key),
+            }
         }
     }
+}
 
-    pub fn succeeded(&self, username: &str) {
-        self.failures.forget(user_key(username));
+impl Drop for Attempt<'_> {
+    fn drop(&mut self) {
+        let mut checking = self.throttle.lock_checking();
+        for key in &self.keys {
+            if let Some(count) = checking.get_mut(key) {
+                *count = count.saturating_sub(1);
+                if *count == 0 {
+                    checking.remove(key);
+                }
+            }
+        }
     }
 }
 
@@ -203,6 +280,9 @@ fn user_key(username: &str) -> Key {
     username.trim().to_lowercase().hash(&mut hasher);
     Key::User(hasher.finish())
 }
+
+/// What a login refused as [`NotNow::Busy`] reads; the caller may retry after a second.
+pub const BUSY_MESSAGE: &str = "正在核对刚才的登录，请稍候几秒再试";
 
 /// How a lockout reads to the user.
 pub fn lockout_message(left: Duration) -> String {
@@ -299,26 +379,51 @@ pub fn retry_after(left: Duration) -> String {
 mod tests {
     use super::*;
 
+    /// A failed attempt: reserved, checked, wrong.
+    fn fail(throttle: &LoginThrottle, name: &str, peer: Option<IpAddr>, now: Instant) {
+        drop(throttle.begin(name, peer, now).expect("may try"));
+    }
+
     #[test]
     fn ten_failures_lock_the_name_even_for_the_right_password() {
         let throttle = LoginThrottle::default();
         let start = Instant::now();
-        for i in 0..MAX_FAILURES {
-            assert_eq!(
-                throttle.locked_for("Staff", None, start),
-                None,
-                "attempt {i}"
-            );
-            throttle.failed("staff", None, start);
+        for _ in 0..MAX_FAILURES {
+            fail(&throttle, "Staff", None, start);
         }
-        assert!(throttle.locked_for("staff", None, start).is_some());
-        assert!(
-            throttle
-                .locked_for("STAFF ", None, start + Duration::from_secs(60))
-                .is_some()
-        );
-        assert_eq!(throttle.locked_for("staff", None, start + LOCKOUT), None);
-        assert_eq!(throttle.locked_for("other", None, start), None);
+        let locked = |name: &str, at: Instant| match throttle.begin(name, None, at) {
+            Err(NotNow::LockedOut(_)) => true,
+            Err(NotNow::Busy) => panic!("nothing is running"),
+            Ok(_) => false,
+        };
+        assert!(locked("staff", start));
+        assert!(locked("STAFF ", start + Duration::from_secs(60)));
+        assert!(!locked("other", start));
+        assert!(!locked("staff", start + LOCKOUT));
+    }
+
+    #[test]
+    fn attempts_count_before_their_check_so_parallel_guesses_stop_at_the_limit() {
+        let throttle = LoginThrottle::default();
+        let now = Instant::now();
+        let mut running = Vec::new();
+        let mut refused = 0;
+        // Every attempt is still "being checked" when the next arrives.
+        for n in 0..250 {
+            match throttle.begin("staff", Some([10, 0, 0, (n % 200) as u8].into()), now) {
+                Ok(attempt) => running.push(attempt),
+                Err(_) => refused += 1,
+            }
+        }
+        assert_eq!(running.len(), MAX_CONCURRENT_CHECKS as usize);
+        assert_eq!(refused, 250 - MAX_CONCURRENT_CHECKS as usize);
+        drop(running);
+        let mut checked = 0;
+        while let Ok(attempt) = throttle.begin("staff", None, now) {
+            drop(attempt);
+            checked += 1;
+        }
+        assert_eq!(checked + MAX_CONCURRENT_CHECKS, MAX_FAILURES);
     }
 
     #[test]
@@ -327,25 +432,39 @@ mod tests {
         let peer: IpAddr = [192, 168, 1, 9].into();
         let now = Instant::now();
         for i in 0..MAX_FAILURES {
-            throttle.failed(&format!("name{i}"), Some(peer), now);
+            fail(&throttle, &format!("name{i}"), Some(peer), now);
         }
-        assert!(throttle.locked_for("anyone", Some(peer), now).is_some());
-        assert_eq!(
-            throttle.locked_for("anyone", Some([10, 0, 0, 1].into()), now),
-            None
+        assert!(matches!(
+            throttle.begin("anyone", Some(peer), now),
+            Err(NotNow::LockedOut(_))
+        ));
+        assert!(
+            throttle
+                .begin("anyone", Some([10, 0, 0, 1].into()), now)
+                .is_ok()
         );
     }
 
     #[test]
-    fn a_success_clears_the_count() {
+    fn a_success_clears_the_names_count_and_takes_back_its_own_from_the_address() {
         let throttle = LoginThrottle::default();
+        let peer: IpAddr = [192, 168, 1, 9].into();
         let now = Instant::now();
         for _ in 0..MAX_FAILURES - 1 {
-            throttle.failed("staff", None, now);
+            fail(&throttle, "staff", Some(peer), now);
         }
-        throttle.succeeded("staff");
-        throttle.failed("staff", None, now);
-        assert_eq!(throttle.locked_for("staff", None, now), None);
+        throttle
+            .begin("staff", Some(peer), now)
+            .expect("ninth failure so far")
+            .succeeded();
+        fail(&throttle, "staff", None, now);
+        assert!(throttle.begin("staff", None, now).is_ok(), "count cleared");
+        // The address kept its nine failures, not ten: one more try is left, then the lock.
+        fail(&throttle, "someone", Some(peer), now);
+        assert!(matches!(
+            throttle.begin("else", Some(peer), now),
+            Err(NotNow::LockedOut(_))
+        ));
     }
 
     #[test]

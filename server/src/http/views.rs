@@ -73,7 +73,8 @@ pub struct MemberView {
     pub id: MemberId,
     pub name: String,
     pub phone_masked: String,
-    /// The full number: only on the staff detail view.
+    /// The full number: only when a staffer asked for it (audited), and in the answer to the
+    /// registration that sent it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
     pub employer: String,
@@ -83,7 +84,7 @@ pub struct MemberView {
     pub consent_at: String,
     pub consent_version: String,
     pub consent_share: bool,
-    /// The text the member's QR code holds: only on creation and the staff detail view.
+    /// The text the member's QR code holds: only in answers about this one member.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub credential: Option<String>,
     pub has_credential: bool,
@@ -96,19 +97,22 @@ pub struct MemberView {
 pub enum Detail {
     /// Lists and search results: phone masked, no credential.
     Summary,
-    /// The staff detail view: full phone and the credential.
-    Full,
+    /// One member: phone masked, with the credential.
+    Record,
+    /// One member with the full phone: a look the staffer asked for and the audit log holds,
+    /// or the answer to the registration that sent the number.
+    WithPhone,
 }
 
 impl MemberView {
     pub fn new(member: Member, detail: Detail, tz: &TimeZone) -> Self {
-        let full = detail == Detail::Full;
+        let one = detail != Detail::Summary;
         Self {
             id: member.id,
             phone_masked: mask_phone(&member.phone),
-            phone: full.then(|| member.phone.clone()),
+            phone: (detail == Detail::WithPhone).then(|| member.phone.clone()),
             has_credential: member.credential.is_some(),
-            credential: if full { member.credential } else { None },
+            credential: if one { member.credential } else { None },
             consent_at: rfc3339(member.consent_at, tz),
             created_at: rfc3339(member.created_at, tz),
             name: member.name,

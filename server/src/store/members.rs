@@ -77,6 +77,29 @@ pub fn get(conn: &Connection, id: MemberId) -> Result<Member> {
     with_cards(conn, member)
 }
 
+/// A member read by a staffer who asked to see the full phone number: the look is logged (who
+/// and when, never the number), in the same write. An erased member has no number to see.
+pub fn get_showing_phone(
+    conn: &Connection,
+    id: MemberId,
+    staffer: &str,
+    now: Timestamp,
+) -> Result<Member> {
+    let member = get(conn, id)?;
+    if member.status != MemberStatus::Erased {
+        audit::append(
+            conn,
+            now,
+            staffer,
+            "member.phone_viewed",
+            &id.to_string(),
+            None,
+            None,
+        )?;
+    }
+    Ok(member)
+}
+
 /// Members whose name contains `query`, or whose phone contains it when it is digits; newest
 /// first. An empty query lists everyone. Erased members are not listed.
 pub fn search(conn: &Connection, query: &str, limit: u32) -> Result<Vec<Member>> {

@@ -54,7 +54,11 @@ pub async fn post(
         .await?;
     Ok((
         StatusCode::CREATED,
-        Json(MemberView::new(created, Detail::Full, &state.settings.tz)),
+        Json(MemberView::new(
+            created,
+            Detail::WithPhone,
+            &state.settings.tz,
+        )),
     ))
 }
 
@@ -85,17 +89,37 @@ pub async fn list(
     ))
 }
 
+#[derive(Debug, Deserialize)]
+pub struct GetQuery {
+    /// `show` asks for the full phone number; the look is audited.
+    phone: Option<String>,
+}
+
+/// One member, the phone masked unless `?phone=show` asks for it (then `member.phone_viewed`
+/// is audited, as on the staff detail page).
 pub async fn get(
     State(state): State<AppState>,
-    _staff: Staff,
+    Staff(staff): Staff,
     Id(id): Id<MemberId>,
+    ApiQuery(query): ApiQuery<GetQuery>,
 ) -> Result<Json<MemberView>, ApiError> {
-    let member = state.store.read(move |conn| members::get(conn, id)).await?;
-    Ok(Json(MemberView::new(
-        member,
-        Detail::Full,
-        &state.settings.tz,
-    )))
+    let detail = match query.phone.as_deref() {
+        None => Detail::Record,
+        Some("show") => Detail::WithPhone,
+        Some(_) => {
+            return Err(Invalid::new("phone", "phone 参数只能是 show（显示完整手机号）").into());
+        }
+    };
+    let member = if detail == Detail::WithPhone {
+        let now = state.clock.now();
+        state
+            .store
+            .write(move |conn| members::get_showing_phone(conn, id, &staff.username, now))
+            .await?
+    } else {
+        state.store.read(move |conn| members::get(conn, id)).await?
+    };
+    Ok(Json(MemberView::new(member, detail, &state.settings.tz)))
 }
 
 #[derive(Debug, Deserialize)]
@@ -178,7 +202,7 @@ pub async fn update(
         .await?;
     Ok(Json(MemberView::new(
         updated,
-        Detail::Full,
+        Detail::Record,
         &state.settings.tz,
     )))
 }
@@ -228,7 +252,7 @@ pub async fn reissue_credential(
         .await?;
     Ok(Json(MemberView::new(
         member,
-        Detail::Full,
+        Detail::Record,
         &state.settings.tz,
     )))
 }
@@ -258,7 +282,7 @@ pub async fn revoke_credential(
         .await?;
     Ok(Json(MemberView::new(
         member,
-        Detail::Full,
+        Detail::Record,
         &state.settings.tz,
     )))
 }
@@ -294,7 +318,7 @@ pub async fn bind_card(
         .await?;
     Ok((
         StatusCode::CREATED,
-        Json(MemberView::new(member, Detail::Full, &state.settings.tz)),
+        Json(MemberView::new(member, Detail::Record, &state.settings.tz)),
     ))
 }
 
@@ -323,7 +347,7 @@ pub async fn unbind_card(
         .await?;
     Ok(Json(MemberView::new(
         member,
-        Detail::Full,
+        Detail::Record,
         &state.settings.tz,
     )))
 }

@@ -58,6 +58,12 @@ pub async fn login(
             Json(json!({ "error": throttle::lockout_message(left) })),
         )
             .into_response()),
+        LoginOutcome::Busy => Ok((
+            StatusCode::TOO_MANY_REQUESTS,
+            [(header::RETRY_AFTER, "1".to_owned())],
+            Json(json!({ "error": throttle::BUSY_MESSAGE })),
+        )
+            .into_response()),
     }
 }
 

@@ -142,6 +142,14 @@ async fn submit(
             }
             Ok(response)
         }
+        LoginOutcome::Busy => {
+            let mut response =
+                refusal(StatusCode::TOO_MANY_REQUESTS, throttle::BUSY_MESSAGE.into())?;
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            Ok(response)
+        }
     }
 }
 

@@ -16,7 +16,7 @@ mod verdict;
 use axum::Router;
 use axum::routing::{get, post};
 
-use crate::domain::room::RoomCheck;
+use crate::domain::room::{FormTicket, RoomCheck, SCAN_GRACE};
 use crate::http::AppState;
 pub use limit::rate_limit;
 use notice::Notice;
@@ -28,28 +28,36 @@ pub fn routes() -> Router<AppState> {
         .route("/m/forget", post(checkin::forget))
 }
 
-/// The device name phone check-ins are logged under; a page's nonce is the scan id, so a
+/// The device name phone check-ins are logged under; a page's ticket nonce is the scan id, so a
 /// double tap or a re-sent form counts once.
 const PHONE_DEVICE: &str = "phone";
 
-/// The room code of a request, if this server made it no more than `grace` periods ago.
-fn checked_code(state: &AppState, code: Option<&str>, grace: i64) -> Result<String, Notice> {
+/// The ticket for a page opened with `code`, if this server showed that code within the
+/// last minute (see `domain::room`).
+fn ticket_for_code(state: &AppState, code: Option<&str>) -> Result<FormTicket, Notice> {
     let code = code.unwrap_or_default().trim();
-    match state.room.check(code, state.clock.now(), grace) {
-        RoomCheck::Valid => Ok(code.to_owned()),
+    let now = state.clock.now();
+    match state.room.check(code, now, SCAN_GRACE) {
+        RoomCheck::Valid => Ok(state.room.issue(now)),
         RoomCheck::Expired => Err(Notice::expired_code()),
         RoomCheck::Unknown => Err(Notice::unknown_code()),
     }
 }
 
-/// A fresh nonce for a page's form.
-fn new_nonce() -> String {
-    uuid::Uuid::new_v4().to_string()
-}
-
-/// The nonce a form sent back: one this server could have made.
-fn parse_nonce(raw: Option<&str>) -> Result<String, Notice> {
-    raw.and_then(|text| uuid::Uuid::parse_str(text.trim()).ok())
-        .map(|nonce| nonce.to_string())
-        .ok_or_else(Notice::stale_form)
+/// The ticket a form sent back, if this server made it for a page shown no more than
+/// `life_seconds` ago. A form without one (made up, or from before a restart) is stale.
+fn checked_ticket(
+    state: &AppState,
+    raw: Option<&str>,
+    life_seconds: i64,
+) -> Result<FormTicket, Notice> {
+    let now = state.clock.now();
+    match state
+        .room
+        .check_ticket(raw.unwrap_or_default(), now, life_seconds)
+    {
+        Ok(ticket) => Ok(ticket),
+        Err(RoomCheck::Expired) => Err(Notice::expired_form(life_seconds)),
+        Err(_) => Err(Notice::stale_form()),
+    }
 }

@@ -18,10 +18,10 @@ use crate::domain::phone::mask_phone;
 use crate::http::AppState;
 use crate::http::pages::csrf::Csrf;
 use crate::http::pages::render::{self, Chrome, PageError, Section, StaffPage};
+use crate::store::Result as StoreResult;
 use crate::store::devices::{self, PhoneDevice};
 use crate::store::members::{self, HistoryEntry};
 use crate::store::scans::{self, ScanEntry};
-use crate::store::{Result as StoreResult, audit};
 
 /// How many check-ins the history shows.
 const HISTORY: u32 = 50;
@@ -75,21 +75,7 @@ async fn record_phone_view(
     let staffer = staff.0.username.clone();
     state
         .store
-        .write(move |conn| {
-            let member = members::get(conn, id)?;
-            if member.status != MemberStatus::Erased {
-                audit::append(
-                    conn,
-                    now,
-                    &staffer,
-                    "member.phone_viewed",
-                    &id.to_string(),
-                    None,
-                    None,
-                )?;
-            }
-            Ok(())
-        })
+        .write(move |conn| members::get_showing_phone(conn, id, &staffer, now))
         .await?;
     Ok(())
 }

@@ -12,9 +12,9 @@ use super::device::{self, Owner};
 use super::notice::{self, Notice};
 use super::register::FormPage;
 use super::verdict::{self, Tap};
-use super::{checked_code, new_nonce, parse_nonce};
+use super::{checked_ticket, ticket_for_code};
 use crate::domain::ids::ActivityId;
-use crate::domain::room::{FORM_GRACE, SCAN_GRACE};
+use crate::domain::room::{FormTicket, TAP_FORM_SECONDS};
 use crate::http::AppState;
 use crate::http::pages::csrf::{Csrf, CsrfForm};
 use crate::http::pages::render::{self, PageError};
@@ -29,8 +29,8 @@ struct OneTapPage<'a> {
     /// Titles of the activities taking check-ins now.
     open: Vec<String>,
     csrf: &'a str,
-    code: &'a str,
-    nonce: &'a str,
+    /// The page's form ticket.
+    ticket: &'a str,
 }
 
 #[derive(Debug, Deserialize)]
@@ -55,11 +55,11 @@ async fn show(
     headers: &HeaderMap,
     code: Option<&str>,
 ) -> Result<Response, Notice> {
-    let code = checked_code(state, code, SCAN_GRACE)?;
+    let ticket = ticket_for_code(state, code)?;
     match device::owner(state, headers).await? {
-        Some(owner) => one_tap_page(state, csrf, &owner, &code).await,
+        Some(owner) => one_tap_page(state, csrf, &owner, &ticket).await,
         None => {
-            let mut response = FormPage::blank(&code).render(state, csrf, StatusCode::OK)?;
+            let mut response = FormPage::blank(&ticket).render(state, csrf, StatusCode::OK)?;
             if device::token(headers).is_some() {
                 // A revoked cookie is of no more use; drop it.
                 response
@@ -75,7 +75,7 @@ async fn one_tap_page(
     state: &AppState,
     csrf: &Csrf,
     owner: &Owner,
-    code: &str,
+    ticket: &FormTicket,
 ) -> Result<Response, Notice> {
     let reading = state.now();
     let now = reading.at;
@@ -93,16 +93,14 @@ async fn one_tap_page(
         name: &owner.member.name,
         open,
         csrf: &csrf.0,
-        code,
-        nonce: &new_nonce(),
+        ticket: &ticket.text,
     })
     .map_err(Notice::from)
 }
 
 #[derive(Debug, Deserialize)]
 pub struct TapForm {
-    code: Option<String>,
-    nonce: Option<String>,
+    ticket: Option<String>,
     activity_id: Option<String>,
 }
 
@@ -123,8 +121,7 @@ async fn tap(
     form: Result<CsrfForm<TapForm>, PageError>,
 ) -> Result<Response, Notice> {
     let CsrfForm(form) = form?;
-    let code = checked_code(state, form.code.as_deref(), FORM_GRACE)?;
-    let nonce = parse_nonce(form.nonce.as_deref())?;
+    let ticket = checked_ticket(state, form.ticket.as_deref(), TAP_FORM_SECONDS)?;
     let activity_id = match form.activity_id.as_deref().map(str::trim) {
         None | Some("") => None,
         Some(raw) => Some(
@@ -136,13 +133,12 @@ async fn tap(
         // The phone was forgotten or revoked since the page was shown: register it anew.
         return FormPage {
             notice: Some("这部手机尚未登记或登记已失效，请填写以下信息登记后签到。"),
-            ..FormPage::blank(&code)
+            ..FormPage::blank(&state.room.renew(&ticket))
         }
         .render(state, csrf, StatusCode::OK);
     };
     let tap = Tap {
-        code: &code,
-        nonce,
+        ticket: &ticket,
         activity_id,
         csrf: &csrf.0,
     };
@@ -151,7 +147,7 @@ async fn tap(
 
 #[derive(Debug, Deserialize)]
 pub struct ForgetForm {
-    code: Option<String>,
+    ticket: Option<String>,
 }
 
 /// Clears the phone's cookie and revokes its device row: someone else's phone, or a shared one.
@@ -180,10 +176,11 @@ async fn forget_phone(
             .write(move |conn| device::revoke(conn, &token_hash, now))
             .await?;
     }
-    let mut response = match checked_code(state, form.code.as_deref(), FORM_GRACE) {
-        Ok(code) => FormPage {
-            notice: Some("这部手机已不再代表之前的成员。如需签到，请填写以下信息登记。"),
-            ..FormPage::blank(&code)
+    // The form shown next is for someone else: a new nonce, the same page load's time.
+    let mut response = match checked_ticket(state, form.ticket.as_deref(), TAP_FORM_SECONDS) {
+        Ok(ticket) => FormPage {
+            notice: Some("这部手机已不再代表之前的会员。如需签到，请填写以下信息登记。"),
+            ..FormPage::blank(&state.room.renew(&ticket))
         }
         .render(state, csrf, StatusCode::OK)?,
         Err(_) => Notice::done(

@@ -56,6 +56,23 @@ impl Notice {
         }
     }
 
+    /// A form sent back after its page's time ran out (`life_seconds`).
+    pub fn expired_form(life_seconds: i64) -> Self {
+        let life = if life_seconds < 120 {
+            format!("{life_seconds} 秒")
+        } else {
+            format!("{} 分钟", life_seconds / 60)
+        };
+        Self {
+            headline: "页面已过期",
+            tone: "warn",
+            ..Self::problem(
+                StatusCode::GONE,
+                format!("此页面打开已超过 {life}，请重新扫描签到屏上的二维码"),
+            )
+        }
+    }
+
     /// The number belongs to a member already. Who that is stays unsaid, and this phone is not
     /// bound to them: anyone can type someone else's number.
     pub fn phone_taken() -> Self {

@@ -12,10 +12,10 @@ use serde::Deserialize;
 use super::device::{self, Owner};
 use super::notice::{self, Notice};
 use super::verdict::{self, Tap};
-use super::{PHONE_DEVICE, checked_code, new_nonce, parse_nonce};
+use super::{PHONE_DEVICE, checked_ticket};
 use crate::domain::credential::QrCredential;
 use crate::domain::member::{CONSENT_SHARE_TEXT, CONSENT_TEXT, Member, NewMember, Registration};
-use crate::domain::room::{FORM_GRACE, PERIOD_SECONDS};
+use crate::domain::room::{FormTicket, REGISTER_FORM_SECONDS};
 use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::pages::csrf::{Csrf, CsrfForm};
@@ -27,8 +27,7 @@ use crate::store::{self, StoreError, devices, members, scans};
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct RegisterForm {
-    code: String,
-    nonce: String,
+    ticket: String,
     name: String,
     phone: String,
     employer: String,
@@ -75,8 +74,8 @@ fn ticked(value: Option<&str>) -> bool {
 struct RegisterPage<'a> {
     home_name: &'a str,
     csrf: &'a str,
-    code: &'a str,
-    nonce: &'a str,
+    /// The page's form ticket.
+    ticket: &'a str,
     form: &'a RegisterForm,
     error: Option<&'a str>,
     notice: Option<&'a str>,
@@ -86,7 +85,7 @@ struct RegisterPage<'a> {
 
 /// The registration form, blank or as sent back.
 pub struct FormPage<'a> {
-    pub code: &'a str,
+    pub ticket: &'a FormTicket,
     pub form: Option<&'a RegisterForm>,
     pub error: Option<String>,
     /// Why the form is shown (the phone was forgotten, or its cookie no longer works).
@@ -94,9 +93,9 @@ pub struct FormPage<'a> {
 }
 
 impl<'a> FormPage<'a> {
-    pub fn blank(code: &'a str) -> Self {
+    pub fn blank(ticket: &'a FormTicket) -> Self {
         Self {
-            code,
+            ticket,
             form: None,
             error: None,
             notice: None,
@@ -115,8 +114,7 @@ impl<'a> FormPage<'a> {
             &RegisterPage {
                 home_name: &state.settings.home_name,
                 csrf: &csrf.0,
-                code: self.code,
-                nonce: &new_nonce(),
+                ticket: &self.ticket.text,
                 form: self.form.unwrap_or(&blank),
                 error: self.error.as_deref(),
                 notice: self.notice,
@@ -145,15 +143,14 @@ async fn register(
     form: Result<CsrfForm<RegisterForm>, PageError>,
 ) -> Result<Response, Notice> {
     let CsrfForm(form) = form?;
-    let code = checked_code(state, Some(&form.code), FORM_GRACE)?;
-    let nonce = parse_nonce(Some(&form.nonce))?;
+    let ticket = checked_ticket(state, Some(&form.ticket), REGISTER_FORM_SECONDS)?;
     let member = match NewMember::parse(&form.registration()) {
         Ok(member) => member,
         Err(invalid) => {
             let page = FormPage {
                 form: Some(&form),
                 error: Some(invalid.message),
-                ..FormPage::blank(&code)
+                ..FormPage::blank(&ticket)
             };
             return page.render(state, csrf, StatusCode::UNPROCESSABLE_ENTITY);
         }
@@ -164,7 +161,7 @@ async fn register(
         credential: new_credential()?,
         token_hash: token_hash.clone(),
         previous_hash: device::token(headers).map(secrets::token_hash),
-        nonce: nonce.clone(),
+        nonce: ticket.nonce.clone(),
     };
     let now = state.clock.now();
     let member = match state
@@ -174,14 +171,14 @@ async fn register(
     {
         Ok(member) => member,
         Err(StoreError::Conflict(_)) => return Err(Notice::phone_taken()),
+        Err(StoreError::NotFound) => return Err(Notice::stale_form()),
         Err(other) => return Err(other.into()),
     };
     // The phone is the member's from here on, even if the check-in below cannot be stored.
     let cookie = device::set_cookie(&token)?;
     let owner = Owner { token_hash, member };
     let tap = Tap {
-        code: &code,
-        nonce,
+        ticket: &ticket,
         activity_id: None,
         csrf: &csrf.0,
     };
@@ -219,8 +216,9 @@ impl Enrolment {
     }
 
     /// The member this very form registered a moment ago (a double tap, or a reload of the
-    /// answer page): the check-in stored under its nonce names them, with the number typed
-    /// again. Without this the second copy would be refused as a taken number.
+    /// answer page): the check-in stored under its ticket's nonce names them, with the number
+    /// typed again. Without this the second copy would be refused as a taken number. A ticket
+    /// that already registered someone else is used up: refused as not found, nothing written.
     fn sent_before(&self, conn: &Connection, now: Timestamp) -> store::Result<Option<Member>> {
         let Some(answer) = scans::answer_for(conn, PHONE_DEVICE, &self.nonce)? else {
             return Ok(None);
@@ -229,9 +227,13 @@ impl Enrolment {
             return Ok(None);
         };
         let earlier = members::get(conn, brief.id)?;
-        let form_life = SignedDuration::from_secs((FORM_GRACE + 1) * PERIOD_SECONDS);
+        let form_life = SignedDuration::from_secs(REGISTER_FORM_SECONDS);
         let same = earlier.phone == self.member.phone.as_str()
             && now.duration_since(earlier.created_at) <= form_life;
-        Ok(same.then_some(earlier))
+        if same {
+            Ok(Some(earlier))
+        } else {
+            Err(StoreError::NotFound)
+        }
     }
 }

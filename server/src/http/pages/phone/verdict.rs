@@ -8,6 +8,7 @@ use super::notice::Notice;
 use super::{PHONE_DEVICE, device::Owner};
 use crate::domain::checkin::{ActivityBrief, Actor, Answer, Method, Outcome};
 use crate::domain::ids::ActivityId;
+use crate::domain::room::FormTicket;
 use crate::http::AppState;
 use crate::http::pages::render;
 use crate::store::checkins::{CheckinRequest, Presenting, Recorded};
@@ -32,15 +33,13 @@ struct ResultPage<'a> {
     /// Several activities are open: one button each, re-sending the form with its id.
     choices: Vec<ActivityBrief>,
     csrf: &'a str,
-    code: &'a str,
-    nonce: &'a str,
+    /// The page's form ticket, sent again with the chosen activity.
+    ticket: &'a str,
 }
 
-/// What the member tapped: the room code and nonce of their page, and the activity if they
-/// picked one.
+/// What the member tapped: their page's ticket, and the activity if they picked one.
 pub struct Tap<'a> {
-    pub code: &'a str,
-    pub nonce: String,
+    pub ticket: &'a FormTicket,
     pub activity_id: Option<ActivityId>,
     pub csrf: &'a str,
 }
@@ -53,7 +52,7 @@ pub async fn check_in(state: &AppState, owner: &Owner, tap: Tap<'_>) -> Result<R
         actor: Actor::Device,
         device: PHONE_DEVICE.into(),
         activity_id: tap.activity_id,
-        scan_id: Some(tap.nonce.clone()),
+        scan_id: Some(tap.ticket.nonce.clone()),
     };
     let recorded = state.record_checkin(request).await?;
     let now = state.clock.now();
@@ -83,8 +82,7 @@ pub async fn check_in(state: &AppState, owner: &Owner, tap: Tap<'_>) -> Result<R
         verdict,
         choices,
         csrf: tap.csrf,
-        code: tap.code,
-        nonce: &tap.nonce,
+        ticket: &tap.ticket.text,
     })
     .map_err(Notice::from)
 }

@@ -10,7 +10,7 @@ use crate::domain::activity::{ActivityFields, CheckinWindow};
 use crate::domain::credential::QrCredential;
 use crate::domain::ids::{ActivityId, MemberId};
 use crate::domain::member::{CONSENT_TEXT, NewMember, Registration};
-use crate::domain::room::{RoomCheck, SCAN_GRACE};
+use crate::domain::room::{REGISTER_FORM_SECONDS, RoomCheck, SCAN_GRACE, TAP_FORM_SECONDS};
 use crate::secrets;
 use crate::store::{activities, devices, members};
 
@@ -81,6 +81,11 @@ fn code(site: &Site) -> String {
     site.state().room.current(site.now())
 }
 
+/// The ticket a page shown now carries.
+fn ticket(site: &Site) -> String {
+    site.state().room.issue(site.now()).text
+}
+
 async fn phone_get(site: &Site, path: &str, cookie: Option<&str>) -> Answer {
     let mut builder = Request::get(path);
     if let Some(token) = cookie {
@@ -137,15 +142,9 @@ fn token_of(cookie: &str) -> &str {
         .expect("value")
 }
 
-fn registration<'a>(
-    code: &'a str,
-    nonce: &'a str,
-    name: &'a str,
-    phone: &'a str,
-) -> Vec<(&'a str, &'a str)> {
+fn registration<'a>(ticket: &'a str, name: &'a str, phone: &'a str) -> Vec<(&'a str, &'a str)> {
     vec![
-        ("code", code),
-        ("nonce", nonce),
+        ("ticket", ticket),
         ("name", name),
         ("phone", phone),
         ("employer", "益阳市第一中学"),
@@ -162,7 +161,12 @@ async fn a_fresh_code_on_an_unknown_phone_shows_the_registration_form() {
     assert!(page.body.contains(r#"action="/m/register""#));
     assert!(page.body.contains(CONSENT_TEXT));
     assert!(page.body.contains(r#"name="consent" required"#));
-    assert!(uuid::Uuid::parse_str(&field(&page, "nonce")).is_ok());
+    let ticket = field(&page, "ticket");
+    let room = &site.state().room;
+    assert!(
+        room.check_ticket(&ticket, site.now(), TAP_FORM_SECONDS)
+            .is_ok()
+    );
     assert_eq!(field(&page, "csrf"), super::CSRF);
 }
 
@@ -200,29 +204,154 @@ async fn an_old_code_is_expired_and_a_forged_one_unknown() {
     }
 }
 
+/// A photo of the screen sent out of the room: its code is 75 seconds old. No page opens with
+/// it, and a form made up around it (a nonce and CSRF pair of the sender's choosing) is refused
+/// for every step; nothing is counted and no member is made.
 #[tokio::test]
-async fn a_form_sent_after_the_grace_is_expired() {
+async fn a_form_built_from_a_75_second_old_code_is_refused_for_every_step() {
     let site = Site::new(NOW).await;
+    let lecture = activity(&site, "讲座").await;
     let (_, token) = known_phone(&site, "李四", "13900139000").await;
-    let old = code(&site);
-    site.clock.set(site.now() + SignedDuration::from_mins(15));
-    let nonce = uuid::Uuid::new_v4().to_string();
+    let photo = code(&site);
+    site.clock.set(site.now() + SignedDuration::from_secs(75));
+    let page = phone_get(&site, &format!("/m/checkin?code={photo}"), Some(&token)).await;
+    assert_eq!(page.status, StatusCode::GONE);
+
+    let made_up = uuid::Uuid::new_v4().to_string();
+    for fields in [
+        vec![("code", photo.as_str()), ("nonce", made_up.as_str())],
+        vec![("ticket", made_up.as_str())],
+        vec![("ticket", photo.as_str())],
+    ] {
+        let tap = phone_post(&site, "/m/checkin", &fields, Some(&token)).await;
+        assert_eq!(
+            tap.status,
+            StatusCode::BAD_REQUEST,
+            "{fields:?}: {}",
+            tap.body
+        );
+        assert!(
+            tap.body
+                .contains("此页面已失效，请重新扫描签到屏上的二维码")
+        );
+        let mut form = registration("", "王五", "13700137000");
+        form.retain(|(name, _)| *name != "ticket");
+        form.extend(fields);
+        let register = phone_post(&site, "/m/register", &form, None).await;
+        assert_eq!(
+            register.status,
+            StatusCode::BAD_REQUEST,
+            "{}",
+            register.body
+        );
+        assert!(phone_cookie(&register).is_none());
+    }
+    assert_eq!(participants(&site, lecture).await, 0);
+    let everyone = site
+        .state()
+        .store
+        .read(|conn| members::search(conn, "", 10))
+        .await
+        .expect("members");
+    assert_eq!(everyone.len(), 1, "only 李四");
+}
+
+/// A page's one-tap form lives a minute; its registration form ten minutes (typing time), both
+/// counted from the page load that a fresh code opened.
+#[tokio::test]
+async fn a_pages_form_expires_with_its_ticket() {
+    let site = Site::new(NOW).await;
+    let lecture = activity(&site, "讲座").await;
+    let (_, token) = known_phone(&site, "李四", "13900139000").await;
+    let page = phone_get(
+        &site,
+        &format!("/m/checkin?code={}", code(&site)),
+        Some(&token),
+    )
+    .await;
+    let tap_ticket = field(&page, "ticket");
+    let form = phone_get(&site, &format!("/m/checkin?code={}", code(&site)), None).await;
+    let register_ticket = field(&form, "ticket");
+
+    site.clock.set(site.now() + SignedDuration::from_secs(75));
     let late = phone_post(
         &site,
         "/m/checkin",
-        &[("code", &old), ("nonce", &nonce)],
+        &[("ticket", &tap_ticket)],
         Some(&token),
     )
     .await;
     assert_eq!(late.status, StatusCode::GONE);
-    let late = phone_post(
+    assert!(
+        late.body.contains("此页面打开已超过 60 秒"),
+        "{}",
+        late.body
+    );
+    assert_eq!(participants(&site, lecture).await, 0);
+
+    site.clock
+        .set(site.now() + SignedDuration::from_secs(REGISTER_FORM_SECONDS - 75 + 1));
+    let too_late = phone_post(
         &site,
         "/m/register",
-        &registration(&old, &nonce, "王五", "13700137000"),
+        &registration(&register_ticket, "王五", "13700137000"),
         None,
     )
     .await;
-    assert_eq!(late.status, StatusCode::GONE);
+    assert_eq!(too_late.status, StatusCode::GONE);
+    assert!(too_late.body.contains("此页面打开已超过 10 分钟"));
+
+    site.clock.set(site.now() - SignedDuration::from_secs(120));
+    let typed = phone_post(
+        &site,
+        "/m/register",
+        &registration(&register_ticket, "王五", "13700137000"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        typed.status,
+        StatusCode::OK,
+        "8 minutes of typing: {}",
+        typed.body
+    );
+    assert!(typed.body.contains("签到成功"));
+    assert_eq!(participants(&site, lecture).await, 1);
+}
+
+/// One ticket registers one member: sent again with another number (a form copied off a
+/// neighbour's phone), it is refused and nothing is written.
+#[tokio::test]
+async fn a_used_registration_ticket_registers_no_one_else() {
+    let site = Site::new(NOW).await;
+    let lecture = activity(&site, "讲座").await;
+    let ticket = ticket(&site);
+    let first = phone_post(
+        &site,
+        "/m/register",
+        &registration(&ticket, "张三", "13800138000"),
+        None,
+    )
+    .await;
+    assert!(first.body.contains("签到成功"), "{}", first.body);
+    let copied = phone_post(
+        &site,
+        "/m/register",
+        &registration(&ticket, "王五", "13700137000"),
+        None,
+    )
+    .await;
+    assert_eq!(copied.status, StatusCode::BAD_REQUEST, "{}", copied.body);
+    assert!(!copied.body.contains("张三"));
+    assert!(phone_cookie(&copied).is_none());
+    assert_eq!(participants(&site, lecture).await, 1);
+    let everyone = site
+        .state()
+        .store
+        .read(|conn| members::search(conn, "", 10))
+        .await
+        .expect("members");
+    assert_eq!(everyone.len(), 1);
 }
 
 #[tokio::test]
@@ -231,9 +360,9 @@ async fn registering_needs_consent_then_remembers_the_phone_and_checks_in() {
     let lecture = activity(&site, "量子计算讲座").await;
     let code = code(&site);
     let form = phone_get(&site, &format!("/m/checkin?code={code}"), None).await;
-    let nonce = field(&form, "nonce");
+    let ticket = field(&form, "ticket");
 
-    let mut without_consent = registration(&code, &nonce, "张三", "138 0013 8000");
+    let mut without_consent = registration(&ticket, "张三", "138 0013 8000");
     without_consent.retain(|(name, _)| *name != "consent");
     without_consent.push(("title", "高级工程师"));
     let refused = phone_post(&site, "/m/register", &without_consent, None).await;
@@ -255,11 +384,16 @@ async fn registering_needs_consent_then_remembers_the_phone_and_checks_in() {
     );
     assert!(phone_cookie(&refused).is_none());
     assert_eq!(participants(&site, lecture).await, 0);
+    assert_eq!(
+        field(&refused, "ticket"),
+        ticket,
+        "the same page, corrected"
+    );
 
     let done = phone_post(
         &site,
         "/m/register",
-        &registration(&code, &nonce, "张三", "138 0013 8000"),
+        &registration(&ticket, "张三", "138 0013 8000"),
         None,
     )
     .await;
@@ -286,7 +420,7 @@ async fn registering_needs_consent_then_remembers_the_phone_and_checks_in() {
     let again = phone_post(
         &site,
         "/m/checkin",
-        &[("code", &code), ("nonce", &field(&next, "nonce"))],
+        &[("ticket", &field(&next, "ticket"))],
         Some(&token),
     )
     .await;
@@ -299,9 +433,8 @@ async fn registering_needs_consent_then_remembers_the_phone_and_checks_in() {
 async fn a_double_tapped_registration_makes_one_member_and_still_remembers_the_phone() {
     let site = Site::new(NOW).await;
     let lecture = activity(&site, "讲座").await;
-    let code = code(&site);
-    let nonce = uuid::Uuid::new_v4().to_string();
-    let form = registration(&code, &nonce, "张三", "13800138000");
+    let ticket = ticket(&site);
+    let form = registration(&ticket, "张三", "13800138000");
     let first = phone_post(&site, "/m/register", &form, None).await;
     let second = phone_post(&site, "/m/register", &form, None).await;
     assert_eq!(first.status, StatusCode::OK);
@@ -323,9 +456,8 @@ async fn the_same_nonce_posted_twice_counts_once() {
     let site = Site::new(NOW).await;
     let lecture = activity(&site, "讲座").await;
     let (_, token) = known_phone(&site, "李四", "13900139000").await;
-    let code = code(&site);
-    let nonce = uuid::Uuid::new_v4().to_string();
-    let tap = [("code", code.as_str()), ("nonce", nonce.as_str())];
+    let ticket = ticket(&site);
+    let tap = [("ticket", ticket.as_str())];
     let first = phone_post(&site, "/m/checkin", &tap, Some(&token)).await;
     let second = phone_post(&site, "/m/checkin", &tap, Some(&token)).await;
     assert!(first.body.contains("签到成功") && first.body.contains("第 1 位"));
@@ -337,7 +469,7 @@ async fn the_same_nonce_posted_twice_counts_once() {
     );
     assert_eq!(participants(&site, lecture).await, 1);
 
-    // Someone else's phone replaying that nonce does not see the first member's answer.
+    // Someone else's phone replaying that ticket does not see the first member's answer.
     let (_, other) = known_phone(&site, "王五", "13700137000").await;
     let replay = phone_post(&site, "/m/checkin", &tap, Some(&other)).await;
     assert_eq!(replay.status, StatusCode::BAD_REQUEST);
@@ -354,7 +486,7 @@ async fn without_an_open_activity_a_tap_records_a_visit() {
     let tap = phone_post(
         &site,
         "/m/checkin",
-        &[("code", &code), ("nonce", &field(&page, "nonce"))],
+        &[("ticket", &field(&page, "ticket"))],
         Some(&token),
     )
     .await;
@@ -368,15 +500,8 @@ async fn with_two_open_activities_the_member_chooses() {
     let first = activity(&site, "上午讲座").await;
     let second = activity(&site, "<i>沙龙</i>").await;
     let (_, token) = known_phone(&site, "李四", "13900139000").await;
-    let code = code(&site);
-    let nonce = uuid::Uuid::new_v4().to_string();
-    let choose = phone_post(
-        &site,
-        "/m/checkin",
-        &[("code", &code), ("nonce", &nonce)],
-        Some(&token),
-    )
-    .await;
+    let ticket = ticket(&site);
+    let choose = phone_post(&site, "/m/checkin", &[("ticket", &ticket)], Some(&token)).await;
     assert_eq!(choose.status, StatusCode::OK);
     assert!(
         choose
@@ -398,11 +523,7 @@ async fn with_two_open_activities_the_member_chooses() {
     let picked = phone_post(
         &site,
         "/m/checkin",
-        &[
-            ("code", &code),
-            ("nonce", &nonce),
-            ("activity_id", &second_id),
-        ],
+        &[("ticket", &ticket), ("activity_id", &second_id)],
         Some(&token),
     )
     .await;
@@ -427,11 +548,10 @@ async fn a_suspended_member_is_told_so() {
         })
         .await
         .expect("suspend");
-    let nonce = uuid::Uuid::new_v4().to_string();
     let tap = phone_post(
         &site,
         "/m/checkin",
-        &[("code", &code(&site)), ("nonce", &nonce)],
+        &[("ticket", &ticket(&site))],
         Some(&token),
     )
     .await;
@@ -458,11 +578,10 @@ async fn a_revoked_phone_falls_back_to_the_form() {
         "the dead cookie is dropped"
     );
 
-    let nonce = uuid::Uuid::new_v4().to_string();
     let tap = phone_post(
         &site,
         "/m/checkin",
-        &[("code", &code), ("nonce", &nonce)],
+        &[("ticket", &field(&page, "ticket"))],
         Some(&token),
     )
     .await;
@@ -475,11 +594,16 @@ async fn a_revoked_phone_falls_back_to_the_form() {
 async fn not_me_forgets_the_phone() {
     let site = Site::new(NOW).await;
     let (_, token) = known_phone(&site, "李四", "13900139000").await;
-    let code = code(&site);
-    let forgot = phone_post(&site, "/m/forget", &[("code", &code)], Some(&token)).await;
+    let ticket = ticket(&site);
+    let forgot = phone_post(&site, "/m/forget", &[("ticket", &ticket)], Some(&token)).await;
     assert_eq!(forgot.status, StatusCode::OK);
     assert!(forgot.body.contains(r#"action="/m/register""#));
     assert!(!forgot.body.contains("李四"));
+    assert_ne!(
+        field(&forgot, "ticket"),
+        ticket,
+        "a new nonce for the next person"
+    );
     assert!(
         phone_cookie(&forgot)
             .is_some_and(|c| c.starts_with("kejia_phone=;") && c.contains("Max-Age=0"))
@@ -499,12 +623,11 @@ async fn a_registered_number_is_refused_without_naming_its_holder() {
     let site = Site::new(NOW).await;
     let lecture = activity(&site, "讲座").await;
     known_phone(&site, "王秘密", "13800138000").await;
-    let code = code(&site);
-    let nonce = uuid::Uuid::new_v4().to_string();
+    let ticket = ticket(&site);
     let taken = phone_post(
         &site,
         "/m/register",
-        &registration(&code, &nonce, "冒名者", "+86 138-0013-8000"),
+        &registration(&ticket, "冒名者", "+86 138-0013-8000"),
         None,
     )
     .await;
@@ -526,13 +649,12 @@ async fn a_registered_number_is_refused_without_naming_its_holder() {
 async fn a_hostile_name_is_shown_escaped() {
     let site = Site::new(NOW).await;
     activity(&site, "讲座").await;
-    let code = code(&site);
-    let nonce = uuid::Uuid::new_v4().to_string();
+    let ticket = ticket(&site);
     let name = "<img src=x onerror=alert(1)>";
     let done = phone_post(
         &site,
         "/m/register",
-        &registration(&code, &nonce, name, "13800138000"),
+        &registration(&ticket, name, "13800138000"),
         None,
     )
     .await;
@@ -548,11 +670,10 @@ async fn a_hostile_name_is_shown_escaped() {
 #[tokio::test]
 async fn phone_forms_without_the_csrf_token_are_refused() {
     let site = Site::new(NOW).await;
-    let code = code(&site);
-    let nonce = uuid::Uuid::new_v4().to_string();
+    let ticket = ticket(&site);
     for path in ["/m/checkin", "/m/register", "/m/forget"] {
         let refused = site
-            .post_without_csrf(path, &registration(&code, &nonce, "张三", "13800138000"))
+            .post_without_csrf(path, &registration(&ticket, "张三", "13800138000"))
             .await;
         assert_eq!(refused.status, StatusCode::FORBIDDEN, "{path}");
         assert!(refused.body.contains("安全校验码"), "{}", refused.body);
@@ -671,8 +792,7 @@ async fn registrations_from_one_address_have_their_own_lower_limit() {
     let nat = [10, 1, 2, 3];
     let form = |phone: &str| {
         let fields = [
-            ("code", code(&site)),
-            ("nonce", "not-a-nonce".to_owned()),
+            ("ticket", "not-a-ticket".to_owned()),
             ("name", "测试".to_owned()),
             ("phone", phone.to_owned()),
             ("employer", "某单位".to_owned()),
@@ -686,7 +806,7 @@ async fn registrations_from_one_address_have_their_own_lower_limit() {
             .header("content-type", "application/x-www-form-urlencoded")
     };
     for n in 0..PHONE_REGISTRATIONS.max {
-        // Refused forms (a stale nonce here) count too: they cost as much to send again.
+        // Refused forms (a made-up ticket here) count too: they cost as much to send again.
         let answer = site
             .send(post(), false, Body::from(form("13800138000")))
             .await;
