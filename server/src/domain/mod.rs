@@ -107,5 +107,82 @@ fn check_text(
     {
         return Err(Invalid::new(field, format!("{label}含有不可见的控制字符")));
     }
+    if text.chars().any(is_invisible) {
+        return Err(Invalid::new(
+            field,
+            format!("{label}含有不可见的字符（如零宽空格或文字方向控制符），请删除后重新输入"),
+        ));
+    }
     Ok(())
+}
+
+/// Characters that take no room on screen or turn the text around them: zero-width spaces and
+/// joiners, the byte-order mark, bidirectional embeddings, overrides and isolates, fillers that
+/// render blank. Pasted into a name they make two names look alike (or a name read backwards
+/// on the ledger), so they are refused rather than stored. Variation selectors stay: rare name
+/// characters are written with them.
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{034F}'
+            | '\u{061C}'
+            | '\u{115F}'
+            | '\u{1160}'
+            | '\u{17B4}'
+            | '\u{17B5}'
+            | '\u{180E}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{206F}'
+            | '\u{2800}'
+            | '\u{3164}'
+            | '\u{FEFF}'
+            | '\u{FFA0}'
+            | '\u{FFF9}'..='\u{FFFB}'
+            | '\u{E0000}'..='\u{E007F}'
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invisible_and_bidi_characters_are_refused_in_chinese() {
+        for text in [
+            "张\u{202E}三",
+            "张\u{200B}三",
+            "\u{FEFF}张三",
+            "张三\u{2066}",
+            "\u{3164}",
+            "李\u{200D}四",
+            "王\u{E0041}五",
+        ] {
+            let refused = required_text("name", "姓名", text, 50).expect_err(text);
+            assert_eq!(refused.field, "name");
+            assert!(
+                refused.message.starts_with("姓名含有不可见的字符"),
+                "{refused}"
+            );
+            assert!(optional_text("title", "职称", Some(text), 50).is_err());
+        }
+    }
+
+    #[test]
+    fn visible_text_is_kept_literally() {
+        for text in [
+            "张三",
+            "𠀀𪚥 张三",
+            "O'Brien",
+            "葛\u{E0100}",
+            "讲座：<b>AI</b>",
+        ] {
+            assert_eq!(required_text("name", "姓名", text, 50).as_deref(), Ok(text));
+        }
+        assert_eq!(
+            optional_text("description", "简介", Some("第一行\n第二行"), 50),
+            Ok(Some("第一行\n第二行".to_owned()))
+        );
+    }
 }
