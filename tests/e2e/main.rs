@@ -14,6 +14,7 @@ mod crash;
 mod exports;
 mod hostile;
 mod kiosk;
+mod refusals;
 mod sync;
 mod systemd;
 mod web;

@@ -2,7 +2,6 @@
 //! `{"error": "..."}` with the right status. Internal details are logged, never sent.
 
 use axum::Json;
-use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
@@ -18,9 +17,18 @@ pub enum ApiError {
     Forbidden(String),
     NotFound,
     Conflict(String),
-    PayloadTooLarge,
+    /// Over a body limit: `what` was sent and `limit` bytes are allowed.
+    PayloadTooLarge {
+        what: &'static str,
+        limit: usize,
+    },
     UnsupportedMediaType,
     Invalid(Invalid),
+    /// A field of a JSON body that did not parse (its name comes from the request).
+    BadField {
+        field: String,
+        message: String,
+    },
     /// Several activities are open: the device must ask which one (409, with the choices).
     ChooseActivity(Vec<ActivityBrief>),
     /// Could not be stored right now (disk full, database busy): nothing was saved, and the
@@ -41,9 +49,9 @@ impl ApiError {
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::Conflict(_) | Self::ChooseActivity(_) => StatusCode::CONFLICT,
-            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Invalid(_) | Self::BadField { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -55,13 +63,16 @@ impl ApiError {
             Self::BadRequest(detail) => format!("请求格式有误：{detail}"),
             Self::Unauthorized => "请先登录，或提供有效的访问令牌".into(),
             Self::Forbidden(why) => why.clone(),
-            Self::NotFound => "未找到".into(),
+            Self::NotFound => "未找到该页面或记录，请检查地址".into(),
             Self::Conflict(why) => why.clone(),
-            Self::PayloadTooLarge => "请求内容过大（上限 64 KiB）".into(),
+            Self::PayloadTooLarge { what, limit } => {
+                format!("{what}过大（上限 {}）", byte_size(*limit))
+            }
             Self::UnsupportedMediaType => {
                 "请求内容须为 JSON（Content-Type: application/json）".into()
             }
             Self::Invalid(invalid) => invalid.message.clone(),
+            Self::BadField { message, .. } => message.clone(),
             Self::ChooseActivity(_) => "有多个活动正在签到，请选择其中一个".into(),
             Self::Unavailable { trouble, .. } => unsaved(*trouble).into(),
             Self::Internal(_) => "服务器内部错误".into(),
@@ -82,6 +93,7 @@ impl IntoResponse for ApiError {
         let mut body = json!({ "error": self.message() });
         match self {
             Self::Invalid(invalid) => body["field"] = json!(invalid.field),
+            Self::BadField { field, .. } => body["field"] = json!(field),
             Self::ChooseActivity(choices) => body["activities"] = json!(choices),
             _ => {}
         }
@@ -138,30 +150,44 @@ impl From<Conflict> for ApiError {
 /// How deep serde_json lets JSON nest (its fixed recursion limit).
 pub const JSON_DEPTH: usize = 128;
 
-impl From<JsonRejection> for ApiError {
-    fn from(rejection: JsonRejection) -> Self {
-        match rejection {
-            JsonRejection::JsonDataError(e) => Self::Invalid(Invalid::new(
-                "body",
-                format!("字段类型或取值有误：{}", e.body_text()),
-            )),
-            // serde_json refuses nesting deeper than 128 levels before it could overflow the
-            // stack; say so plainly rather than in its English.
-            JsonRejection::JsonSyntaxError(e) if e.body_text().contains("recursion limit") => {
-                Self::BadRequest(format!("JSON 嵌套层数过多（最多 {JSON_DEPTH} 层）"))
-            }
-            JsonRejection::JsonSyntaxError(e) => {
-                Self::BadRequest(format!("不是有效的 JSON（{}）", e.body_text()))
-            }
-            JsonRejection::MissingJsonContentType(_) => Self::UnsupportedMediaType,
-            other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => Self::PayloadTooLarge,
-            other => Self::BadRequest(other.body_text()),
+impl ApiError {
+    /// A request body over the route's limit.
+    pub fn body_too_large(limit: usize) -> Self {
+        Self::PayloadTooLarge {
+            what: "请求内容",
+            limit,
         }
     }
 }
 
-impl From<QueryRejection> for ApiError {
-    fn from(rejection: QueryRejection) -> Self {
-        Self::BadRequest(format!("查询参数有误（{}）", rejection.body_text()))
+/// A size as people say it: "64 KiB", "5 MiB", "8 MiB".
+pub fn byte_size(bytes: usize) -> String {
+    const KIB: usize = 1024;
+    const MIB: usize = 1024 * KIB;
+    if bytes >= MIB && bytes % MIB == 0 {
+        format!("{} MiB", bytes / MIB)
+    } else if bytes >= MIB {
+        format!("{:.1} MiB", bytes as f64 / MIB as f64)
+    } else {
+        format!("{} KiB", bytes.div_ceil(KIB))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_read_in_the_units_they_were_set_in() {
+        assert_eq!(byte_size(64 * 1024), "64 KiB");
+        assert_eq!(byte_size(5 * 1024 * 1024), "5 MiB");
+        assert_eq!(byte_size(8 * 1024 * 1024), "8 MiB");
+        assert_eq!(byte_size(5 * 1024 * 1024 + 64 * 1024), "5.1 MiB");
+        let photo = ApiError::PayloadTooLarge {
+            what: "照片",
+            limit: 5 * 1024 * 1024,
+        };
+        assert_eq!(photo.message(), "照片过大（上限 5 MiB）");
+        assert_eq!(photo.status(), StatusCode::PAYLOAD_TOO_LARGE);
     }
 }

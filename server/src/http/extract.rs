@@ -2,13 +2,18 @@
 
 use std::str::FromStr;
 
+use axum::Extension;
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, Path, Request};
+use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Path, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
+use axum::routing::MethodRouter;
 use serde::de::DeserializeOwned;
 
 use super::error::{ApiError, JSON_DEPTH};
+use super::pages::render::PageError;
+use super::refusals;
+use super::router::BODY_LIMIT;
 
 /// A JSON body; malformed JSON is a 400, fields of the wrong type a 422, over 64 KiB a 413.
 /// JSON nested deeper than [`JSON_DEPTH`] is a 400 before serde sees it: serde_json stops at
@@ -28,13 +33,14 @@ where
         if !is_json(request.headers()) {
             return Err(ApiError::UnsupportedMediaType);
         }
+        let limit = body_limit(&request);
         let bytes = Bytes::from_request(request, state)
             .await
             .map_err(|rejection| {
                 if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    ApiError::PayloadTooLarge
+                    ApiError::body_too_large(limit)
                 } else {
-                    ApiError::BadRequest(rejection.body_text())
+                    ApiError::BadRequest("请求内容未能完整收到，请重试".into())
                 }
             })?;
         if nests_deeper_than(&bytes, JSON_DEPTH) {
@@ -42,9 +48,30 @@ where
                 "JSON 嵌套层数过多（最多 {JSON_DEPTH} 层）"
             )));
         }
-        let axum::Json(value) = axum::Json::<T>::from_bytes(&bytes)?;
-        Ok(ApiJson(value))
+        refusals::json_body(&bytes).map(ApiJson)
     }
+}
+
+/// The body limit a route set with [`limit_body`], or the servers' default.
+pub fn body_limit(request: &Request) -> usize {
+    request
+        .extensions()
+        .get::<BodyLimit>()
+        .map_or(BODY_LIMIT, |limit| limit.0)
+}
+
+/// A route's body limit, where a refusal can read it back to say it.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimit(pub usize);
+
+/// A route that takes bodies up to `max` bytes (a photo, a sync push) instead of the default.
+pub fn limit_body<S>(route: MethodRouter<S>, max: usize) -> MethodRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
+    route
+        .layer::<_, std::convert::Infallible>(DefaultBodyLimit::max(max))
+        .layer::<_, std::convert::Infallible>(Extension(BodyLimit(max)))
 }
 
 /// `application/json` or any `…+json`, as axum's `Json` accepts.
@@ -98,10 +125,39 @@ pub fn nests_deeper_than(json: &[u8], limit: usize) -> bool {
     false
 }
 
-/// Query parameters; malformed ones are a 400.
-#[derive(Debug, FromRequestParts)]
-#[from_request(via(axum::extract::Query), rejection(ApiError))]
+/// Query parameters; malformed ones are a 400 that names the parameter.
+#[derive(Debug)]
 pub struct ApiQuery<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for ApiQuery<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        refusals::query(parts.uri.query()).map(ApiQuery)
+    }
+}
+
+/// Query parameters of a page; malformed ones are the error page, in words.
+#[derive(Debug)]
+pub struct PageQuery<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for PageQuery<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = PageError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        refusals::query(parts.uri.query())
+            .map(PageQuery)
+            .map_err(PageError::from)
+    }
+}
 
 /// A single id in the path; one that does not parse names nothing, so it is a 404.
 #[derive(Debug)]

@@ -18,6 +18,7 @@ use super::api::{
 use super::auth::refuse_cross_site;
 use super::error::ApiError;
 use super::pages::{self, setup};
+use super::refusals;
 use super::state::AppState;
 
 /// Largest request body any route accepts.
@@ -74,12 +75,16 @@ pub fn router(state: AppState) -> Router {
     harden(routes, state)
 }
 
-/// What every kejia server (home or hub) puts around its routes: the JSON 404, the cross-site
-/// guard, the body limit, security headers, panics as 500s and the request log.
+/// What every kejia server (home or hub) puts around its routes: the 404, the cross-site
+/// guard, refusals in Chinese (a page for pages, JSON for programs), the body limit, security headers, panics as 500s and the request log.
 pub fn harden(routes: Router<AppState>, state: AppState) -> Router {
     routes
         .fallback(not_found)
         .layer(middleware::from_fn(refuse_cross_site))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            refusals::in_chinese,
+        ))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))

@@ -411,3 +411,30 @@ async fn the_hubs_push_refuses_deep_json_within_its_larger_body_limit() {
         "请求格式有误：JSON 嵌套层数过多（最多 128 层）"
     );
 }
+
+#[tokio::test]
+async fn a_push_over_8_mib_is_refused_naming_the_pushes_limit() {
+    let dir = tempfile::tempdir().expect("dir");
+    let settings = RawConfig::default()
+        .check(dir.path().to_owned())
+        .expect("settings");
+    let hub = crate::hub::Hub::open(settings).expect("hub");
+    let body = format!(
+        r#"{{"home_id":"h","payload":"{}","signature":"00"}}"#,
+        "x".repeat(9 * 1024 * 1024)
+    );
+    let request = Request::post("/api/v1/sync/push")
+        .header("content-type", "application/json")
+        .body(Body::from(body))
+        .expect("request");
+    let response = hub.router().oneshot(request).await.expect("answer");
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    let answer: Value = serde_json::from_slice(&bytes).expect("json");
+    assert_eq!(answer["error"], "请求内容过大（上限 8 MiB）");
+}

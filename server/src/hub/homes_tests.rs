@@ -126,7 +126,7 @@ async fn bad_details_and_ratings_are_refused_in_chinese_not_failed() {
             json!({ "name": "赫山区", "contact": "张三\n138" }),
             "contact",
         ),
-        (json!({ "name": 5 }), "body"),
+        (json!({ "name": 5 }), "name"),
     ] {
         let (status, value) = site.json("POST", "/api/v1/homes", Some(body)).await;
         refused(status, &value, field);

@@ -24,12 +24,12 @@ pub mod workbook;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post, put};
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
 use crate::http::api::{health, session};
+use crate::http::extract::limit_body;
 use crate::http::{AppState, router};
 use crate::store::{HUB, Store, StoreError};
 
@@ -77,10 +77,7 @@ impl Hub {
                     .delete(session::logout),
             )
             .route("/enroll", post(api::enroll))
-            .route(
-                "/sync/push",
-                post(api::push).layer(DefaultBodyLimit::max(PUSH_LIMIT)),
-            )
+            .route("/sync/push", limit_body(post(api::push), PUSH_LIMIT))
             .route("/evaluation", get(api::evaluation))
             .route("/homes", get(api::homes).post(homes_api::register))
             .route("/homes/{id}", get(homes_api::get).patch(homes_api::update))

@@ -9,7 +9,6 @@ mod photos;
 mod sheet;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use jiff::tz::TimeZone;
 
@@ -17,6 +16,7 @@ use crate::domain::Now;
 use crate::domain::activity::Activity;
 use crate::export::ledger::lifecycle_label;
 use crate::http::AppState;
+use crate::http::extract::limit_body;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -36,7 +36,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/activities/{id}/sheet", get(sheet::view))
         .route(
             "/admin/activities/{id}/photos",
-            post(photos::upload).layer(DefaultBodyLimit::max(photos::UPLOAD_LIMIT)),
+            limit_body(post(photos::upload), photos::UPLOAD_LIMIT),
         )
         .route("/admin/photos/{photo}", get(photos::show))
         .route("/admin/photos/{photo}/delete", post(photos::delete))

@@ -13,6 +13,8 @@ use serde::de::DeserializeOwned;
 
 use super::render::PageError;
 use crate::http::error::ApiError;
+use crate::http::extract::body_limit;
+use crate::http::refusals;
 use crate::secrets;
 
 pub const CSRF_COOKIE: &str = "kejia_csrf";
@@ -68,18 +70,17 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for CsrfForm<T> {
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
         let expected = cookie_token(request.headers()).map(str::to_owned);
+        let limit = body_limit(&request);
         let body = Bytes::from_request(request, state)
             .await
-            .map_err(|_| ApiError::PayloadTooLarge)?;
-        let fields: Vec<(String, String)> =
-            serde_urlencoded::from_bytes(&body).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+            .map_err(|_| ApiError::body_too_large(limit))?;
+        let fields: Vec<(String, String)> = refusals::form(&body)?;
         let sent = fields
             .iter()
             .find(|(name, _)| name == CSRF_FIELD)
             .map(|(_, value)| value.as_str());
         check(expected.as_deref(), sent)?;
-        let form =
-            serde_urlencoded::from_bytes(&body).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+        let form = refusals::form(&body)?;
         Ok(Self(form))
     }
 }

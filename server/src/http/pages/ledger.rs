@@ -2,7 +2,7 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::Response;
 use axum::routing::get;
 use serde::Deserialize;
@@ -12,6 +12,7 @@ use super::render::{self, Chrome, PageError, Section, StaffPage};
 use crate::export::ledger::{self, LedgerRow};
 use crate::http::AppState;
 use crate::http::api::{year_or_current, year_span};
+use crate::http::extract::PageQuery;
 use crate::store::{activities, photos};
 
 pub fn routes() -> Router<AppState> {
@@ -44,7 +45,7 @@ async fn view(
     State(state): State<AppState>,
     staff: StaffPage,
     csrf: Csrf,
-    Query(query): Query<YearQuery>,
+    PageQuery(query): PageQuery<YearQuery>,
 ) -> Result<Response, PageError> {
     let reading = state.now();
     let now = reading.at;

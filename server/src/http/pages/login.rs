@@ -1,7 +1,7 @@
 //! The staff login page and logout. Same accounts, sessions and rate limit as the API.
 
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{Extensions, HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -12,6 +12,7 @@ use super::csrf::{Csrf, CsrfForm};
 use super::render::{self, PageError, safe_next};
 use crate::http::AppState;
 use crate::http::auth;
+use crate::http::extract::PageQuery;
 use crate::http::login::{self, LoginOutcome};
 use crate::http::throttle;
 use crate::secrets;
@@ -73,7 +74,7 @@ async fn view(
     heading: Heading,
     State(state): State<AppState>,
     csrf: Csrf,
-    Query(query): Query<NextQuery>,
+    PageQuery(query): PageQuery<NextQuery>,
 ) -> Result<Response, PageError> {
     render::ok(&LoginPage {
         name: heading.name.unwrap_or(&state.settings.home_name),

@@ -9,8 +9,6 @@ mod list;
 mod register;
 
 use axum::Router;
-use axum::extract::Query;
-use axum::extract::rejection::QueryRejection;
 use axum::routing::{get, post};
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
@@ -54,13 +52,6 @@ pub fn routes() -> Router<AppState> {
 /// The member a path names; an id that does not parse names nobody.
 fn member_id(raw: &str) -> Result<MemberId, PageError> {
     raw.parse().map_err(|_| ApiError::NotFound.into())
-}
-
-/// Query parameters, or the Chinese error page when they do not parse.
-fn query<T>(parsed: Result<Query<T>, QueryRejection>) -> Result<T, PageError> {
-    parsed
-        .map(|Query(query)| query)
-        .map_err(|rejection| ApiError::from(rejection).into())
 }
 
 /// An instant as the home's clock showed it.

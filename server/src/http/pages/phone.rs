@@ -19,7 +19,7 @@ use axum::routing::{get, post};
 use crate::domain::room::{FormTicket, RoomCheck, SCAN_GRACE};
 use crate::http::AppState;
 pub use limit::rate_limit;
-use notice::Notice;
+pub use notice::Notice;
 
 pub fn routes() -> Router<AppState> {
     Router::new()

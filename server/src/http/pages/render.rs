@@ -88,17 +88,21 @@ impl IntoResponse for PageError {
                 if let ApiError::Internal(detail) = &error {
                     tracing::error!(%detail, "page failed");
                 }
-                let message = error.message();
-                let page = ErrorPage {
-                    status: status.as_u16(),
-                    message: &message,
-                };
-                match page.render() {
-                    Ok(body) => (status, Html(body)).into_response(),
-                    Err(_) => (status, message).into_response(),
-                }
+                error_page(status, &error.message())
             }
         }
+    }
+}
+
+/// The staff error page: what went wrong, in words, and the way back.
+pub fn error_page(status: StatusCode, message: &str) -> Response {
+    let page = ErrorPage {
+        status: status.as_u16(),
+        message,
+    };
+    match page.render() {
+        Ok(body) => (status, Html(body)).into_response(),
+        Err(_) => (status, message.to_owned()).into_response(),
     }
 }
 

@@ -3,7 +3,7 @@
 
 use askama::Template;
 use axum::Form;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
@@ -13,6 +13,7 @@ use crate::domain::access::{NewPassword, StaffRole, Username};
 use crate::http::AppState;
 use crate::http::auth;
 use crate::http::error::ApiError;
+use crate::http::extract::PageQuery;
 use crate::secrets;
 use crate::store::users;
 
@@ -34,7 +35,7 @@ pub struct LinkQuery {
 
 pub async fn view(
     State(state): State<AppState>,
-    Query(query): Query<LinkQuery>,
+    PageQuery(query): PageQuery<LinkQuery>,
 ) -> Result<Response, ApiError> {
     let token = query.token.unwrap_or_default();
     let link_valid = state.setup.accepts(&token);

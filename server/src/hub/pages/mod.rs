@@ -111,10 +111,8 @@ pub fn year_of(
 ) -> Result<i16, PageError> {
     let raw = match parsed {
         Ok(Query(query)) => query.year.as_deref().unwrap_or_default().trim(),
-        Err(rejection) => {
-            return Err(
-                ApiError::BadRequest(format!("查询参数有误（{}）", rejection.body_text())).into(),
-            );
+        Err(_) => {
+            return Err(ApiError::BadRequest("查询参数有误，请检查地址".into()).into());
         }
     };
     if raw.is_empty() {

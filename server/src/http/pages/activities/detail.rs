@@ -2,7 +2,7 @@
 //! check-in by name or phone digits, and the summary for the ledger.
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::response::Response;
 use serde::Deserialize;
 
@@ -15,6 +15,7 @@ use crate::domain::{Invalid, optional_text, required_text};
 use crate::http::AppState;
 use crate::http::api::activities::{file_with_association, override_schedule};
 use crate::http::error::ApiError;
+use crate::http::extract::PageQuery;
 use crate::http::pages::csrf::{Csrf, CsrfForm};
 use crate::http::pages::render::{self, Chrome, PageError, Section, StaffPage};
 use crate::store::checkins::{self, CheckinRequest, Presenting, Recorded};
@@ -69,7 +70,7 @@ pub async fn view(
     staff: StaffPage,
     csrf: Csrf,
     Path(id): Path<String>,
-    Query(query): Query<DetailQuery>,
+    PageQuery(query): PageQuery<DetailQuery>,
 ) -> Result<Response, PageError> {
     let id = activity_id(&id)?;
     let search = query.q.clone().unwrap_or_default();

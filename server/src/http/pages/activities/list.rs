@@ -1,13 +1,14 @@
 //! The year's activities, newest first.
 
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::Response;
 use serde::Deserialize;
 
 use super::Shown;
 use crate::http::AppState;
 use crate::http::api::{year_or_current, year_span};
+use crate::http::extract::PageQuery;
 use crate::http::pages::csrf::Csrf;
 use crate::http::pages::render::{self, Chrome, PageError, Section, StaffPage};
 use crate::store::activities;
@@ -29,7 +30,7 @@ pub async fn view(
     State(state): State<AppState>,
     staff: StaffPage,
     csrf: Csrf,
-    Query(query): Query<YearQuery>,
+    PageQuery(query): PageQuery<YearQuery>,
 ) -> Result<Response, PageError> {
     let reading = state.now();
     let now = reading.at;

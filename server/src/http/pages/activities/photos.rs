@@ -48,7 +48,7 @@ pub async fn upload(
         .ok_or_else(|| Invalid::new("photo", "请选择一张照片"))?;
     let content_type = sniff(&bytes)?;
     if bytes.len() > MAX_PHOTO_BYTES {
-        return Err(ApiError::PayloadTooLarge.into());
+        return Err(photo_too_large().into());
     }
     let now = state.clock.now();
     state
@@ -82,9 +82,16 @@ fn sniff(bytes: &[u8]) -> Result<&'static str, Invalid> {
 
 fn too_large_or_bad(error: axum::extract::multipart::MultipartError) -> PageError {
     if error.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-        ApiError::Invalid(Invalid::new("photo", "照片过大（上限 5 MB）")).into()
+        photo_too_large().into()
     } else {
-        ApiError::BadRequest(error.body_text()).into()
+        ApiError::BadRequest("照片未能完整上传，请重试".into()).into()
+    }
+}
+
+fn photo_too_large() -> ApiError {
+    ApiError::PayloadTooLarge {
+        what: "照片",
+        limit: MAX_PHOTO_BYTES,
     }
 }
 

@@ -3,17 +3,17 @@
 //! cut lines. Each badge carries the member's QR code, name, employer and the home's name.
 
 use askama::Template;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::response::Response;
 use serde::Deserialize;
 
-use super::{member_id, query};
+use super::member_id;
 use crate::domain::Invalid;
 use crate::domain::ids::MemberId;
 use crate::domain::member::{Member, MemberStatus};
 use crate::http::AppState;
 use crate::http::error::ApiError;
+use crate::http::extract::PageQuery;
 use crate::http::pages::csrf::Csrf;
 use crate::http::pages::render::{self, Chrome, PageError, Section, StaffPage};
 use crate::store::members;
@@ -92,9 +92,9 @@ pub async fn sheet(
     State(state): State<AppState>,
     staff: StaffPage,
     csrf: Csrf,
-    parsed: Result<Query<SheetQuery>, QueryRejection>,
+    PageQuery(asked): PageQuery<SheetQuery>,
 ) -> Result<Response, PageError> {
-    let ids = parse_ids(query(parsed)?.ids.as_deref().unwrap_or_default())?;
+    let ids = parse_ids(asked.ids.as_deref().unwrap_or_default())?;
     let found = state
         .store
         .read(move |conn| {

@@ -2,20 +2,20 @@
 //! only page that shows a full phone number, and only when asked (`?phone=show`, audited).
 
 use askama::Template;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use jiff::tz::TimeZone;
 use rusqlite::Connection;
 use serde::Deserialize;
 
-use super::{local_time, member_id, query, status_label};
+use super::{local_time, member_id, status_label};
 use crate::domain::checkin::Method;
 use crate::domain::ids::MemberId;
 use crate::domain::member::{Member, MemberStatus};
 use crate::domain::phone::mask_phone;
 use crate::http::AppState;
+use crate::http::extract::PageQuery;
 use crate::http::pages::csrf::Csrf;
 use crate::http::pages::render::{self, Chrome, PageError, Section, StaffPage};
 use crate::store::Result as StoreResult;
@@ -48,10 +48,9 @@ pub async fn view(
     staff: StaffPage,
     csrf: Csrf,
     Path(raw): Path<String>,
-    parsed: Result<Query<DetailQuery>, QueryRejection>,
+    PageQuery(asked): PageQuery<DetailQuery>,
 ) -> Result<Response, PageError> {
     let id = member_id(&raw)?;
-    let asked = query(parsed)?;
     let show_phone = asked.phone.as_deref() == Some("show");
     if show_phone {
         record_phone_view(&state, &staff, id).await?;

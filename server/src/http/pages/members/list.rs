@@ -1,15 +1,15 @@
 //! `GET /admin/members?q=`: the newest members, or those whose name or phone matches.
 
 use askama::Template;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::Response;
 use serde::Deserialize;
 
-use super::{query, status_label};
+use super::status_label;
 use crate::domain::member::{Member, MemberStatus};
 use crate::domain::phone::mask_phone;
 use crate::http::AppState;
+use crate::http::extract::PageQuery;
 use crate::http::pages::csrf::Csrf;
 use crate::http::pages::render::{self, Chrome, PageError, Section, StaffPage};
 use crate::store::members;
@@ -64,9 +64,9 @@ pub async fn view(
     State(state): State<AppState>,
     staff: StaffPage,
     csrf: Csrf,
-    parsed: Result<Query<ListQuery>, QueryRejection>,
+    PageQuery(asked): PageQuery<ListQuery>,
 ) -> Result<Response, PageError> {
-    let q = query(parsed)?.q.unwrap_or_default().trim().to_owned();
+    let q = asked.q.unwrap_or_default().trim().to_owned();
     let text = search_text(&q);
     let found = state
         .store

@@ -39,6 +39,11 @@ impl Notice {
         }
     }
 
+    /// A refusal the phone pages did not word themselves (a path nothing serves, say).
+    pub fn refusal(status: StatusCode, message: String) -> Self {
+        Self::problem(status, message)
+    }
+
     /// Not a code the kiosk showed (typed by hand, or from another home).
     pub fn unknown_code() -> Self {
         Self::problem(

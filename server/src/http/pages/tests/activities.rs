@@ -341,3 +341,35 @@ async fn photos_are_uploaded_shown_and_checked() {
         StatusCode::NOT_FOUND
     );
 }
+
+/// A photo over its limit, and a body over the upload limit, say the photo's own limit (5 MiB),
+/// not the forms' 64 KiB; both on the staff error page.
+#[tokio::test]
+async fn a_photo_over_5_mib_is_refused_naming_its_limit() {
+    let site = Site::new(NOW).await;
+    let id = create(
+        &site,
+        "人工智能沙龙",
+        "2026-05-12T09:30",
+        "2026-05-12T11:30",
+    )
+    .await;
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    for size in [5_300_000, 7_000_000] {
+        png.resize(size, 0);
+        let refused = upload(&site, id, Some(super::CSRF), &png).await;
+        assert_eq!(refused.status, StatusCode::PAYLOAD_TOO_LARGE, "{size}");
+        assert!(
+            refused.body.contains("照片过大（上限 5 MiB）"),
+            "{size}: {}",
+            refused.body
+        );
+        assert!(!refused.body.contains("64 KiB"));
+        assert!(
+            refused.headers["content-type"]
+                .to_str()
+                .expect("ascii")
+                .starts_with("text/html")
+        );
+    }
+}
