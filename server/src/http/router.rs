@@ -76,11 +76,14 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// What every kejia server (home or hub) puts around its routes: the 404, the cross-site
-/// guard, refusals in Chinese (a page for pages, JSON for programs), the body limit, security headers, panics as 500s and the request log.
+/// guard, panics as 500s, refusals in Chinese (a page for pages, JSON for programs), the body
+/// limit, security headers and the request log.
 pub fn harden(routes: Router<AppState>, state: AppState) -> Router {
     routes
         .fallback(not_found)
         .layer(middleware::from_fn(refuse_cross_site))
+        .layer(CatchPanicLayer::custom(|_| ApiError::Internal("a handler panicked".into()).into_response()))
+        // Outside the panic catcher (a panic on a page is a page too), inside the headers.
         .layer(middleware::from_fn_with_state(
             state.clone(),
             refusals::in_chinese,
@@ -93,7 +96,6 @@ pub fn harden(routes: Router<AppState>, state: AppState) -> Router {
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static("default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'"),
         ))
-        .layer(CatchPanicLayer::custom(|_| ApiError::Internal("a handler panicked".into()).into_response()))
         .layer(middleware::from_fn(log_request))
         .with_state(state)
 }
