@@ -480,6 +480,8 @@ fn a_batch_signed_by_a_key_the_hub_never_enrolled_is_refused() {
             personal: None,
         }],
         notices_after: 0,
+        phone_hash_kind: None,
+        phone_hashes: Vec::new(),
     };
     let payload = serde_json::to_string(&batch).unwrap();
     let stranger = HomeKey::from_secret([9; 32]);

@@ -26,6 +26,7 @@ pub const HOME: Schema = Schema {
         include_str!("../../migrations/home/0002_web.sql"),
         include_str!("../../migrations/home/0003_sync.sql"),
         include_str!("../../migrations/home/0004_restore.sql"),
+        include_str!("../../migrations/home/0005_phone_hashes.sql"),
     ],
 };
 
@@ -38,6 +39,7 @@ pub const HUB: Schema = Schema {
         include_str!("../../migrations/hub/0002_sync.sql"),
         include_str!("../../migrations/hub/0003_home_life_cycle.sql"),
         include_str!("../../migrations/hub/0004_evaluation_indexes.sql"),
+        include_str!("../../migrations/hub/0005_slow_phone_hashes.sql"),
     ],
 };
 
