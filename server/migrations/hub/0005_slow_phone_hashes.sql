@@ -3,8 +3,9 @@
 -- Until now homes sent SHA-256(key ‖ phone) with the key this hub keeps in hub_settings: from
 -- this database alone every number could be read back in seconds. Homes now send argon2id
 -- hashes (server/src/sync/phone.rs) and send them again for every member; the old ones go.
--- secure_delete overwrites the freed bytes, so the old hashes do not linger in free space.
-PRAGMA secure_delete = ON;
+-- The old bytes would linger in free space and in the inner pages of the WITHOUT ROWID table
+-- (whose dividers are whole rows), so the file is rebuilt after this migration:
+-- kejia: vacuum after this migration
 UPDATE members SET phone_hash = NULL WHERE phone_hash IS NOT NULL;
 
 -- A refusal repeated within a minute is counted on its newest row instead of adding rows

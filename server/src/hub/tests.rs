@@ -1061,3 +1061,6 @@ async fn the_associations_thresholds_set_the_suggestion_and_the_flags() {
         "{lenient_flags:?}"
     );
 }
+
+/// Phone hashes at the hub and the refusals table's bounds (issue 13).
+mod privacy;
