@@ -123,7 +123,7 @@ impl Drop for TestHub {
     }
 }
 
-fn spawn_hub(data: &Path) -> (Child, SocketAddr) {
+pub(crate) fn spawn_hub(data: &Path) -> (Child, SocketAddr) {
     spawn_hub_at(data, "127.0.0.1:0")
 }
 
@@ -171,7 +171,7 @@ pub(crate) fn enroll(home: &TestHome, hub: &TestHub, name: &str) {
     );
 }
 
-fn sync(home: &TestHome) -> std::process::Output {
+pub(crate) fn sync(home: &TestHome) -> std::process::Output {
     kejia(home.data(), &["sync"])
 }
 
@@ -231,7 +231,7 @@ fn evaluation_of(hub: &TestHub, year: i16) -> Value {
     evaluation["homes"][0].clone()
 }
 
-fn this_year() -> i16 {
+pub(crate) fn this_year() -> i16 {
     jiff::Timestamp::now()
         .to_zoned_datetime(jiff::tz::TimeZone::get("Asia/Shanghai").unwrap())
         .year()
