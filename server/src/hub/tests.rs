@@ -30,9 +30,8 @@ const NOW: &str = "2026-07-15T04:00:00Z";
 fn phone_hash(key: &[u8; 32], phone: &str) -> String {
     use std::collections::HashMap;
     use std::sync::{LazyLock, Mutex};
-    static KNOWN: LazyLock<Mutex<HashMap<([u8; 32], String), String>>> =
-        LazyLock::new(Mutex::default);
-    let wanted = (*key, phone.to_owned());
+    static KNOWN: LazyLock<Mutex<HashMap<String, String>>> = LazyLock::new(Mutex::default);
+    let wanted = format!("{}:{phone}", hex::encode(key));
     if let Some(hash) = KNOWN.lock().expect("lock").get(&wanted) {
         return hash.clone();
     }
