@@ -191,10 +191,12 @@ fn seed_hub(path: &std::path::Path) -> usize {
 /// same person by the keyed hash of their phone), at the same hours, so the cross-home overlap
 /// check has real work.
 fn phone_hash(home: usize, member: usize) -> String {
+    // Shaped like the real ones (64 lowercase hex digits); computing argon2id for 75,000
+    // members would only slow the set-up.
     if member < SHARED_PER_HOME {
-        format!("pair{}-{member}", home / 2)
+        format!("{:064x}", (home / 2) * 1_000 + member)
     } else {
-        format!("{home}-{member}")
+        format!("{:064x}", 1_000_000 + home * 1_000 + member)
     }
 }
 

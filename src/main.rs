@@ -38,7 +38,7 @@ enum Command {
     Serve(ServeArgs),
     /// Run the door kiosk: a client of `kejia serve` with a screen and serial readers.
     Kiosk(KioskArgs),
-    /// Manage staff accounts.
+    /// Manage staff accounts of a home (for the hub's, see `kejia hub user add`).
     #[command(subcommand)]
     User(UserCommand),
     /// Manage device tokens.
@@ -100,12 +100,43 @@ enum HubCommand {
     /// Manage the homes registered at the hub.
     #[command(subcommand)]
     Home(HubHomeCommand),
+    /// Manage the hub's staff accounts.
+    #[command(subcommand)]
+    User(HubUserCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum HubUserCommand {
+    /// Create a staff account in the hub's database (made if missing); the password is read
+    /// from standard input.
+    Add {
+        /// The hub's data folder (where `kejia hub --data` keeps kejia-hub.db).
+        #[arg(long, default_value = "./kejia-hub-data")]
+        data: PathBuf,
+        #[command(flatten)]
+        account: AccountArgs,
+    },
+}
+
+/// A staff account to create.
+#[derive(Debug, Args)]
+struct AccountArgs {
+    /// The login name, e.g. zhangmin.
+    #[arg(long)]
+    username: String,
+    /// staff (daily work) or admin (also manages accounts and settings).
+    #[arg(long, value_enum)]
+    role: RoleArg,
+    /// Read the password from the first line of standard input.
+    #[arg(long, required = true)]
+    password_stdin: bool,
 }
 
 #[derive(Debug, Subcommand)]
 enum HubHomeCommand {
     /// Register a home and print its one-time enrolment code.
     Add {
+        /// The hub's data folder.
         #[arg(long, default_value = "./kejia-hub-data")]
         data: PathBuf,
         /// The home's name, e.g. 益阳高新区科技工作者之家.
@@ -223,23 +254,23 @@ fn parse_size(text: &str) -> Result<Size, String> {
 
 #[derive(Debug, Subcommand)]
 enum UserCommand {
-    /// Create a staff account; the password is read from standard input.
+    /// Create a staff account; the password is read from standard input. Writes to the hub's
+    /// database if the folder holds one, else to a home's (made if missing).
     Add {
+        /// The data folder: a home's (`kejia serve --data`), or a hub's that already holds
+        /// kejia-hub.db (for a new hub use `kejia hub user add`).
         #[arg(long, default_value = "./kejia-data")]
         data: PathBuf,
-        #[arg(long)]
-        username: String,
-        #[arg(long, value_enum)]
-        role: RoleArg,
-        /// Read the password from the first line of standard input.
-        #[arg(long, required = true)]
-        password_stdin: bool,
+        #[command(flatten)]
+        account: AccountArgs,
     },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum RoleArg {
+    /// 工作人员: daily work.
     Staff,
+    /// 管理员: also manages accounts and settings.
     Admin,
 }
 
@@ -323,12 +354,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => serve(args).await,
         Command::Kiosk(args) => kiosk(args).await,
-        Command::User(UserCommand::Add {
-            data,
-            username,
-            role,
-            password_stdin: _,
-        }) => add_user(&data, &username, role).await,
+        Command::User(UserCommand::Add { data, account }) => {
+            add_user(&data, &account, Accounts::Any).await
+        }
         Command::Token(TokenCommand::Add { data, name, role }) => {
             add_token(&data, &name, role).await
         }
@@ -347,6 +375,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 })),
             ..
         }) => add_home(&data, &name, details).await,
+        Command::Hub(HubArgs {
+            command: Some(HubCommand::User(HubUserCommand::Add { data, account })),
+            ..
+        }) => add_user(&data, &account, Accounts::Hub).await,
         Command::Hub(args) => hub(args).await,
         Command::Backup(args) => backup(args).await,
         Command::Restore(args) => restore(args).await,
@@ -402,6 +434,10 @@ async fn hub(args: HubArgs) -> anyhow::Result<()> {
         "kejia 科协平台已启动：http://{address}/  （数据目录 {}）",
         args.data.display()
     );
+    if let Some(hint) = hub.start_hint().await? {
+        println!("{hint}");
+        tracing::warn!("{hint}");
+    }
     tracing::info!(%address, "hub serving");
     hub.serve(listener, shutdown_signal()).await?;
     tracing::info!("hub stopped");
@@ -437,16 +473,6 @@ async fn add_home(data: &Path, name: &str, details: HomeDetailsArgs) -> anyhow::
     println!("{code}");
     eprintln!("kejia: home {name} registered as {id}; give it the code above for `kejia enroll`");
     Ok(())
-}
-
-/// A data folder's database: the hub's if the folder holds one, else a home's.
-fn open_store(data: &Path) -> anyhow::Result<Store> {
-    let schema = if data.join(kejia_server::store::HUB.file).exists() {
-        &kejia_server::store::HUB
-    } else {
-        &kejia_server::store::HOME
-    };
-    Ok(Store::open_schema(data, schema)?)
 }
 
 async fn enroll(args: EnrollArgs) -> anyhow::Result<()> {
@@ -602,25 +628,50 @@ async fn shutdown_signal() {
     }
 }
 
-async fn add_user(data: &Path, username: &str, role: RoleArg) -> anyhow::Result<()> {
+/// Whose accounts a command makes: the hub's (`kejia hub user add`), or whichever database the
+/// folder holds (`kejia user add`).
+#[derive(Debug, Clone, Copy)]
+enum Accounts {
+    Hub,
+    Any,
+}
+
+async fn add_user(data: &Path, account: &AccountArgs, accounts: Accounts) -> anyhow::Result<()> {
     let mut password = String::new();
     std::io::stdin()
         .lock()
         .read_line(&mut password)
-        .context("cannot read the password from standard input")?;
+        .context("无法从标准输入读取密码")?;
     let password = password.trim_end_matches(['\r', '\n']);
     if password.is_empty() {
-        bail!("no password on standard input");
+        bail!("标准输入中没有密码");
     }
-    let role = match role {
+    let role = match account.role {
         RoleArg::Staff => StaffRole::Staff,
         RoleArg::Admin => StaffRole::Admin,
     };
-    let store = open_store(data)?;
+    let (store, opened) = match accounts {
+        Accounts::Hub => (
+            Store::open_schema(data, &kejia_server::store::HUB)?,
+            accounts::AccountsIn::Hub,
+        ),
+        Accounts::Any => accounts::open_for_accounts(data)?,
+    };
+    let username = account.username.as_str();
     let added = accounts::add_user(&store, username, role, password, SystemClock.now()).await;
     store.close(CLOSE_PATIENCE);
     added?;
-    eprintln!("kejia: account {username} created");
+    let place = match opened {
+        accounts::AccountsIn::Hub => "科协平台",
+        accounts::AccountsIn::Home | accounts::AccountsIn::NewHome => "科技工作者之家",
+    };
+    eprintln!(
+        "kejia：已在{place}的数据目录 {} 中创建账号 {username}",
+        data.display()
+    );
+    if opened == accounts::AccountsIn::NewHome {
+        eprintln!("kejia：{}", accounts::new_home_hint(data));
+    }
     Ok(())
 }
 

@@ -13,6 +13,7 @@ mod compliance;
 mod crash;
 mod exports;
 mod hostile;
+mod hub_privacy;
 mod kiosk;
 mod refusals;
 mod sync;

@@ -18,6 +18,7 @@ use crate::http::auth::Staff;
 use crate::http::error::ApiError;
 use crate::http::extract::{ApiJson, ApiQuery};
 use crate::secrets;
+use crate::sync::phone::PHONE_HASH_KIND;
 use crate::sync::wire::{Decision, EnrollAnswer, EnrollRequest, Push, PushAnswer, Refusal};
 
 pub async fn enroll(
@@ -87,11 +88,14 @@ async fn take_in(state: &AppState, push: Push) -> Result<PushAnswer, Refused> {
     let refuse = |reason: String, status: StatusCode, acked: i64, record: bool| async move {
         if record {
             let (home, text) = (refused_home.clone(), reason.clone());
-            let _ = state
+            let recorded = state
                 .store
                 .write(move |conn| hub::refuse(conn, Some(&home), &text, now))
                 .await;
-            tracing::warn!(home = %refused_home, %reason, "push refused");
+            // A flood of refusals is counted, not logged line by line.
+            if !matches!(recorded, Ok(hub::Recorded::Counted)) {
+                tracing::warn!(home = %refused_home, %reason, "push refused");
+            }
         }
         Refused(
             status,
@@ -121,6 +125,12 @@ async fn take_in(state: &AppState, push: Push) -> Result<PushAnswer, Refused> {
         Err(Unopened::WrongHome) => {
             return Err(ApiError::BadRequest("批次与签名的家不一致".into()).into());
         }
+        Err(Unopened::BadPhoneHash { seq }) => {
+            // Signed by the home: its software sends what the hub must never hold (a phone
+            // number, say). The association must see it; the text names no value.
+            let reason = Unopened::phone_hash_message(seq);
+            return Err(refuse(reason, StatusCode::BAD_REQUEST, 0, true).await);
+        }
         Err(Unopened::TooLarge { changes }) => {
             return Err(ApiError::BadRequest(format!(
                 "一个批次最多 {} 条记录，收到 {changes} 条",
@@ -130,6 +140,10 @@ async fn take_in(state: &AppState, push: Push) -> Result<PushAnswer, Refused> {
         }
     };
     let notices_after = batch.notices_after;
+    let phone_hashes_kept = batch.phone_hash_kind.as_deref() == Some(PHONE_HASH_KIND);
+    if !phone_hashes_kept && batch.changes.iter().any(|c| c.personal.is_some()) {
+        tracing::warn!(home = %home, "a home of an older kejia sent fast phone hashes; they are not kept");
+    }
     let writer_home = home.clone();
     // Verified and stored in one write, so two pushes of the same home cannot interleave.
     let outcome = state
@@ -141,7 +155,10 @@ async fn take_in(state: &AppState, push: Push) -> Result<PushAnswer, Refused> {
             });
             match verdict {
                 Verdict::Accept(fresh) => {
-                    hub::take_in(conn, &writer_home, &fresh, now)?;
+                    hub::take_in(conn, &writer_home, &fresh, phone_hashes_kept, now)?;
+                    if phone_hashes_kept {
+                        hub::set_phone_hashes(conn, &writer_home, &batch.phone_hashes)?;
+                    }
                     let answer = PushAnswer {
                         acked_seq: hub::acked(conn, &writer_home)?,
                         decisions: hub::decisions(conn, &writer_home)?,

@@ -302,10 +302,13 @@ pub struct Refused {
     pub reason: String,
 }
 
-/// The latest refusals, of one home or of all.
+/// The latest refusals, of one home or of all; a reason repeated within a minute reads
+/// "… 等 N 次" (see `hub::store::refuse`).
 pub fn refusals(conn: &Connection, home: Option<&str>, limit: u32) -> Result<Vec<Refused>> {
     let mut statement = conn.prepare_cached(
-        "SELECT r.home_id, h.name, r.at, r.reason FROM refusals r \
+        "SELECT r.home_id, h.name, r.at, \
+         CASE WHEN r.times > 1 THEN r.reason || ' 等 ' || r.times || ' 次' ELSE r.reason END \
+         FROM refusals r \
          LEFT JOIN homes h ON h.id = r.home_id \
          WHERE ?1 IS NULL OR r.home_id = ?1 ORDER BY r.seq DESC LIMIT ?2",
     )?;

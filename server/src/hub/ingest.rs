@@ -3,6 +3,7 @@
 //! caller hands in what the hub holds; nothing is written unless everything verifies.
 
 use crate::sync::chain::{self, chain_hash};
+use crate::sync::phone::is_phone_hash;
 use crate::sync::wire::{Batch, Change, MAX_BATCH, Push};
 
 /// Why a push's batch could not be opened.
@@ -17,6 +18,10 @@ pub enum Unopened {
     /// More changes than a home ever sends at once: verifying and storing them would hold the
     /// hub's writer for one home while every other home waits.
     TooLarge { changes: usize },
+    /// A phone hash is not 64 lowercase hex digits (a plain number, say): the change with
+    /// that sequence number, or `None` for one sent outside the chain. Nothing of the push may
+    /// be kept.
+    BadPhoneHash { seq: Option<i64> },
 }
 
 /// The batch a push carries, if `public_key` (hex) signed exactly its payload and the batch is
@@ -29,10 +34,26 @@ pub fn open(push: &Push, public_key: &str) -> Result<Batch, Unopened> {
     if batch.home_id != push.home_id {
         return Err(Unopened::WrongHome);
     }
-    if batch.changes.len() > MAX_BATCH {
-        return Err(Unopened::TooLarge {
-            changes: batch.changes.len(),
+    let largest = batch.changes.len().max(batch.phone_hashes.len());
+    if largest > MAX_BATCH {
+        return Err(Unopened::TooLarge { changes: largest });
+    }
+    if let Some(change) = batch.changes.iter().find(|change| {
+        change
+            .personal
+            .as_ref()
+            .is_some_and(|p| !is_phone_hash(&p.phone_hash))
+    }) {
+        return Err(Unopened::BadPhoneHash {
+            seq: Some(change.seq),
         });
+    }
+    if batch
+        .phone_hashes
+        .iter()
+        .any(|sent| !is_phone_hash(&sent.phone_hash))
+    {
+        return Err(Unopened::BadPhoneHash { seq: None });
     }
     Ok(batch)
 }
@@ -54,6 +75,19 @@ pub enum Rejection {
     ReplayDiffers { seq: i64 },
     /// A hash does not follow from the one before: a record was rewritten.
     ChainBroken { seq: i64 },
+}
+
+impl Unopened {
+    /// What the home reads for a bad phone hash.
+    pub fn phone_hash_message(seq: Option<i64>) -> String {
+        let which = match seq {
+            Some(seq) => format!("第 {seq} 条记录"),
+            None => "单独发送的手机号哈希".into(),
+        };
+        format!(
+            "{which}的手机号哈希不是 64 位小写十六进制：不得上传手机号本身或其他内容，整批未保存"
+        )
+    }
 }
 
 impl Rejection {
@@ -151,6 +185,8 @@ mod tests {
             prev_hash: prev.into(),
             changes,
             notices_after: 0,
+            phone_hash_kind: None,
+            phone_hashes: Vec::new(),
         }
     }
 

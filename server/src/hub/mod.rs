@@ -119,4 +119,27 @@ impl Hub {
     pub fn store(&self) -> &Store {
         &self.state.store
     }
+
+    /// What a person starting the hub must be told, if anything: no staff account yet (so
+    /// every login is refused), worse when the folder also holds a home's database, a sign
+    /// that `kejia user add` put the accounts there.
+    pub async fn start_hint(&self) -> Result<Option<String>, StoreError> {
+        let staff = self.state.store.read(crate::store::users::count).await?;
+        if staff > 0 {
+            return Ok(None);
+        }
+        let dir = self.state.settings.data_dir.display();
+        let home = crate::store::HOME.file;
+        let hint = if self.state.settings.data_dir.join(home).exists() {
+            format!(
+                "科协平台还没有工作人员账号，登录都会被拒绝。{dir} 中另有一个科技工作者之家的数据库 {home}：\
+                 kejia user add 可能把账号建在了那里。请用 kejia hub user add --data {dir} --username 用户名 --role admin --password-stdin 为科协平台建账号。"
+            )
+        } else {
+            format!(
+                "科协平台还没有工作人员账号，登录都会被拒绝。请用 kejia hub user add --data {dir} --username 用户名 --role admin --password-stdin 建账号。"
+            )
+        };
+        Ok(Some(hint))
+    }
 }

@@ -9,9 +9,11 @@ use crate::domain::Conflict;
 use crate::secrets;
 use crate::store::{Result, StoreError, from_millis, to_millis};
 use crate::sync::chain::GENESIS;
-use crate::sync::wire::{Change, Decision, Notice, Personal, Record};
+use crate::sync::wire::{Change, Decision, MemberPhoneHash, Notice, Personal, Record};
 
-/// The association's phone-hashing key, made on first use.
+/// The association's phone-hashing key, made on first use. It is the salt of the slow phone
+/// hash (`sync::phone`), handed to every home, so it is no secret: the cost of each guess is
+/// what keeps the numbers out of reach of whoever copies this database.
 pub fn phone_key(conn: &Connection) -> Result<[u8; 32]> {
     let found: Option<Vec<u8>> = conn
         .prepare_cached("SELECT phone_key FROM hub_settings WHERE id = 1")?
@@ -80,7 +82,15 @@ pub fn hash_at(conn: &Connection, home: &str, seq: i64) -> Result<Option<String>
 }
 
 /// Stores verified changes and the records they leave (the latest change of a record wins).
-pub fn take_in(conn: &Connection, home: &str, changes: &[Change], now: Timestamp) -> Result<()> {
+/// Phone hashes are kept only when `phone_hashes_kept` (the batch says they are of the slow
+/// kind); a home of an older kejia sends fast ones, which are dropped.
+pub fn take_in(
+    conn: &Connection,
+    home: &str,
+    changes: &[Change],
+    phone_hashes_kept: bool,
+    now: Timestamp,
+) -> Result<()> {
     for change in changes {
         conn.prepare_cached(
             "INSERT INTO changes (home_id, seq, hash, record) VALUES (?1, ?2, ?3, ?4)",
@@ -89,10 +99,28 @@ pub fn take_in(conn: &Connection, home: &str, changes: &[Change], now: Timestamp
         let record = change.parsed_record().map_err(|e| {
             StoreError::Invalid(crate::domain::Invalid::new("record", e.to_string()))
         })?;
-        upsert(conn, home, &record, change.personal.as_ref())?;
+        upsert(
+            conn,
+            home,
+            &record,
+            change.personal.as_ref(),
+            phone_hashes_kept,
+        )?;
     }
     conn.prepare_cached("UPDATE homes SET last_push_at = ?2 WHERE id = ?1")?
         .execute(params![home, to_millis(now)])?;
+    Ok(())
+}
+
+/// Sets the phone hashes a home sent outside its chain, for members the hub holds and that
+/// are not erased.
+pub fn set_phone_hashes(conn: &Connection, home: &str, sent: &[MemberPhoneHash]) -> Result<()> {
+    for hash in sent {
+        conn.prepare_cached(
+            "UPDATE members SET phone_hash = ?3 WHERE home_id = ?1 AND id = ?2 AND status != 'erased'",
+        )?
+        .execute(params![home, hash.member_id, hash.phone_hash])?;
+    }
     Ok(())
 }
 
@@ -101,6 +129,7 @@ fn upsert(
     home: &str,
     record: &Record,
     personal: Option<&Personal>,
+    phone_hashes_kept: bool,
 ) -> Result<()> {
     match record {
         Record::Member {
@@ -121,7 +150,9 @@ fn upsert(
                 consent_share,
                 personal.and_then(|p| p.name.as_deref()).filter(|_| *consent_share),
                 personal.and_then(|p| p.employer.as_deref()).filter(|_| *consent_share),
-                personal.map(|p| p.phone_hash.as_str()),
+                personal
+                    .filter(|_| phone_hashes_kept)
+                    .map(|p| p.phone_hash.as_str()),
             ])?;
         }
         Record::Activity {
@@ -264,27 +295,86 @@ pub fn publish(
     Ok(conn.last_insert_rowid())
 }
 
-pub fn refuse(conn: &Connection, home: Option<&str>, reason: &str, now: Timestamp) -> Result<()> {
+/// New refusal rows a home gets per minute at most; more in the same minute are counted on the
+/// newest row with the same reason.
+pub const REFUSALS_PER_MINUTE: i64 = 5;
+/// Refusal rows kept per home (the newest); older ones are deleted in the same write.
+pub const REFUSALS_KEPT_PER_HOME: i64 = 100;
+
+/// Whether [`refuse`] added a row or counted the refusal on an earlier one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recorded {
+    Added,
+    Counted,
+}
+
+/// Records a refused push. Bad signatures need no key, so anyone can send them for a known
+/// home as fast as the hub answers: a home gets at most [`REFUSALS_PER_MINUTE`] new rows a
+/// minute (the rest raise the count of the newest row with the same reason) and keeps its
+/// newest [`REFUSALS_KEPT_PER_HOME`], so the table stays small and a real refusal after a
+/// flood is still on top.
+pub fn refuse(
+    conn: &Connection,
+    home: Option<&str>,
+    reason: &str,
+    now: Timestamp,
+) -> Result<Recorded> {
+    let at = to_millis(now);
+    let recent: i64 = conn
+        .prepare_cached(
+            "SELECT count(*) FROM refusals WHERE home_id IS ?1 AND at > ?2 - 60000 AND at <= ?2",
+        )?
+        .query_row(params![home, at], |row| row.get(0))?;
+    if recent >= REFUSALS_PER_MINUTE {
+        let counted = conn
+            .prepare_cached(
+                "UPDATE refusals SET times = times + 1, at = max(at, ?3) WHERE seq =                  (SELECT max(seq) FROM refusals WHERE home_id IS ?1 AND reason = ?2)",
+            )?
+            .execute(params![home, reason, at])?;
+        if counted > 0 {
+            return Ok(Recorded::Counted);
+        }
+    }
     conn.prepare_cached("INSERT INTO refusals (home_id, at, reason) VALUES (?1, ?2, ?3)")?
-        .execute(params![home, to_millis(now), reason])?;
-    Ok(())
+        .execute(params![home, at, reason])?;
+    conn.prepare_cached(
+        "DELETE FROM refusals WHERE home_id IS ?1 AND seq <=          (SELECT seq FROM refusals WHERE home_id IS ?1 ORDER BY seq DESC LIMIT 1 OFFSET ?2)",
+    )?
+    .execute(params![home, REFUSALS_KEPT_PER_HOME])?;
+    Ok(Recorded::Added)
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct RefusalEntry {
     pub home_id: Option<String>,
+    /// The last time it happened.
     pub at: Timestamp,
     pub reason: String,
+    /// How many times (repeats within a minute share a row).
+    pub times: i64,
+}
+
+impl RefusalEntry {
+    /// The reason as the association reads it, with the count of repeats.
+    pub fn described(&self) -> String {
+        if self.times > 1 {
+            format!("{} 等 {} 次", self.reason, self.times)
+        } else {
+            self.reason.clone()
+        }
+    }
 }
 
 pub fn refusals(conn: &Connection, limit: u32) -> Result<Vec<RefusalEntry>> {
-    let mut statement =
-        conn.prepare_cached("SELECT home_id, at, reason FROM refusals ORDER BY seq DESC LIMIT ?1")?;
+    let mut statement = conn.prepare_cached(
+        "SELECT home_id, at, reason, times FROM refusals ORDER BY seq DESC LIMIT ?1",
+    )?;
     let rows = statement.query_map([limit], |row| {
         Ok(RefusalEntry {
             home_id: row.get(0)?,
             at: from_millis(row.get(1)?),
             reason: row.get(2)?,
+            times: row.get(3)?,
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -305,7 +395,7 @@ pub fn homes(conn: &Connection) -> Result<Vec<HomeEntry>> {
     let mut statement = conn.prepare_cached(
         "SELECT h.id, h.name, h.public_key IS NOT NULL, h.awarded_on, h.last_push_at, \
          (SELECT coalesce(max(seq), 0) FROM changes c WHERE c.home_id = h.id), \
-         (SELECT count(*) FROM refusals r WHERE r.home_id = h.id) \
+         (SELECT coalesce(sum(times), 0) FROM refusals r WHERE r.home_id = h.id) \
          FROM homes h ORDER BY h.name",
     )?;
     let rows = statement.query_map([], |row| {

@@ -26,6 +26,7 @@ pub const HOME: Schema = Schema {
         include_str!("../../migrations/home/0002_web.sql"),
         include_str!("../../migrations/home/0003_sync.sql"),
         include_str!("../../migrations/home/0004_restore.sql"),
+        include_str!("../../migrations/home/0005_phone_hashes.sql"),
     ],
 };
 
@@ -38,6 +39,7 @@ pub const HUB: Schema = Schema {
         include_str!("../../migrations/hub/0002_sync.sql"),
         include_str!("../../migrations/hub/0003_home_life_cycle.sql"),
         include_str!("../../migrations/hub/0004_evaluation_indexes.sql"),
+        include_str!("../../migrations/hub/0005_slow_phone_hashes.sql"),
     ],
 };
 
@@ -75,12 +77,14 @@ pub fn schema_to_latest(conn: &mut Connection, path: &Path, schema: &Schema) -> 
             known: schema.latest(),
         });
     }
+    let mut vacuum = false;
     for (index, sql) in schema
         .migrations
         .iter()
         .enumerate()
         .skip(usize::try_from(version).unwrap_or(0))
     {
+        vacuum |= sql.contains(VACUUM_AFTER);
         let next = index as i64 + 1;
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         tx.execute_batch(sql)?;
@@ -91,8 +95,18 @@ pub fn schema_to_latest(conn: &mut Connection, path: &Path, schema: &Schema) -> 
         tx.commit()?;
         tracing::info!(version = next, "database schema migrated");
     }
+    if vacuum {
+        // Rows rewritten in place leave their old bytes in free space and, in WITHOUT ROWID
+        // tables, in the dividers of inner pages; rebuilding the file leaves only live rows.
+        conn.execute_batch("VACUUM")?;
+        tracing::info!("database rebuilt after a migration that removed data");
+    }
     Ok(())
 }
+
+/// A migration holding this line is followed by `VACUUM` (outside its transaction, which
+/// VACUUM cannot run in), so what it removed does not linger in the file.
+const VACUUM_AFTER: &str = "-- kejia: vacuum after this migration";
 
 #[cfg(test)]
 mod tests {

@@ -30,19 +30,6 @@ pub fn personal_hash(salt: &[u8], personal: &str) -> String {
     )
 }
 
-/// A keyed hash of a phone number, so the hub can tell one member at two homes apart without
-/// ever holding the number. Keyed with the association's secret: a plain hash of an 11-digit
-/// number is reversed in minutes. (The key is a fixed-length prefix, so SHA-256's length
-/// extension does not apply.)
-pub fn phone_key_hash(key: &[u8; 32], phone: &str) -> String {
-    hex::encode(
-        Sha256::new()
-            .chain_update(key)
-            .chain_update(phone.as_bytes())
-            .finalize(),
-    )
-}
-
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum SignatureError {
     #[error("the public key is not a valid Ed25519 key")]

@@ -13,9 +13,11 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
-use super::chain::{HomeKey, phone_key_hash};
+use super::chain::HomeKey;
+use super::phone::{self, PHONE_HASH_KIND, PhoneHashError};
 use super::wire::{
-    Batch, Change, EnrollAnswer, EnrollRequest, MAX_BATCH, Personal, Push, PushAnswer, Refusal,
+    Batch, Change, EnrollAnswer, EnrollRequest, MAX_BATCH, MemberPhoneHash, Personal, Push,
+    PushAnswer, Refusal,
 };
 use crate::clock::Clock;
 use crate::secrets;
@@ -40,6 +42,8 @@ pub enum SyncError {
     Store(#[from] StoreError),
     #[error("无法生成密钥：{0}")]
     Key(String),
+    #[error("无法计算手机号哈希：{0}")]
+    PhoneHash(#[from] PhoneHashError),
     /// Pushing stopped: the hub holds changes this home does not (see `store::restored`).
     #[error(
         "pushing is stopped: {english} (hub holds changes up to {hub_seq}, this home can vouch for up to {local_seq}). See firmware-notes/troubleshooting.md, \"The home is behind the hub\""
@@ -170,8 +174,50 @@ impl SyncClient {
         Ok(answer)
     }
 
+    /// Computes the phone hashes the home does not keep yet (all of them after an upgrade or
+    /// enrolment, then one per new or changed number), a few at a time off the async threads,
+    /// keeping each chunk, so an interrupted backfill resumes where it stopped.
+    pub async fn hash_phones(&self) -> Result<usize, SyncError> {
+        const CHUNK: usize = 16;
+        let mut hashed = 0;
+        loop {
+            let pending = self
+                .store
+                .read(|conn| {
+                    let Some(enrolment) = sync_state::enrolment(conn)? else {
+                        return Ok(None);
+                    };
+                    Ok(Some((enrolment.phone_key, phone::unhashed(conn, CHUNK)?)))
+                })
+                .await?;
+            let Some((key, pending)) = pending.filter(|(_, p)| !p.is_empty()) else {
+                return Ok(hashed);
+            };
+            if hashed == 0 && pending.len() == CHUNK {
+                tracing::info!("computing the phone hashes the hub receives (slow on purpose)");
+            }
+            let count = pending.len();
+            let done = tokio::task::spawn_blocking(move || {
+                pending
+                    .into_iter()
+                    .map(|(member, number)| {
+                        let hash = phone::phone_hash(&key, &number)?;
+                        Ok((member, number, hash))
+                    })
+                    .collect::<Result<Vec<_>, PhoneHashError>>()
+            })
+            .await
+            .map_err(|e| PhoneHashError::Argon2(e.to_string()))??;
+            self.store
+                .write(move |conn| phone::keep(conn, &done))
+                .await?;
+            hashed += count;
+        }
+    }
+
     /// Pushes one batch (or, with nothing new, asks for decisions and notices).
     pub async fn push_once(&self) -> Result<PushReport, SyncError> {
+        self.hash_phones().await?;
         let Prepared {
             enrolment,
             push,
@@ -180,6 +226,7 @@ impl SyncClient {
             frontier,
             sent_up_to,
             restored_up_to,
+            phone_hashes,
         } = self.store.read(prepare).await??;
         let outcome = self.send(&enrolment, &push).await;
         let now = self.clock.now();
@@ -207,6 +254,7 @@ impl SyncClient {
                 self.store
                     .write(move |conn| {
                         sync_state::acknowledged(conn, acked, now)?;
+                        phone::announced(conn, &phone_hashes)?;
                         if restored_up_to.is_some_and(|seq| acked >= seq) {
                             // The hub holds exactly what the backup held: carry on as before.
                             restored::confirm(conn)?;
@@ -414,6 +462,8 @@ struct Prepared {
     sent_up_to: i64,
     /// The backup's last change, while the restore marker stands.
     restored_up_to: Option<i64>,
+    /// Every (member, phone hash) the batch carries, to mark as announced once acknowledged.
+    phone_hashes: Vec<(String, String)>,
 }
 
 /// Reads what the next push sends.
@@ -428,17 +478,41 @@ fn prepare(conn: &Connection) -> Result<Result<Prepared, SyncError>, StoreError>
     let marker = restored::marker(conn)?;
     let frontier = frontier(conn, cursor, last_seq)?;
     let logged = changelog::after(conn, cursor, MAX_BATCH)?;
-    let changes = logged
-        .into_iter()
-        .filter(|change| change.seq <= frontier)
-        .map(|change| with_personal(conn, change, &enrolment.phone_key))
-        .collect::<Result<Vec<_>, StoreError>>()?;
+    let mut phone_hashes = Vec::new();
+    let mut changes = Vec::new();
+    for change in logged.into_iter().filter(|change| change.seq <= frontier) {
+        let member = change.record_id.clone();
+        let change = match with_personal(conn, change, &enrolment.phone_key)? {
+            Ok(change) => change,
+            Err(error) => return Ok(Err(error.into())),
+        };
+        if let Some(personal) = &change.personal {
+            phone_hashes.push((member, personal.phone_hash.clone()));
+        }
+        changes.push(change);
+    }
     let sent_up_to = changes.last().map_or(cursor, |c| c.seq);
+    // Hashes the hub has not acknowledged (members synced before it kept this kind); not while
+    // pushing is stopped, when nothing but a poll goes out.
+    let unannounced = if restored::halted(conn)?.is_some() {
+        Vec::new()
+    } else {
+        phone::unannounced(conn, MAX_BATCH)?
+    };
+    phone_hashes.extend(unannounced.iter().cloned());
     let batch = Batch {
         home_id: enrolment.home_id.clone(),
         prev_hash: changelog::hash_at(conn, cursor)?,
         notices_after: enrolment.notices_after,
         changes,
+        phone_hash_kind: Some(PHONE_HASH_KIND.to_owned()),
+        phone_hashes: unannounced
+            .into_iter()
+            .map(|(member_id, phone_hash)| MemberPhoneHash {
+                member_id,
+                phone_hash,
+            })
+            .collect(),
     };
     let sent = batch.changes.len();
     let payload = serde_json::to_string(&batch).map_err(|e| StoreError::Commit(e.to_string()))?;
@@ -453,6 +527,7 @@ fn prepare(conn: &Connection) -> Result<Result<Prepared, SyncError>, StoreError>
         frontier,
         sent_up_to,
         restored_up_to: marker.map(|m| m.last_seq),
+        phone_hashes,
         enrolment,
         push,
         sent,
@@ -480,13 +555,14 @@ fn frontier_now(conn: &Connection) -> Result<i64, StoreError> {
 }
 
 /// A member's change carries what the hub may hold about them *now*: name and employer only
-/// with the consent to share, the phone only as a keyed hash, nothing once erased.
+/// with the consent to share, the phone only as its slow keyed hash (the kept one; computed
+/// here only for a number changed since [`SyncClient::hash_phones`] ran), nothing once erased.
 fn with_personal(
     conn: &Connection,
     change: Logged,
     phone_key: &[u8; 32],
-) -> Result<Change, StoreError> {
-    let personal = if change.record.starts_with(r#"{"kind":"member""#) {
+) -> Result<Result<Change, PhoneHashError>, StoreError> {
+    let member = if change.record.starts_with(r#"{"kind":"member""#) {
         conn.prepare_cached(
             "SELECT status, consent_share, name, employer, phone FROM members WHERE id = ?1",
         )?
@@ -496,23 +572,36 @@ fn with_personal(
             let name: String = row.get(2)?;
             let employer: String = row.get(3)?;
             let phone: String = row.get(4)?;
-            Ok((status != "erased").then(|| Personal {
-                name: share.then_some(name),
-                employer: share.then_some(employer),
-                phone_hash: phone_key_hash(phone_key, &phone),
-            }))
+            Ok((status != "erased").then_some((share, name, employer, phone)))
         })
         .optional()?
         .flatten()
     } else {
         None
     };
-    Ok(Change {
+    let personal = match member {
+        Some((share, name, employer, number)) => {
+            let phone_hash = match phone::kept(conn, &change.record_id)? {
+                Some(hash) => hash,
+                None => match phone::phone_hash(phone_key, &number) {
+                    Ok(hash) => hash,
+                    Err(error) => return Ok(Err(error)),
+                },
+            };
+            Some(Personal {
+                name: share.then_some(name),
+                employer: share.then_some(employer),
+                phone_hash,
+            })
+        }
+        None => None,
+    };
+    Ok(Ok(Change {
         seq: change.seq,
         hash: change.hash,
         record: change.record,
         personal,
-    })
+    }))
 }
 
 async fn error_text(response: reqwest::Response) -> String {

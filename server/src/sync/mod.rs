@@ -3,4 +3,5 @@
 
 pub mod chain;
 pub mod client;
+pub mod phone;
 pub mod wire;

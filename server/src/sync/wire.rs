@@ -25,7 +25,8 @@ pub struct EnrollAnswer {
     pub home_id: String,
     pub home_name: String,
     /// The association's key for hashing phone numbers (64 hex digits), the same for every
-    /// home, so one member at two homes can be recognised without the number.
+    /// home, so one member at two homes can be recognised without the number. It is the salt of
+    /// a slow hash ([`super::phone`]), not a secret: the hub keeps it and every home holds it.
     pub phone_key: String,
 }
 
@@ -48,6 +49,21 @@ pub struct Batch {
     pub changes: Vec<Change>,
     /// The newest notice the home already has (0 for none).
     pub notices_after: i64,
+    /// What the phone hashes in this batch are ([`super::phone::PHONE_HASH_KIND`]); the hub
+    /// keeps none of another kind (a home of an older kejia sends fast, invertible ones).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone_hash_kind: Option<String>,
+    /// Members' phone hashes the hub has not acknowledged yet, outside the chain: how members
+    /// synced before the hub held hashes of this kind get one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub phone_hashes: Vec<MemberPhoneHash>,
+}
+
+/// A member's phone hash sent on its own (see [`Batch::phone_hashes`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberPhoneHash {
+    pub member_id: String,
+    pub phone_hash: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -70,7 +86,8 @@ impl Change {
 }
 
 /// A member's personal data as the hub receives it: name and employer only with the separate
-/// consent to share; the phone only as a keyed hash.
+/// consent to share; the phone only as a slow keyed hash ([`super::phone::phone_hash`], 64
+/// lowercase hex digits; the hub refuses a push carrying anything else).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Personal {
     #[serde(default, skip_serializing_if = "Option::is_none")]

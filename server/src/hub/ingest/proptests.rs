@@ -44,6 +44,8 @@ fn chained(records: &[(Record, Option<Personal>)]) -> Batch {
         prev_hash: GENESIS.into(),
         changes,
         notices_after: 0,
+        phone_hash_kind: Some(crate::sync::phone::PHONE_HASH_KIND.into()),
+        phone_hashes: Vec::new(),
     }
 }
 
@@ -167,4 +169,50 @@ fn a_batch_larger_than_any_home_sends_is_refused_unopened() {
     );
     let most = chained(&records[1..]);
     assert!(open(&signed(&most), &key().public_hex()).is_ok());
+}
+
+proptest! {
+    /// A plain number, upper-case hex, a short or long string: whatever is not 64 lowercase
+    /// hex digits in a phone hash refuses the whole batch, in the chain or outside it.
+    #[test]
+    fn a_phone_hash_that_is_not_64_lowercase_hex_refuses_the_batch(
+        records in vec((record(), proptest::option::of(personal())), 0..4),
+        bad in prop_oneof![
+            "1[3-9][0-9]{9}",
+            "[0-9A-F]{64}",
+            "[0-9a-f]{0,63}",
+            "[0-9a-f]{65,80}",
+            any::<String>(),
+        ],
+        outside in any::<bool>(),
+    ) {
+        prop_assume!(!crate::sync::phone::is_phone_hash(&bad));
+        let mut records = records;
+        let member = Record::Member {
+            id: "m".into(),
+            status: "active".into(),
+            consent_share: false,
+            personal_hash: String::new(),
+        };
+        let personal = Personal { name: None, employer: None, phone_hash: bad.clone() };
+        if outside {
+            let mut batch = chained(&records);
+            batch.phone_hashes.push(crate::sync::wire::MemberPhoneHash {
+                member_id: "m".into(),
+                phone_hash: bad,
+            });
+            prop_assert_eq!(
+                open(&signed(&batch), &key().public_hex()),
+                Err(Unopened::BadPhoneHash { seq: None })
+            );
+        } else {
+            records.push((member, Some(personal)));
+            let batch = chained(&records);
+            let seq = i64::try_from(records.len()).unwrap();
+            prop_assert_eq!(
+                open(&signed(&batch), &key().public_hex()),
+                Err(Unopened::BadPhoneHash { seq: Some(seq) })
+            );
+        }
+    }
 }

@@ -61,14 +61,15 @@ pub(crate) fn record() -> impl Strategy<Value = Record> {
     ]
 }
 
+/// Personal data as a home sends it: the phone as a hash (64 lowercase hex digits).
 pub(crate) fn personal() -> impl Strategy<Value = Personal> {
-    (option::of(text()), option::of(text()), text()).prop_map(|(name, employer, phone_hash)| {
-        Personal {
+    (option::of(text()), option::of(text()), "[0-9a-f]{64}").prop_map(
+        |(name, employer, phone_hash)| Personal {
             name,
             employer,
             phone_hash,
-        }
-    })
+        },
+    )
 }
 
 fn change() -> impl Strategy<Value = Change> {
@@ -83,14 +84,30 @@ fn change() -> impl Strategy<Value = Change> {
 }
 
 fn batch() -> impl Strategy<Value = Batch> {
-    (text(), text(), vec(change(), 0..6), any::<i64>()).prop_map(
-        |(home_id, prev_hash, changes, notices_after)| Batch {
-            home_id,
-            prev_hash,
-            changes,
-            notices_after,
-        },
+    (
+        text(),
+        text(),
+        vec(change(), 0..6),
+        any::<i64>(),
+        option::of(text()),
+        vec(
+            (text(), text()).prop_map(|(member_id, phone_hash)| MemberPhoneHash {
+                member_id,
+                phone_hash,
+            }),
+            0..3,
+        ),
     )
+        .prop_map(
+            |(home_id, prev_hash, changes, notices_after, phone_hash_kind, phone_hashes)| Batch {
+                home_id,
+                prev_hash,
+                changes,
+                notices_after,
+                phone_hash_kind,
+                phone_hashes,
+            },
+        )
 }
 
 /// Arbitrary JSON, nested a few levels, with the wire's field names among its keys so that
