@@ -28,8 +28,12 @@ const PER_HOST: usize = 260;
 const RECONNECT_PAUSE: Duration = Duration::from_millis(250);
 /// How often a slow connection sends one more byte of its request head.
 const TRICKLE: Duration = Duration::from_secs(1);
-/// Kiosk check-ins made under the flood.
-const CHECKINS: usize = 48;
+/// Kiosk check-ins made under the flood, one every [`SCAN_INTERVAL`] or so: some ten seconds,
+/// so the flood's first connections reach the header timeout, are closed and come back while
+/// the door works. A hundred, so that the 99th percentile is not just the slowest of them
+/// (an fsync that met a busy disk on a shared test machine, say).
+const CHECKINS: usize = 100;
+const SCAN_INTERVAL: Duration = Duration::from_millis(100);
 /// What a kiosk check-in may take under the flood at the 99th percentile (issue 13).
 const P99_BOUND: Duration = Duration::from_millis(100);
 
@@ -85,7 +89,7 @@ fn a_connection_flood_from_many_hosts_cannot_shut_out_the_kiosk_or_a_phone() {
             Ok(response) => failed.push(format!("status {}", response.status())),
             Err(error) => failed.push(format!("{error:?}")),
         }
-        std::thread::sleep(Duration::from_millis(150));
+        std::thread::sleep(SCAN_INTERVAL);
     }
 
     // A phone on the venue Wi-Fi (a host new to the server) still gets its page: any answer
@@ -108,18 +112,24 @@ fn a_connection_flood_from_many_hosts_cannot_shut_out_the_kiosk_or_a_phone() {
     let connects = flood.connects();
     drop(flood);
 
+    // The figures for BENCHMARKS.md (run with `--nocapture`); "open" counts what the flood
+    // sees as connected, so it includes connections still waiting in the listen backlog.
     took.sort();
-    let percentile = |p: usize| took[(took.len() * p).div_ceil(100).saturating_sub(1)];
+    flood_open.sort_unstable();
+    let percentile = |p: usize| {
+        let rank = (took.len() * p).div_ceil(100).saturating_sub(1);
+        took.get(rank).copied().unwrap_or(Duration::MAX)
+    };
     eprintln!(
-        "flood: {} connects; open at each check-in {}..{} (at the end {held_at_end}); \
-         check-ins {} of {CHECKINS}: p50 {:?}, p99 {:?}, max {:?}",
-        connects,
-        flood_open.iter().min().unwrap_or(&0),
-        flood_open.iter().max().unwrap_or(&0),
+        "flood: {connects} connections made; open at each check-in {}..{} (median {}), at \
+         the end {held_at_end}; check-ins answered {} of {CHECKINS}: p50 {:?}, p99 {:?}, max {:?}",
+        flood_open.first().unwrap_or(&0),
+        flood_open.last().unwrap_or(&0),
+        flood_open.get(flood_open.len() / 2).unwrap_or(&0),
         took.len(),
-        took.get(took.len() / 2),
-        took.last().map(|_| percentile(99)),
-        took.last(),
+        percentile(50),
+        percentile(99),
+        percentile(100),
     );
     assert!(
         failed.is_empty(),
