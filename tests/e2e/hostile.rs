@@ -232,7 +232,7 @@ fn urlencode(text: &str) -> String {
 
 /// What `kejia serve` allows (see `server/src/http/serve.rs`).
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
-const MAX_CONNECTIONS_PER_PEER: usize = 256;
+const MAX_CONNECTIONS_PER_PEER: usize = 128;
 
 /// A connection from `source` (another loopback address stands for another host).
 fn connect_from(source: &str, to: std::net::SocketAddr) -> TcpStream {

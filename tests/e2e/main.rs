@@ -12,6 +12,7 @@ mod cli;
 mod compliance;
 mod crash;
 mod exports;
+mod flood;
 mod hostile;
 mod hub_privacy;
 mod kiosk;

@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use jiff::SignedDuration;
 
 use super::error::ApiError;
+use super::serve::Connection;
 use super::state::AppState;
 use crate::domain::access::StaffRole;
 use crate::domain::checkin::Actor;
@@ -51,24 +52,31 @@ impl FromRequestParts<AppState> for Principal {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        if let Some(token) = bearer_token(&parts.headers) {
+        let principal = if let Some(token) = bearer_token(&parts.headers) {
             let hash = secrets::token_hash(token);
             let device = state
                 .store
                 .read(move |conn| tokens::find(conn, &hash))
                 .await?;
-            return device.map(Principal::Device).ok_or(ApiError::Unauthorized);
-        }
-        if let Some(session) = session_cookie(&parts.headers) {
+            device.map(Principal::Device)
+        } else if let Some(session) = session_cookie(&parts.headers) {
             let hash = secrets::token_hash(session);
             let now = state.clock.now();
             let user = state
                 .store
                 .read(move |conn| users::session_user(conn, &hash, now))
                 .await?;
-            return user.map(Principal::Staff).ok_or(ApiError::Unauthorized);
+            user.map(Principal::Staff)
+        } else {
+            None
+        };
+        let principal = principal.ok_or(ApiError::Unauthorized)?;
+        // Verified: the connection it came on is the door's or a staffer's, and is kept open
+        // when a flood needs room (see `serve`).
+        if let Some(connection) = parts.extensions.get::<Connection>() {
+            connection.prove();
         }
-        Err(ApiError::Unauthorized)
+        Ok(principal)
     }
 }
 

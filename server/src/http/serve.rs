@@ -1,39 +1,53 @@
 //! The accept loop of every kejia server (`kejia serve` and `kejia hub`), built on hyper's
-//! HTTP/1 connection so that slow or idle connections cannot starve the door's check-ins
-//! (slowloris). `axum::serve` has no header-read or idle timeout and no connection cap.
+//! HTTP/1 connection so that slow, idle or merely numerous connections cannot starve the
+//! door's check-ins (slowloris, connection floods). `axum::serve` has no header-read or idle
+//! timeout and no connection cap.
 //!
 //! What each connection gets:
 //! - `TCP_NODELAY` (a response in more than one piece waited for the peer's delayed
 //!   acknowledgement, up to 40 ms a time: most of what a sync push took on loopback);
 //! - its peer address as axum's `ConnectInfo<SocketAddr>` (the login lockout and the phone
 //!   pages' rate limits key on it);
+//! - a [`Connection`] handle in each request's extensions, by which the app vouches for it;
 //! - HTTP/1.1 keep-alive, and [`HEADER_READ_TIMEOUT`] to send each request's headers: hyper
 //!   starts that timer when it waits for a request head, on a new connection and again on a
 //!   kept-alive one after each response, and stops it once the head is in. So one timeout
 //!   closes both a connection that is slow to send headers and one idle between requests,
 //!   while a long response (the dashboard's server-sent events) is never cut.
-//!
 //! - [`BODY_DEADLINE`] to send a request's body, in all: a body trickled a byte at a time
 //!   would otherwise hold its connection as long as the client liked.
+//!
+//! How many: one address holds at most [`MAX_CONNECTIONS_PER_PEER`], all together at most
+//! [`MAX_CONNECTIONS`]. When every place is taken, a newcomer from an address that holds fewer
+//! connections than another is still let in: the server closes the oldest connection of the
+//! address holding the most that is neither *proven* (a request on it carried a valid device
+//! token or staff session) nor *working* (its request has arrived and is being answered). So
+//! hosts that flood the server can only take places from each other, a kiosk or a phone from
+//! a fresh address always gets one, and a proven connection is never closed to make room.
 //!
 //! On shutdown the listener closes, idle connections are closed, requests in flight finish
 //! (for at most [`DRAIN_LIMIT`]: an open event stream never finishes by itself).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+use std::convert::Infallible;
 use std::future::Future;
 use std::net::IpAddr;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::serve::Listener;
-use hyper::body::Incoming;
+use bytes::Bytes;
+use hyper::body::{Body as _, Frame, Incoming, SizeHint};
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 use tower::ServiceExt;
 use tower_http::timeout::DeadlineBody;
 
@@ -51,17 +65,36 @@ pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// is answered 400 and its connection freed.
 pub const BODY_DEADLINE: Duration = Duration::from_secs(120);
 
-/// Open connections from one peer address at most. A browser opens up to six to one host and
-/// keeps them only until [`HEADER_READ_TIMEOUT`] of idleness, so 256 covers some 40 phones
-/// behind one venue NAT all loading pages in the same few seconds; a single hostile host
-/// cannot take more than a quarter of [`MAX_CONNECTIONS`], and the kiosk (another address)
-/// always finds a slot.
-pub const MAX_CONNECTIONS_PER_PEER: usize = 256;
+/// Open connections from one peer address at most. The most one honest address needs is a
+/// venue's Wi-Fi behind one NAT: some 40 phones opening the phone pages in the same few
+/// seconds after an announcement. A phone's browser fetches a page, its stylesheet and an icon
+/// at once, on up to three connections, and keeps them only until [`HEADER_READ_TIMEOUT`] of
+/// idleness: 40 × 3 = 120, so 128. It also means a flood needs eight addresses to fill
+/// [`MAX_CONNECTIONS`] — and even then it cannot keep a fresh address out (see the module's
+/// text).
+pub const MAX_CONNECTIONS_PER_PEER: usize = 128;
 
 /// Open connections in all at most, so a few hosts cannot exhaust the file descriptors: the
 /// systemd units allow 4096 (`LimitNOFILE`), and the database, the listener, the sync client
-/// and a kiosk in the same process need some too.
+/// and a kiosk in the same process need some too. [`serve`] raises a lower soft limit, and
+/// serves fewer connections if it cannot.
 pub const MAX_CONNECTIONS: usize = 1024;
+
+/// File descriptors kept for everything but connections: the database and its WAL on the
+/// writer and each reader, the listener, backups, the sync client, a built-in kiosk, logs.
+const OTHER_FILES: usize = 128;
+
+/// The fewest connections served however low the open-file limit: below this the server is
+/// of no use anyway, and accepts past the limit only fail and are retried.
+const MIN_CONNECTIONS: usize = 32;
+
+/// Connections the kernel may hold for the server before it accepts them. Tokio listens with
+/// 1024; a flood that reconnects in bursts (its connections all timed out together, say) fills
+/// that, and then the kernel drops new connections' packets, the door's among them, which
+/// cost it a second's retransmission each time. With 4096 (the kernel caps it at
+/// `net.core.somaxconn`, 4096 by default) a burst waits in line for the accept loop, which
+/// clears it within milliseconds.
+const LISTEN_BACKLOG: i32 = 4096;
 
 /// How long a shutdown waits for requests in flight before it gives up on them.
 pub const DRAIN_LIMIT: Duration = Duration::from_secs(10);
@@ -73,7 +106,40 @@ pub async fn serve(
     app: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    serve_with(listener, app, shutdown, Limits::default()).await
+    // Listening again on a listening socket only sets its backlog.
+    if let Err(error) = socket2::SockRef::from(&listener).listen(LISTEN_BACKLOG) {
+        tracing::warn!(%error, "could not lengthen the listen backlog");
+    }
+    let mut limits = Limits::default();
+    limits.caps.total = connections_the_file_limit_allows();
+    serve_with(listener, app, shutdown, limits).await
+}
+
+/// Raises the soft open-file limit to what [`MAX_CONNECTIONS`] needs (at most to the hard
+/// limit) and says how many connections fit in what it got. Run by hand, a server often starts
+/// with a soft limit of 1024; an accept past it fails, and axum's listener then pauses for a
+/// second, which the door would feel.
+fn connections_the_file_limit_allows() -> usize {
+    let wanted = MAX_CONNECTIONS + OTHER_FILES;
+    match rlimit::increase_nofile_limit(wanted as u64) {
+        Ok(files) => {
+            let files = usize::try_from(files).unwrap_or(usize::MAX);
+            if files >= wanted {
+                return MAX_CONNECTIONS;
+            }
+            let connections = files.saturating_sub(OTHER_FILES).max(MIN_CONNECTIONS);
+            tracing::warn!(
+                files,
+                connections,
+                "the open-file limit is low: fewer connections are served (raise LimitNOFILE)"
+            );
+            connections
+        }
+        Err(error) => {
+            tracing::warn!(%error, "could not read or raise the open-file limit");
+            MAX_CONNECTIONS
+        }
+    }
 }
 
 /// What [`serve`] allows a client; tests shorten the times.
@@ -123,7 +189,10 @@ async fn serve_with(
     let (running, watching) = watch::channel(());
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
-        // axum's `Listener` retries (and logs) failed accepts, as `axum::serve` did.
+        // axum's `Listener` retries (and logs) failed accepts, as `axum::serve` did. Under a
+        // flood of reconnects this loop never waits for the listener, but a refusal is only a
+        // map lookup and a close, and tokio's cooperative budget makes the accept yield to the
+        // connections' tasks every so often, so neither side starves the other.
         let (stream, peer) = tokio::select! {
             accepted = Listener::accept(&mut listener) => accepted,
             () = &mut shutdown => break,
@@ -137,10 +206,29 @@ async fn serve_with(
             tracing::debug!(%error, "could not set TCP_NODELAY");
         }
         let app = app.clone();
+        let conn = Arc::clone(&slot.conn);
         let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
-            let mut request = request.map(|body| Body::new(DeadlineBody::new(body_deadline, body)));
+            let conn = Arc::clone(&conn);
+            if request.body().is_end_stream() {
+                conn.set_working(true);
+            }
+            let arriving = |body| Arriving {
+                body,
+                conn: Arc::clone(&conn),
+            };
+            let mut request =
+                request.map(|body| Body::new(DeadlineBody::new(body_deadline, arriving(body))));
             request.extensions_mut().insert(ConnectInfo(peer));
-            app.clone().oneshot(request)
+            request
+                .extensions_mut()
+                .insert(Connection(Arc::clone(&conn)));
+            let answer = app.clone().oneshot(request);
+            async move {
+                let response = answer.await?;
+                // Answered, perhaps before the body was read (a refusal): working until sent.
+                conn.set_working(true);
+                Ok::<_, Infallible>(response.map(|body| Answering { body, conn }))
+            }
         });
         let connection = builder.serve_connection(TokioIo::new(stream), service);
         let mut stopping = stopping.clone();
@@ -149,6 +237,8 @@ async fn serve_with(
             let mut connection = std::pin::pin!(connection);
             let served = tokio::select! {
                 served = connection.as_mut() => served,
+                // Shed to make room: it had no request in flight; dropping it closes it.
+                () = slot.conn.closing.notified() => Ok(()),
                 _ = stopping.changed() => {
                     connection.as_mut().graceful_shutdown();
                     connection.await
@@ -177,7 +267,127 @@ async fn serve_with(
     Ok(())
 }
 
-/// Counts of open connections, in all and per peer address.
+/// The connection a request came on, in the request's extensions: the app marks it proven
+/// ([`Connection::prove`]) once it has verified a device token or staff session sent on it.
+/// Only the accept loop makes one, so no client can claim to be proven.
+#[derive(Clone)]
+pub struct Connection(Arc<Conn>);
+
+impl Connection {
+    /// A request on this connection carried a valid credential: from now on it is never
+    /// closed to make room for another.
+    pub fn prove(&self) {
+        self.0.proven.store(true, Ordering::Relaxed);
+    }
+
+    /// A connection outside any accept loop, for handler tests.
+    #[cfg(test)]
+    pub(crate) fn detached() -> Self {
+        Self(Arc::default())
+    }
+
+    #[cfg(test)]
+    pub(crate) fn is_proven(&self) -> bool {
+        self.0.proven.load(Ordering::Relaxed)
+    }
+}
+
+/// What the accept loop knows of one open connection, shared with its task and its requests.
+#[derive(Debug, Default)]
+struct Conn {
+    /// A request on it carried a valid device token or staff session.
+    proven: AtomicBool,
+    /// The app owes an answer on it: its request has arrived in full (or been answered
+    /// early), and the response is not yet sent. A request whose body is still trickling in
+    /// does not count, or a flood could hold every place with bodies sent a byte a minute.
+    working: AtomicBool,
+    /// Set when the connection is shed; its task then closes it.
+    shed: AtomicBool,
+    closing: Notify,
+}
+
+impl Conn {
+    fn set_working(&self, working: bool) {
+        self.working.store(working, Ordering::Relaxed);
+    }
+
+    /// Whether it may be closed to make room for a newcomer.
+    fn sheddable(&self) -> bool {
+        !self.proven.load(Ordering::Relaxed) && !self.working.load(Ordering::Relaxed)
+    }
+
+    fn shed(&self) {
+        self.shed.store(true, Ordering::Relaxed);
+        // Stored as a permit if the task is not waiting yet.
+        self.closing.notify_one();
+    }
+}
+
+/// A request's body, which marks its connection working once the whole body is in.
+struct Arriving {
+    body: Incoming,
+    conn: Arc<Conn>,
+}
+
+impl hyper::body::Body for Arriving {
+    type Data = Bytes;
+    type Error = hyper::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+        let this = self.get_mut();
+        let polled = Pin::new(&mut this.body).poll_frame(cx);
+        if matches!(polled, Poll::Ready(None)) || this.body.is_end_stream() {
+            this.conn.set_working(true);
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.body.size_hint()
+    }
+}
+
+/// A response's body; when hyper has sent it (or given up), the connection is idle again.
+struct Answering {
+    body: Body,
+    conn: Arc<Conn>,
+}
+
+impl hyper::body::Body for Answering {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
+        Pin::new(&mut self.get_mut().body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.body.size_hint()
+    }
+}
+
+impl Drop for Answering {
+    fn drop(&mut self) {
+        // HTTP/1 answers one request at a time, so the next cannot have begun.
+        self.conn.set_working(false);
+    }
+}
+
+/// The open connections, by peer address and in the order they were opened.
 struct Slots {
     caps: Caps,
     open: Mutex<Open>,
@@ -186,13 +396,18 @@ struct Slots {
 #[derive(Default)]
 struct Open {
     total: usize,
-    by_peer: HashMap<IpAddr, usize>,
+    /// Each address's connections by when they were opened (`next` at the time).
+    by_peer: HashMap<IpAddr, BTreeMap<u64, Arc<Conn>>>,
+    next: u64,
 }
 
-/// One open connection's place; dropping it frees the place.
+/// One open connection's place; dropping it frees the place (unless it was shed, which freed
+/// it already).
 struct Slot {
     slots: Arc<Slots>,
     peer: IpAddr,
+    id: u64,
+    conn: Arc<Conn>,
 }
 
 impl Slots {
@@ -203,18 +418,31 @@ impl Slots {
         })
     }
 
+    /// A place for a new connection from `peer`, shedding another if every place is taken
+    /// (see the module's text); `None` if it must be refused.
     fn claim(self: &Arc<Self>, peer: IpAddr) -> Option<Slot> {
         let peer = peer.to_canonical();
         let mut open = self.lock();
-        let mine = open.by_peer.get(&peer).copied().unwrap_or(0);
-        if open.total >= self.caps.total || mine >= self.caps.per_peer {
+        let mine = open.by_peer.get(&peer).map_or(0, BTreeMap::len);
+        if mine >= self.caps.per_peer {
             return None;
         }
+        if open.total >= self.caps.total {
+            open.shed_for(mine)?.shed();
+        }
+        let id = open.next;
+        open.next += 1;
+        let conn = Arc::new(Conn::default());
+        open.by_peer
+            .entry(peer)
+            .or_default()
+            .insert(id, Arc::clone(&conn));
         open.total += 1;
-        open.by_peer.insert(peer, mine + 1);
         Some(Slot {
             slots: Arc::clone(self),
             peer,
+            id,
+            conn,
         })
     }
 
@@ -223,121 +451,56 @@ impl Slots {
     }
 }
 
+impl Open {
+    /// Takes out the connection to close for a newcomer whose address holds `mine`: the
+    /// oldest that is neither proven nor working, of the address holding the most; if that
+    /// address has none, of the next, down to addresses holding more than `mine`. Shedding
+    /// from an address no heavier than the newcomer's would only trade places.
+    fn shed_for(&mut self, mine: usize) -> Option<Arc<Conn>> {
+        let mut heavier: Vec<(usize, IpAddr)> = self
+            .by_peer
+            .iter()
+            .filter(|(_, conns)| conns.len() > mine)
+            .map(|(peer, conns)| (conns.len(), *peer))
+            .collect();
+        heavier.sort_unstable_by(|a, b| b.cmp(a));
+        for (_, peer) in heavier {
+            let Some(conns) = self.by_peer.get_mut(&peer) else {
+                continue;
+            };
+            let Some(id) = conns
+                .iter()
+                .find(|(_, conn)| conn.sheddable())
+                .map(|(id, _)| *id)
+            else {
+                continue;
+            };
+            let victim = conns.remove(&id);
+            if conns.is_empty() {
+                self.by_peer.remove(&peer);
+            }
+            self.total = self.total.saturating_sub(1);
+            return victim;
+        }
+        None
+    }
+}
+
 impl Drop for Slot {
     fn drop(&mut self) {
         let mut open = self.slots.lock();
-        open.total = open.total.saturating_sub(1);
-        if let Some(count) = open.by_peer.get_mut(&self.peer) {
-            *count = count.saturating_sub(1);
-            if *count == 0 {
-                open.by_peer.remove(&self.peer);
-            }
+        let Some(conns) = open.by_peer.get_mut(&self.peer) else {
+            return;
+        };
+        if conns.remove(&self.id).is_none() {
+            return;
         }
+        if conns.is_empty() {
+            open.by_peer.remove(&self.peer);
+        }
+        open.total = open.total.saturating_sub(1);
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn one_peer_cannot_take_every_slot_and_closed_connections_free_theirs() {
-        let slots = Slots::new(Caps {
-            total: 5,
-            per_peer: 3,
-        });
-        let greedy: IpAddr = [192, 168, 1, 66].into();
-        let held: Vec<Slot> = (0..3).filter_map(|_| slots.claim(greedy)).collect();
-        assert_eq!(held.len(), 3);
-        assert!(slots.claim(greedy).is_none(), "over the per-peer cap");
-        let mapped: IpAddr = "::ffff:192.168.1.66".parse().expect("address");
-        assert!(slots.claim(mapped).is_none(), "the same peer over IPv6");
-        let kiosk: IpAddr = [192, 168, 1, 20].into();
-        let door = slots.claim(kiosk).expect("another address has room");
-        let other = slots.claim([192, 168, 1, 21].into()).expect("room");
-        assert!(
-            slots.claim([192, 168, 1, 22].into()).is_none(),
-            "over the total cap"
-        );
-        drop(held);
-        let again = slots.claim(greedy);
-        assert!(again.is_some(), "freed on close");
-        assert_eq!(slots.lock().total, 3);
-        drop((door, other, again));
-        assert_eq!(slots.lock().total, 0);
-        assert!(slots.lock().by_peer.is_empty());
-    }
-
-    /// A server on loopback with short limits, running `app` until the test ends.
-    async fn short_limits(app: Router) -> std::net::SocketAddr {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let limits = Limits {
-            header_read_timeout: Duration::from_secs(1),
-            body_deadline: Duration::from_secs(1),
-            caps: Caps {
-                total: 16,
-                per_peer: 8,
-            },
-        };
-        tokio::spawn(serve_with(listener, app, std::future::pending(), limits));
-        addr
-    }
-
-    /// Everything the server sends until it closes the connection, if it does within `within`.
-    async fn until_closed(stream: &mut tokio::net::TcpStream, within: Duration) -> Option<String> {
-        use tokio::io::AsyncReadExt;
-        let mut seen = Vec::new();
-        let read = tokio::time::timeout(within, async {
-            let mut buffer = [0u8; 1024];
-            loop {
-                match stream.read(&mut buffer).await {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => seen.extend_from_slice(&buffer[..n]),
-                }
-            }
-        })
-        .await;
-        read.ok()
-            .map(|()| String::from_utf8_lossy(&seen).into_owned())
-    }
-
-    #[tokio::test]
-    async fn a_body_trickled_past_its_deadline_is_refused_and_its_connection_closed() {
-        use tokio::io::AsyncWriteExt;
-        let app = Router::new().route(
-            "/echo",
-            axum::routing::post(|body: axum::body::Bytes| async move { body.len().to_string() }),
-        );
-        let addr = short_limits(app).await;
-
-        let mut quick = tokio::net::TcpStream::connect(addr).await.expect("connect");
-        quick
-            .write_all(b"POST /echo HTTP/1.1\r\nHost: k\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello")
-            .await
-            .expect("send");
-        let answer = until_closed(&mut quick, Duration::from_secs(10)).await;
-        let answer = answer.expect("answered and closed");
-        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
-        assert!(answer.ends_with("\r\n\r\n5"), "{answer}");
-
-        // Headers on time, then a byte of the body every 300 ms: never idle, never done.
-        let mut slow = tokio::net::TcpStream::connect(addr).await.expect("connect");
-        slow.write_all(b"POST /echo HTTP/1.1\r\nHost: k\r\nContent-Length: 1000\r\n\r\n")
-            .await
-            .expect("send");
-        let trickle = async {
-            for _ in 0..100 {
-                if slow.write_all(b"x").await.is_err() {
-                    break;
-                }
-                tokio::time::sleep(Duration::from_millis(300)).await;
-            }
-        };
-        let _ = tokio::time::timeout(Duration::from_secs(3), trickle).await;
-        let answer = until_closed(&mut slow, Duration::from_secs(10))
-            .await
-            .expect("the server closed the connection");
-        assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
-    }
-}
+mod tests;
