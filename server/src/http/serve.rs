@@ -237,7 +237,9 @@ async fn serve_with(
             let mut connection = std::pin::pin!(connection);
             let served = tokio::select! {
                 served = connection.as_mut() => served,
-                // Shed to make room: it had no request in flight; dropping it closes it.
+                // Shed to make room; dropping it closes it. It had no request being answered
+                // when chosen; one that arrived since is cut (rare, and only ever on an
+                // unproven connection of the address holding the most).
                 () = slot.conn.closing.notified() => Ok(()),
                 _ = stopping.changed() => {
                     connection.as_mut().graceful_shutdown();
