@@ -380,11 +380,6 @@ enum As {
 
 #[tokio::test]
 async fn the_hubs_push_refuses_deep_json_within_its_larger_body_limit() {
-    let dir = tempfile::tempdir().expect("dir");
-    let settings = RawConfig::default()
-        .check(dir.path().to_owned())
-        .expect("settings");
-    let hub = crate::hub::Hub::open(settings).expect("hub");
     // Anyone may push (a home proves itself by signature), up to 8 MiB: a million levels fit.
     let depth = 1_000_000;
     let body = format!(
@@ -393,19 +388,8 @@ async fn the_hubs_push_refuses_deep_json_within_its_larger_body_limit() {
         "]".repeat(depth)
     );
     assert!(body.len() < crate::hub::PUSH_LIMIT);
-    let request = Request::post("/api/v1/sync/push")
-        .header("content-type", "application/json")
-        .body(Body::from(body))
-        .expect("request");
-    let response = hub.router().oneshot(request).await.expect("answer");
-    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-    let bytes = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
-    let answer: Value = serde_json::from_slice(&bytes).expect("json");
+    let (status, answer) = push_to_a_new_hub(body).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(
         answer["error"],
         "请求格式有误：JSON 嵌套层数过多（最多 128 层）"
@@ -414,27 +398,33 @@ async fn the_hubs_push_refuses_deep_json_within_its_larger_body_limit() {
 
 #[tokio::test]
 async fn a_push_over_8_mib_is_refused_naming_the_pushes_limit() {
+    let body = format!(
+        r#"{{"home_id":"h","payload":"{}","signature":"00"}}"#,
+        "x".repeat(9 * 1024 * 1024)
+    );
+    let (status, answer) = push_to_a_new_hub(body).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(answer["error"], "请求内容过大（上限 8 MiB）");
+}
+
+/// `body` pushed to a hub of its own: the status and the JSON answer.
+async fn push_to_a_new_hub(body: String) -> (StatusCode, Value) {
     let dir = tempfile::tempdir().expect("dir");
     let settings = RawConfig::default()
         .check(dir.path().to_owned())
         .expect("settings");
     let hub = crate::hub::Hub::open(settings).expect("hub");
-    let body = format!(
-        r#"{{"home_id":"h","payload":"{}","signature":"00"}}"#,
-        "x".repeat(9 * 1024 * 1024)
-    );
     let request = Request::post("/api/v1/sync/push")
         .header("content-type", "application/json")
         .body(Body::from(body))
         .expect("request");
     let response = hub.router().oneshot(request).await.expect("answer");
-    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let status = response.status();
     let bytes = response
         .into_body()
         .collect()
         .await
         .expect("body")
         .to_bytes();
-    let answer: Value = serde_json::from_slice(&bytes).expect("json");
-    assert_eq!(answer["error"], "请求内容过大（上限 8 MiB）");
+    (status, serde_json::from_slice(&bytes).expect("json"))
 }
