@@ -19,7 +19,7 @@ pub use events::Event;
 use crate::client::{ActivityBrief, Answer, Notice, PhoneMatch, Reply, Source, Status, Who};
 use crate::readers::Scan;
 use crate::screens::keypad::{self, Key};
-use crate::screens::{IdleView, NoticeView, Screen, choose, idle};
+use crate::screens::{Connection, IdleView, NoticeView, Screen, choose, idle};
 
 /// How long an answer stays on screen before the kiosk returns to idle.
 pub const RESULT_TIME: Duration = Duration::from_secs(4);
@@ -30,6 +30,11 @@ pub const KEYPAD_TIME: Duration = Duration::from_secs(30);
 /// How long an unknown card or code stays on screen when it offers the registration QR code:
 /// time to take out a phone and scan it.
 pub const REGISTER_TIME: Duration = Duration::from_secs(15);
+/// Before the server's first answer, failed status requests are called offline only once they
+/// span this long: at start-up the kiosk often comes up a moment before the network or the
+/// server does, and a red "offline" band that vanishes a second later only alarms. With a
+/// status request every five seconds, this is the second round of them.
+pub const CONNECT_GRACE: Duration = Duration::from_secs(4);
 /// Scans waiting while one is in flight; a queue longer than this is a jam, not a crowd.
 const MAX_QUEUED: usize = 8;
 
@@ -52,13 +57,15 @@ pub struct Kiosk {
     lookup: Option<u64>,
     back_to_idle_at: Option<Instant>,
     next_scan: u64,
+    /// When a status request first failed while still connecting.
+    first_failure: Option<Instant>,
 }
 
 impl Kiosk {
     pub fn new(size: Size, home_name: &str) -> Self {
         let idle = IdleView {
             home_name: home_name.to_owned(),
-            online: false,
+            connection: Connection::Connecting,
             ..IdleView::default()
         };
         Self {
@@ -72,6 +79,7 @@ impl Kiosk {
             lookup: None,
             back_to_idle_at: None,
             next_scan: 1,
+            first_failure: None,
         }
     }
 
@@ -87,7 +95,7 @@ impl Kiosk {
             Event::Undeliverable { scan } => self.undeliverable(scan, now),
             Event::Touch(point) => self.touched(point, now),
             Event::Found { lookup, matches } => self.found(lookup, matches, now),
-            Event::Status(status) => self.status(status),
+            Event::Status(status) => self.status(status, now),
             Event::Tick { clock } => self.tick(clock, now),
         };
         if self.screen != before {
@@ -136,7 +144,7 @@ impl Kiosk {
         let Some(in_flight) = self.in_flight.take_if(|f| f.scan == scan) else {
             return Vec::new();
         };
-        self.idle.online = true;
+        self.went_online();
         match reply {
             Reply::Answer(answer) => {
                 let screen = outcome_screen(&answer, self.idle.phone_url.as_deref());
@@ -165,7 +173,7 @@ impl Kiosk {
             return Vec::new();
         }
         self.went_offline();
-        let message = "无法连接服务器，本次未计入".to_owned();
+        let message = "无法连接服务器，您本次签到未计入".to_owned();
         self.show_for(Screen::Failed { message }, now, RESULT_TIME);
         self.next_in_queue()
     }
@@ -179,6 +187,12 @@ impl Kiosk {
 
     fn touched(&mut self, point: Point, now: Instant) -> Vec<Effect> {
         match self.screen.clone() {
+            Screen::Choose { .. } | Screen::Matches { .. }
+                if choose::back_button(self.size).contains(point) =>
+            {
+                self.go_idle();
+                Vec::new()
+            }
             Screen::Choose { choices } => self.chose_activity(choices.len(), point, now),
             Screen::Matches { choices } => self.chose_member(choices.len(), point, now),
             Screen::Keypad { digits } => self.pressed(digits, point, now),
@@ -280,11 +294,11 @@ impl Kiosk {
         match matches {
             None => {
                 self.went_offline();
-                let message = "无法连接服务器，暂时不能按手机号签到".to_owned();
+                let message = "无法连接服务器，您暂时不能按手机号签到".to_owned();
                 self.show_for(Screen::Failed { message }, now, RESULT_TIME);
             }
             Some(found) if found.is_empty() => {
-                let message = "没有找到这个手机尾号的会员".to_owned();
+                let message = NO_MATCH.to_owned();
                 self.show_for(Screen::Failed { message }, now, RESULT_TIME);
             }
             Some(found) => {
@@ -300,10 +314,10 @@ impl Kiosk {
         Vec::new()
     }
 
-    fn status(&mut self, status: Option<Status>) -> Vec<Effect> {
+    fn status(&mut self, status: Option<Status>, now: Instant) -> Vec<Effect> {
         match status {
             Some(status) => {
-                self.idle.online = true;
+                self.went_online();
                 self.idle.home_name = status.home_name;
                 self.idle.open = status
                     .open
@@ -314,7 +328,7 @@ impl Kiosk {
                 self.idle.phone_url = status.phone_url;
                 self.idle.notice = status.notice.and_then(notice_view);
             }
-            None => self.went_offline(),
+            None => self.status_failed(now),
         }
         match &self.screen {
             Screen::Idle(_) => self.screen = Screen::Idle(self.idle.clone()),
@@ -333,8 +347,27 @@ impl Kiosk {
     /// whose rotating code would be stale before a phone could use it. The notice stays: it is
     /// still the association's newest as far as the kiosk knows.
     fn went_offline(&mut self) {
-        self.idle.online = false;
+        self.idle.connection = Connection::Offline;
         self.idle.phone_url = None;
+    }
+
+    fn went_online(&mut self) {
+        self.idle.connection = Connection::Online;
+        self.first_failure = None;
+    }
+
+    /// A status request failed. Once the server has answered, or after a member's scan or
+    /// search failed, that is offline; while still connecting, only once failures have gone on
+    /// for `CONNECT_GRACE`.
+    fn status_failed(&mut self, now: Instant) {
+        if self.idle.connection != Connection::Connecting {
+            self.went_offline();
+            return;
+        }
+        let first = *self.first_failure.get_or_insert(now);
+        if now.duration_since(first) >= CONNECT_GRACE {
+            self.went_offline();
+        }
     }
 
     fn tick(&mut self, clock: String, now: Instant) -> Vec<Effect> {
@@ -360,6 +393,9 @@ impl Kiosk {
         self.screen = Screen::Idle(self.idle.clone());
     }
 }
+
+/// What a keypad search that found nobody says: what happened, then what to do.
+pub const NO_MATCH: &str = "没有找到匹配的会员。请核对手机号后四位，或请工作人员帮您登记。";
 
 /// The most characters of a notice's title and body the idle screen keeps: more than any panel
 /// shows, so the screen makes the visible cut, while a huge text costs nothing per redraw.
@@ -468,7 +504,7 @@ fn outcome_screen(answer: &Answer, phone_url: Option<&str>) -> Screen {
         "member_suspended" => Screen::Suspended { name },
         "activity_not_open" => Screen::NotOpen { activity },
         other => Screen::Failed {
-            message: format!("服务器返回了无法识别的结果（{other}）"),
+            message: format!("服务器返回了无法识别的结果（{other}）。请您联系工作人员"),
         },
     }
 }

@@ -4,7 +4,7 @@ use embedded_graphics::prelude::{Point, Size};
 
 use super::*;
 use crate::client::{ActivityStatus, MemberBrief, PhoneMatch, Who};
-use crate::screens::idle;
+use crate::screens::{Connection, idle};
 use crate::screens::keypad::{self, Key};
 
 fn kiosk() -> Kiosk {
@@ -97,7 +97,10 @@ fn an_undeliverable_scan_ends_on_a_failure_and_the_idle_screen_says_offline() {
     );
     assert!(matches!(
         kiosk.screen(),
-        Screen::Idle(IdleView { online: false, .. })
+        Screen::Idle(IdleView {
+            connection: Connection::Offline,
+            ..
+        })
     ));
 }
 
@@ -258,7 +261,7 @@ fn the_idle_screen_shows_the_open_activity_and_its_count() {
     };
     assert_eq!(view.open, Some(("人工智能沙龙".into(), 7)));
     assert_eq!(view.next, Some(("科普讲座".into(), "12月3日 14:00".into())));
-    assert!(view.online);
+    assert_eq!(view.connection, Connection::Online);
 }
 
 fn press(kiosk: &mut Kiosk, key: Key, now: Instant) -> Vec<Effect> {
@@ -405,7 +408,7 @@ fn offline_the_idle_screen_drops_the_stale_phone_code() {
     let Some(Screen::Idle(view)) = shown(&effects) else {
         panic!("idle redrawn: {effects:?}")
     };
-    assert!(!view.online);
+    assert_eq!(view.connection, Connection::Offline);
     assert_eq!(view.phone_url, None);
 }
 
@@ -541,7 +544,7 @@ fn offline_the_last_notice_stays_on_the_idle_screen() {
     let Some(Screen::Idle(offline)) = shown(&effects) else {
         panic!("idle redrawn: {effects:?}")
     };
-    assert!(!offline.online);
+    assert_eq!(offline.connection, Connection::Offline);
     assert_eq!(offline.notice, online.notice);
     assert!(offline.notice.is_some());
     // A failed scan on the way does not lose it either.

@@ -9,6 +9,7 @@ use embedded_graphics::primitives::{PrimitiveStyle, Rectangle};
 
 use super::{phone, scale};
 use crate::display::Frame;
+use crate::ui::column::{self, Align, Block};
 use crate::ui::text::{self, Style, Weight};
 use crate::ui::theme;
 
@@ -91,42 +92,54 @@ pub fn draw(card: &Card<'_>, frame: &mut Frame) {
     let _ = Rectangle::new(Point::zero(), size)
         .into_styled(PrimitiveStyle::with_fill(card.colour))
         .draw(frame);
-    let margin = scale(size, 32);
     let drawn = card
         .phone
         .as_ref()
         .and_then(|p| phone::draw(frame, phone_area(size, card), p.url, p.caption));
-    let span = text_span(size, drawn.is_some());
-    let headline = headline_style(size, card.colour);
-    let _ = text::draw_centred(
-        frame,
-        card.headline,
-        margin as i32,
-        span,
-        (size.height * 12 / 100) as i32,
-        &headline,
-    );
-    if let Some(name) = card.name {
-        let top = size.height * NAME_TOP_FRACTION.0 / NAME_TOP_FRACTION.1;
-        let _ = text::draw_centred(
-            frame,
-            name,
-            margin as i32,
-            span,
-            top as i32,
-            &name_style(size, card.colour),
-        );
-    }
+    let area = text_area(size, drawn.is_some());
+    column::fill(frame, &blocks(size, card), &area, Align::Centre);
+}
+
+/// The box the text keeps to: the panel less its margins, and in landscape less the phone
+/// card's column when one is drawn.
+pub fn text_area(size: Size, with_card: bool) -> Rectangle {
+    let margin = scale(size, 32);
+    Rectangle::new(
+        Point::new(margin as i32, margin as i32),
+        Size::new(
+            text_span(size, with_card),
+            size.height.saturating_sub(2 * margin),
+        ),
+    )
+}
+
+/// The headline, the name and the details, each on up to two lines, at their usual places
+/// (12 %, 38 % and 66 % of the height, from the top of the text box) while they fit there.
+pub fn blocks<'a>(size: Size, card: &Card<'a>) -> Vec<Block<'a>> {
+    let margin = scale(size, 32);
+    let at = |percent: u32| (size.height * percent / 100).saturating_sub(margin);
     let detail = Style::new(
         scale(size, 30),
         Weight::Regular,
         theme::ON_COLOUR,
         card.colour,
     );
+    let mut blocks = vec![Block::new(card.headline, headline_style(size, card.colour), 2).anchor(at(12))];
+    if let Some(name) = card.name {
+        blocks.push(
+            Block::new(name, name_style(size, card.colour), 2)
+                .anchor(at(NAME_TOP_FRACTION.0 * 100 / NAME_TOP_FRACTION.1))
+                .gap(scale(size, 16)),
+        );
+    }
     for (n, line) in card.lines.iter().enumerate() {
         if let Some(line) = line {
-            let top = size.height * (DETAIL_TOP_PERCENT + 12 * n as u32) / 100;
-            let _ = text::draw_centred(frame, line, margin as i32, span, top as i32, &detail);
+            blocks.push(
+                Block::new(line, detail, 2)
+                    .anchor(at(DETAIL_TOP_PERCENT + 12 * n as u32))
+                    .gap(scale(size, 12)),
+            );
         }
     }
+    blocks
 }

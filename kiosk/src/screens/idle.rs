@@ -15,8 +15,9 @@ use embedded_graphics::pixelcolor::Rgb565;
 use embedded_graphics::prelude::*;
 use embedded_graphics::primitives::{PrimitiveStyle, Rectangle, RoundedRectangle};
 
-use super::{IdleView, NoticeView, phone, scale};
+use super::{Connection, IdleView, NoticeView, phone, scale};
 use crate::display::Frame;
+use crate::ui::column::{self, Align, Block};
 use crate::ui::text::{self, Style, Weight};
 use crate::ui::theme;
 
@@ -143,12 +144,13 @@ fn next_style(size: Size) -> Style {
     )
 }
 
-/// The lowest the text under the header reaches (an open activity and a next one).
+/// The lowest the text under the header reaches in portrait (an open activity with a title on
+/// two lines, and a next one).
 fn text_bottom(size: Size) -> u32 {
     scale(size, 84)
         + scale(size, 28)
         + text::line_height(&label_style(size))
-        + text::line_height(&activity_style(size))
+        + 2 * text::line_height(&activity_style(size))
         + text::line_height(&count_style(size))
         + scale(size, 12)
         + text::line_height(&next_style(size))
@@ -192,12 +194,7 @@ pub fn draw(view: &IdleView, frame: &mut Frame) {
     // The name gives way to the clock on a narrow (portrait) header.
     let title_width =
         (span * 6 / 10).min(span.saturating_sub(clock_width as u32 + scale(size, 16)));
-    let _ = text::draw(
-        frame,
-        &text::fit(&view.home_name, &title, title_width),
-        Point::new(margin, scale(size, 16) as i32),
-        &title,
-    );
+    draw_home_name(frame, &view.home_name, title, title_width);
     let _ = text::draw(
         frame,
         &view.clock,
@@ -210,66 +207,35 @@ pub fn draw(view: &IdleView, frame: &mut Frame) {
 
     // In landscape the text keeps clear of the right column, whether the phone card or the
     // notice card takes it.
-    let span = text_span(size, card.is_some() || view.notice.is_some());
-    let mut top = header_height as i32 + scale(size, 28) as i32;
-    let label = label_style(size);
+    let with_column = card.is_some() || view.notice.is_some();
+    let participants;
+    let welcome = "欢迎！请扫码或刷卡登记到访";
+    let next;
+    let mut blocks = Vec::new();
     match &view.open {
-        Some((activity, participants)) => {
-            let _ = text::draw(frame, "正在签到", Point::new(margin, top), &label);
-            top += text::line_height(&label) as i32;
-            let name = activity_style(size);
-            let _ = text::draw(
-                frame,
-                &text::fit(activity, &name, span),
-                Point::new(margin, top),
-                &name,
-            );
-            top += text::line_height(&name) as i32;
-            let count = count_style(size);
-            let mut line = format!("已签到 {participants} 人");
-            if view.more_open > 0 {
-                line.push_str(&format!("（另有 {} 个活动同时签到）", view.more_open));
-            }
-            let _ = text::draw(
-                frame,
-                &text::fit(&line, &count, span),
-                Point::new(margin, top),
-                &count,
-            );
-            top += text::line_height(&count) as i32 + scale(size, 12) as i32;
+        Some((activity, count)) => {
+            participants = count_line(*count, view.more_open);
+            blocks.push(Block::new("正在签到", label_style(size), 1));
+            blocks.push(Block::new(activity, activity_style(size), 2));
+            blocks.push(Block::new(&participants, count_style(size), 2));
         }
         None => {
             let calm = Style::new(scale(size, 40), Weight::Bold, theme::INK, theme::BACKGROUND);
-            let welcome = "欢迎！请扫码或刷卡登记到访";
             // Too wide for one line (portrait, or beside the phone card): break after the
-            // greeting rather than cut the instruction.
-            let lines: &[&str] = if text::width(welcome, &calm) <= span {
-                &[welcome]
+            // greeting rather than anywhere in the instruction.
+            if text::width(welcome, &calm) <= text_span(size, with_column) {
+                blocks.push(Block::new(welcome, calm, 1));
             } else {
-                &["欢迎！", "请扫码或刷卡登记到访"]
-            };
-            for line in lines {
-                let _ = text::draw(
-                    frame,
-                    &text::fit(line, &calm, span),
-                    Point::new(margin, top),
-                    &calm,
-                );
-                top += text::line_height(&calm) as i32;
+                blocks.push(Block::new("欢迎！", calm, 1));
+                blocks.push(Block::new("请扫码或刷卡登记到访", calm, 2));
             }
-            top += scale(size, 12) as i32;
         }
     }
     if let Some((activity, when)) = &view.next {
-        let next = next_style(size);
-        let line = format!("下一场：{when}《{activity}》");
-        let _ = text::draw(
-            frame,
-            &text::fit(&line, &next, span),
-            Point::new(margin, top),
-            &next,
-        );
+        next = format!("下一场：{when}《{activity}》");
+        blocks.push(Block::new(&next, next_style(size), 2).gap(scale(size, 12)));
     }
+    column::fill(frame, &blocks, &text_area(size, with_column), Align::Left);
     let button = keypad_button(size);
     let radius = Size::new_equal(scale(size, 10));
     let _ = RoundedRectangle::with_equal_corners(button, radius)
@@ -296,27 +262,88 @@ pub fn draw(view: &IdleView, frame: &mut Frame) {
         (Some(notice), None) => draw_notice_card(frame, notice),
         (None, _) => {}
     }
-    if !view.online {
-        let band = scale(size, 56);
-        let y = size.height.saturating_sub(band) as i32;
-        let _ = Rectangle::new(Point::new(0, y), Size::new(size.width, band))
-            .into_styled(PrimitiveStyle::with_fill(theme::DANGER))
-            .draw(frame);
-        let warn = Style::new(
-            scale(size, 26),
-            Weight::Bold,
-            theme::ON_COLOUR,
-            theme::DANGER,
-        );
-        let _ = text::draw_centred(
-            frame,
-            "无法连接服务器，正在重试……签到暂不可用",
-            0,
-            size.width,
-            y + scale(size, 10) as i32,
-            &warn,
-        );
+    draw_connection_band(frame, view.connection);
+}
+
+/// What the foot of the screen says about the server: nothing while it answers, a neutral
+/// line while the kiosk has not heard from it yet, a red band once it could not be reached.
+fn draw_connection_band(frame: &mut Frame, connection: Connection) {
+    let size = frame.size();
+    let band = scale(size, 56);
+    let y = size.height.saturating_sub(band) as i32;
+    let (fill, message) = match connection {
+        Connection::Online => return,
+        Connection::Connecting => (theme::BACKGROUND, CONNECTING),
+        Connection::Offline => (theme::DANGER, OFFLINE),
+    };
+    let _ = Rectangle::new(Point::new(0, y), Size::new(size.width, band))
+        .into_styled(PrimitiveStyle::with_fill(fill))
+        .draw(frame);
+    let colour = match connection {
+        Connection::Connecting => theme::MUTED,
+        _ => theme::ON_COLOUR,
+    };
+    let warn = Style::new(scale(size, 26), Weight::Bold, colour, fill);
+    let margin = scale(size, 16);
+    let area = Rectangle::new(
+        Point::new(margin as i32, y),
+        Size::new(size.width.saturating_sub(2 * margin), band),
+    );
+    let column = column::lay_out(&[Block::new(message, warn, 2)], area.size.width, band);
+    // Centred in the band, whether on one line or two smaller ones.
+    column::draw_middle(frame, &column, &area);
+}
+
+/// The foot of the idle screen while the server cannot be reached.
+pub const OFFLINE: &str = "无法连接服务器，正在重试……签到暂不可用";
+/// The foot of the idle screen before the server's first answer.
+pub const CONNECTING: &str = "正在连接服务器…";
+
+/// "已签到 37 人", and how many more activities take check-ins at the same time.
+fn count_line(participants: u32, more_open: usize) -> String {
+    let mut line = format!("已签到 {participants} 人");
+    if more_open > 0 {
+        line.push_str(&format!("（另有 {more_open} 个活动同时签到）"));
     }
+    line
+}
+
+/// The box the text under the header keeps to: beside the phone or notice column in
+/// landscape (down to the keypad button), above the phone card in portrait.
+pub fn text_area(size: Size, with_column: bool) -> Rectangle {
+    let margin = scale(size, 28);
+    let top = scale(size, 84) + scale(size, 28);
+    let bottom = if landscape(size) {
+        u32::try_from(keypad_button(size).top_left.y)
+            .unwrap_or(0)
+            .saturating_sub(scale(size, 12))
+    } else {
+        text_bottom(size) + scale(size, 12)
+    };
+    Rectangle::new(
+        Point::new(margin as i32, top as i32),
+        Size::new(text_span(size, with_column), bottom.saturating_sub(top)),
+    )
+}
+
+/// The home's name in the header: on one line when it fits, else on two smaller ones, centred
+/// in the header's height; never cut in the middle of a glyph.
+fn draw_home_name(frame: &mut Frame, name: &str, style: Style, width: u32) {
+    let size = frame.size();
+    let margin = scale(size, 28) as i32;
+    if text::width(name, &style) <= width {
+        let _ = text::draw(frame, name, Point::new(margin, scale(size, 16) as i32), &style);
+        return;
+    }
+    let pad = scale(size, 4);
+    let height = scale(size, 84).saturating_sub(2 * pad);
+    let column = column::lay_out(&[Block::new(name, style, 2)], width, height);
+    let down = pad + height.saturating_sub(column.height) / 2;
+    let area = Rectangle::new(
+        Point::new(margin, down as i32),
+        Size::new(width, column.height),
+    );
+    column::draw(frame, &column, &area, Align::Left);
 }
 
 /// What a notice is labelled with.

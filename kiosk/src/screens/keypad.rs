@@ -5,6 +5,7 @@ use embedded_graphics::primitives::{PrimitiveStyle, Rectangle, RoundedRectangle}
 
 use super::scale;
 use crate::display::Frame;
+use crate::ui::column::{self, Block};
 use crate::ui::text::{self, Style, Weight};
 use crate::ui::theme;
 
@@ -67,6 +68,24 @@ pub fn keys(size: Size) -> Vec<(Key, Rectangle)> {
     placed
 }
 
+/// What the display line says before the first digit.
+pub const PROMPT: &str = "请输入您手机号的后 4 位";
+
+/// The box the display line keeps to: above the keys, clear of the back button on either
+/// side so it stays centred.
+pub fn prompt_area(size: Size) -> Rectangle {
+    let margin = scale(size, 16);
+    let side = margin + scale(size, 120) + scale(size, 10);
+    let bottom = scale(size, 110).saturating_sub(scale(size, 6));
+    Rectangle::new(
+        Point::new(side as i32, margin as i32),
+        Size::new(
+            size.width.saturating_sub(2 * side),
+            bottom.saturating_sub(margin),
+        ),
+    )
+}
+
 /// The key under a touch.
 pub fn hit(size: Size, point: Point) -> Option<Key> {
     keys(size)
@@ -80,11 +99,7 @@ pub fn draw(digits: &str, frame: &mut Frame) {
     let _ = Rectangle::new(Point::zero(), size)
         .into_styled(PrimitiveStyle::with_fill(theme::BACKGROUND))
         .draw(frame);
-    let shown = if digits.is_empty() {
-        "请输入手机号后 4 位".to_owned()
-    } else {
-        digits.to_owned()
-    };
+    let shown = if digits.is_empty() { PROMPT } else { digits };
     let colour = if digits.is_empty() {
         theme::MUTED
     } else {
@@ -96,7 +111,10 @@ pub fn draw(digits: &str, frame: &mut Frame) {
         colour,
         theme::BACKGROUND,
     );
-    let _ = text::draw_centred(frame, &shown, 0, size.width, scale(size, 24) as i32, &line);
+    let area = prompt_area(size);
+    let laid = column::lay_out(&[Block::new(shown, line, 2)], area.size.width, area.size.height);
+    // Centred down the space above the keys, whether one line or two.
+    column::draw_middle(frame, &laid, &area);
     for (key, area) in keys(size) {
         let fill = match key {
             Key::Search if digits.len() >= MIN_DIGITS => theme::SUCCESS,

@@ -9,6 +9,8 @@ pub mod keypad;
 pub mod outcomes;
 pub mod phone;
 #[cfg(test)]
+mod long_text_tests;
+#[cfg(test)]
 mod tests;
 
 use embedded_graphics::prelude::*;
@@ -27,14 +29,25 @@ pub struct IdleView {
     pub more_open: usize,
     /// The next activity and when it starts ("12月3日 14:00").
     pub next: Option<(String, String)>,
-    /// False while the server cannot be reached.
-    pub online: bool,
+    /// Whether the server answers, as far as the kiosk knows.
+    pub connection: Connection,
     /// The phone check-in page, shown as a QR code; `None` when the server gave none or cannot
     /// be reached (its code would be stale by the time a phone opened it).
     pub phone_url: Option<String>,
     /// The association's newest notice: a band at the foot under the phone card, or a card in
     /// the phone card's place when there is none (offline, the notice stays).
     pub notice: Option<NoticeView>,
+}
+
+/// What the kiosk knows of the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Connection {
+    /// No answer yet, and no failure long enough to call it offline: the kiosk has just started.
+    #[default]
+    Connecting,
+    Online,
+    /// The server could not be reached.
+    Offline,
 }
 
 /// The association's newest notice as the idle screen shows it: text cleaned of control and

@@ -14,7 +14,8 @@ pub fn draw(screen: &Screen, frame: &mut Frame) {
             activity,
             position: n,
         } => {
-            position = format!("《{activity}》第 {n} 位签到");
+            // The count comes first: when the title is too long, the "…" only shortens it.
+            position = format!("第 {n} 位签到：《{activity}》");
             Card {
                 colour: theme::SUCCESS,
                 headline: "签到成功",
@@ -24,12 +25,12 @@ pub fn draw(screen: &Screen, frame: &mut Frame) {
             }
         }
         Screen::AlreadyCheckedIn { name, activity } => {
-            position = format!("您已签到《{activity}》，无需重复签到");
+            position = format!("《{activity}》");
             Card {
                 colour: theme::NOTICE,
                 headline: "已经签到过了",
                 name: Some(name),
-                lines: [Some(&position), None],
+                lines: [Some("您已签到，无需重复签到"), Some(&position)],
                 phone: None,
             }
         }
@@ -45,7 +46,7 @@ pub fn draw(screen: &Screen, frame: &mut Frame) {
             headline: "未识别的卡或二维码",
             name: None,
             lines: [
-                Some("请联系工作人员登记为会员"),
+                Some("请您联系工作人员登记为会员"),
                 Some("登记后即可扫码或刷卡签到"),
             ],
             phone: phone_url.as_deref().map(|url| Phone {
@@ -57,19 +58,20 @@ pub fn draw(screen: &Screen, frame: &mut Frame) {
             colour: theme::DANGER,
             headline: "会员资格已暂停",
             name: Some(name),
-            lines: [Some("本次未能签到，请联系工作人员"), None],
+            lines: [Some("本次未能签到，请您联系工作人员"), None],
             phone: None,
         },
         Screen::NotOpen { activity } => {
+            // The title on its own line, so "…" on a long one never cuts what to do.
             position = match activity {
-                Some(title) => format!("《{title}》现在不在签到时间内"),
-                None => "该活动现在不在签到时间内".to_owned(),
+                Some(title) => format!("《{title}》"),
+                None => "该活动".to_owned(),
             };
             Card {
                 colour: theme::WARNING,
                 headline: "活动未开放签到",
                 name: None,
-                lines: [Some(&position), Some("请联系工作人员")],
+                lines: [Some(&position), Some("现在不在签到时间内，请您联系工作人员")],
                 phone: None,
             }
         }
@@ -96,7 +98,7 @@ fn failure_lines(message: &str) -> [Option<&str>; 2] {
             let what = &message[..happened.len() + '。'.len_utf8()];
             [Some(what), Some(next.trim_end_matches('。'))]
         }
-        _ => [Some(message), Some("请稍后重试，或联系工作人员")],
+        _ => [Some(message), Some("请您稍后重试，或联系工作人员")],
     }
 }
 
@@ -117,12 +119,12 @@ mod tests {
             failure_lines("无法连接服务器，本次未计入"),
             [
                 Some("无法连接服务器，本次未计入"),
-                Some("请稍后重试，或联系工作人员")
+                Some("请您稍后重试，或联系工作人员")
             ]
         );
         assert_eq!(
             failure_lines("活动已取消。"),
-            [Some("活动已取消。"), Some("请稍后重试，或联系工作人员")]
+            [Some("活动已取消。"), Some("请您稍后重试，或联系工作人员")]
         );
     }
 }

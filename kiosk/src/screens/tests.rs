@@ -13,9 +13,9 @@ use super::card::NAME_TOP_FRACTION;
 use super::*;
 use crate::ui::theme;
 
-const SIZES: [(u32, u32); 3] = [(800, 480), (1024, 600), (720, 1280)];
+pub(super) const SIZES: [(u32, u32); 3] = [(800, 480), (1024, 600), (720, 1280)];
 /// A phone page as the server hands it out: the LAN address, the port, a rotating room code.
-const PHONE_URL: &str = "http://192.168.1.20:8080/m/checkin?code=6a1b2c3.0f1e2d3c4b5a";
+pub(super) const PHONE_URL: &str = "http://192.168.1.20:8080/m/checkin?code=6a1b2c3.0f1e2d3c4b5a";
 
 fn samples() -> Vec<(&'static str, Screen)> {
     let idle = IdleView {
@@ -24,7 +24,7 @@ fn samples() -> Vec<(&'static str, Screen)> {
         open: Some(("人工智能与制造业转型学术沙龙".into(), 37)),
         more_open: 0,
         next: Some(("青年科技人才职称申报讲座".into(), "12月3日 14:00".into())),
-        online: true,
+        connection: Connection::Online,
         phone_url: Some(PHONE_URL.into()),
         notice: None,
     };
@@ -34,7 +34,7 @@ fn samples() -> Vec<(&'static str, Screen)> {
         (
             "idle-offline",
             Screen::Idle(IdleView {
-                online: false,
+                connection: Connection::Offline,
                 open: None,
                 phone_url: None,
                 ..idle.clone()
@@ -110,6 +110,7 @@ fn samples() -> Vec<(&'static str, Screen)> {
         ),
     ];
     let mut all = all;
+    all.extend(super::long_text_tests::long_samples());
     all.push((
         "idle-notice",
         Screen::Idle(IdleView {
@@ -121,7 +122,7 @@ fn samples() -> Vec<(&'static str, Screen)> {
         "idle-notice-offline",
         Screen::Idle(IdleView {
             notice: Some(sample_notice()),
-            online: false,
+            connection: Connection::Offline,
             phone_url: None,
             ..notice_base
         }),
@@ -140,7 +141,7 @@ fn sample_notice() -> NoticeView {
     }
 }
 
-fn draw_new(screen: &Screen, size: Size) -> Frame {
+pub(super) fn draw_new(screen: &Screen, size: Size) -> Frame {
     let mut frame = Frame::new(size);
     render(screen, &mut frame);
     frame
@@ -332,7 +333,7 @@ fn a_long_phone_url_still_fits_with_readable_modules() {
     );
     let view = IdleView {
         phone_url: Some(url.clone()),
-        online: true,
+        connection: Connection::Online,
         ..IdleView::default()
     };
     for (w, h) in SIZES {
@@ -419,7 +420,11 @@ fn idle_with(notice: Option<NoticeView>, online: bool) -> Screen {
     };
     Screen::Idle(IdleView {
         notice,
-        online,
+        connection: if online {
+            Connection::Online
+        } else {
+            Connection::Offline
+        },
         // Offline, the state machine drops the phone code.
         phone_url: view.phone_url.clone().filter(|_| online),
         ..view

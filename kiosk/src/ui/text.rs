@@ -165,6 +165,27 @@ impl Fonts {
             .ascent()
             .round() as i32
     }
+
+    fn descent(&self, size: u32, weight: Weight) -> i32 {
+        self.face(weight)
+            .as_scaled(self.scale(size, weight))
+            .descent()
+            .round() as i32
+    }
+}
+
+/// How far below its line (`line_height`) a line's ink may reach: `draw` puts the baseline low
+/// in the line, so descenders hang under it. A box that must hold the ink whole allows this
+/// much under its last line.
+pub fn overhang(style: &Style) -> u32 {
+    let Ok(fonts) = fonts() else { return 0 };
+    let lowest = baseline_offset(fonts, style) - fonts.descent(style.size, style.weight);
+    u32::try_from(lowest - line_height(style) as i32).unwrap_or(0)
+}
+
+/// From a line's top to its baseline.
+fn baseline_offset(fonts: &Fonts, style: &Style) -> i32 {
+    fonts.ascent(style.size, style.weight) + (line_height(style) as i32 - style.size as i32) / 2
 }
 
 /// Whether the embedded font can draw `c` (rather than the replacement box).
@@ -288,9 +309,7 @@ where
     D: DrawTarget<Color = Rgb565>,
 {
     let Ok(fonts) = fonts() else { return Ok(0) };
-    let baseline = top_left.y
-        + fonts.ascent(style.size, style.weight)
-        + (line_height(style) as i32 - style.size as i32) / 2;
+    let baseline = top_left.y + baseline_offset(fonts, style);
     let mut pen = top_left.x as f32;
     for c in text.chars() {
         let glyph = fonts.glyph(c, style.size, style.weight);
