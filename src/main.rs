@@ -536,6 +536,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         "kejia 已启动：http://{address}/  （数据目录 {}）",
         args.data.display()
     );
+    if let Some(problem) = home.listening_on(address).await? {
+        println!("注意：{problem}");
+    }
     if let Some(token) = home.first_start_token().await? {
         println!("首次使用：请在浏览器打开以下一次性链接，设置工作人员账号：");
         println!("http://{address}/setup?token={token}");

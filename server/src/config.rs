@@ -9,6 +9,7 @@ use serde::Deserialize;
 use crate::clock::ClockTrust;
 use crate::domain::activity::CheckinWindow;
 use crate::domain::compliance::AwardMonth;
+use crate::domain::home;
 use crate::domain::rating::Thresholds;
 
 /// The annotated example, printed by `kejia config example`.
@@ -205,65 +206,13 @@ impl RawConfig {
     }
 }
 
-/// `http(s)://host[:port]`: the base of the URLs phones open, so nothing may follow the
-/// authority (a path or a trailing slash would double up when paths are appended).
+/// `http(s)://host[:port]`: the base of the URLs phones open.
 fn parse_public_url(raw: &str) -> Result<String, ConfigError> {
-    let bad = || ConfigError::PublicUrl(raw.to_owned());
-    let url = raw.trim();
-    let authority = url
-        .strip_prefix("http://")
-        .or_else(|| url.strip_prefix("https://"))
-        .ok_or_else(bad)?;
-    let (host, port) = split_authority(authority).ok_or_else(bad)?;
-    let host_ok = if let Some(inner) = host.strip_prefix('[') {
-        inner
-            .strip_suffix(']')
-            .is_some_and(|ip| ip.parse::<std::net::Ipv6Addr>().is_ok())
-    } else {
-        !host.is_empty()
-            && !host.starts_with(['-', '.'])
-            && host
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
-    };
-    let port_ok = port.is_none_or(|p| {
-        !p.is_empty()
-            && p.bytes().all(|b| b.is_ascii_digit())
-            && p.parse::<u16>().is_ok_and(|n| n > 0)
-    });
-    if host_ok && port_ok {
-        Ok(url.to_owned())
-    } else {
-        Err(bad())
-    }
-}
-
-/// `host` and the optional port of `host[:port]` or `[v6]` / `[v6]:port`.
-fn split_authority(authority: &str) -> Option<(&str, Option<&str>)> {
-    if authority.starts_with('[') {
-        let end = authority.find(']')?;
-        let (host, rest) = authority.split_at(end + 1);
-        match rest {
-            "" => Some((host, None)),
-            _ => rest.strip_prefix(':').map(|port| (host, Some(port))),
-        }
-    } else {
-        match authority.split_once(':') {
-            Some((host, port)) => Some((host, Some(port))),
-            None => Some((authority, None)),
-        }
-    }
+    home::parse_phone_base(raw).ok_or_else(|| ConfigError::PublicUrl(raw.to_owned()))
 }
 
 fn parse_award_month(raw: &str) -> Result<AwardMonth, ConfigError> {
-    let bad = || ConfigError::AwardMonth(raw.to_owned());
-    let (year, month) = raw.trim().split_once('-').ok_or_else(bad)?;
-    let year: i16 = year.parse().map_err(|_| bad())?;
-    let month: i8 = month.parse().map_err(|_| bad())?;
-    if !(1..=12).contains(&month) || !(2000..=2100).contains(&year) {
-        return Err(bad());
-    }
-    Ok(AwardMonth { year, month })
+    home::parse_award_month(raw).ok_or_else(|| ConfigError::AwardMonth(raw.to_owned()))
 }
 
 #[cfg(test)]

@@ -126,6 +126,8 @@ const HOME: &[Row] = &[
     row("GET", "/admin/members/{id}/badge", STAFF_PAGE),
     row("GET", "/admin/badges", STAFF_PAGE),
     row("GET", "/admin/ledger", STAFF_PAGE),
+    row("GET", "/admin/settings", STAFF_PAGE),
+    row("POST", "/admin/settings", STAFF_PAGE),
     row("POST", "/api/v1/session", PUBLIC),
     row("GET", "/api/v1/session", STAFF_API),
     row("DELETE", "/api/v1/session", STAFF_API),

@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::evaluation::{self, Evaluation};
+use super::homes;
 use super::ingest::{self, Unopened, Verdict};
 use super::registry;
 use super::store as hub;
@@ -36,10 +37,14 @@ pub async fn enroll(
         .store
         .write(move |conn| {
             let key = hub::phone_key(conn)?;
-            Ok(hub::enrol(conn, &code_hash, &public_key, now)?.map(|home| (home, key)))
+            let Some(home) = hub::enrol(conn, &code_hash, &public_key, now)? else {
+                return Ok(None);
+            };
+            let details = homes::get(conn, &home.0)?.details;
+            Ok(Some((home, key, details)))
         })
         .await?;
-    let Some(((home_id, home_name), phone_key)) = enrolled else {
+    let Some(((home_id, home_name), phone_key, details)) = enrolled else {
         return Err(ApiError::Forbidden("登记码无效或已使用".into()));
     };
     tracing::info!(home = %home_id, "home enrolled");
@@ -47,6 +52,8 @@ pub async fn enroll(
         home_id,
         home_name,
         phone_key: hex::encode(phone_key),
+        host_unit: details.host_unit,
+        awarded_on: details.awarded_on.map(|day| day.to_string()),
     }))
 }
 

@@ -27,6 +27,7 @@ pub const HOME: Schema = Schema {
         include_str!("../../migrations/home/0003_sync.sql"),
         include_str!("../../migrations/home/0004_restore.sql"),
         include_str!("../../migrations/home/0005_phone_hashes.sql"),
+        include_str!("../../migrations/home/0006_home_profile.sql"),
     ],
 };
 

@@ -14,6 +14,7 @@ pub mod changelog;
 pub mod checkins;
 pub mod devices;
 mod disk;
+pub mod home_profile;
 pub use disk::DiskTrouble;
 pub mod members;
 mod migrate;

@@ -20,8 +20,11 @@ use super::wire::{
     PushAnswer, Refusal,
 };
 use crate::clock::Clock;
+use crate::domain::compliance::AwardMonth;
+use crate::domain::home::HomeProfile;
 use crate::secrets;
 use crate::store::changelog::{self, Logged};
+use crate::store::home_profile;
 use crate::store::restored::{self, Halt, HaltKind};
 use crate::store::sync_state::{self, Enrolment};
 use crate::store::{Store, StoreError};
@@ -168,8 +171,12 @@ impl SyncClient {
             notices_after: 0,
         };
         let now = self.clock.now();
+        let from_hub = answer.clone();
         self.store
-            .write(move |conn| sync_state::enrol(conn, &enrolment, now))
+            .write(move |conn| {
+                sync_state::enrol(conn, &enrolment, now)?;
+                take_details_from_hub(conn, &from_hub, now)
+            })
             .await?;
         Ok(answer)
     }
@@ -729,6 +736,34 @@ pub fn status(conn: &Connection) -> Result<SyncStatus, StoreError> {
         last_success: health.last_success,
         last_error: health.last_error,
     })
+}
+
+/// The association's record of the home (name, host unit, award date) becomes the home's own
+/// at enrolment: it is what the home is evaluated under. The phone address stays the staffer's.
+fn take_details_from_hub(
+    conn: &Connection,
+    answer: &EnrollAnswer,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let saved = home_profile::get(conn)?;
+    let award = answer
+        .awarded_on
+        .as_deref()
+        .and_then(|day| day.parse::<jiff::civil::Date>().ok())
+        .map(|day| AwardMonth {
+            year: day.year(),
+            month: day.month(),
+        });
+    let profile = HomeProfile {
+        name: answer.home_name.clone(),
+        host_unit: answer
+            .host_unit
+            .clone()
+            .or_else(|| saved.as_ref().and_then(|p| p.host_unit.clone())),
+        award: award.or_else(|| saved.as_ref().and_then(|p| p.award)),
+        phone_base: saved.and_then(|p| p.phone_base),
+    };
+    home_profile::put(conn, &profile, now)
 }
 
 #[cfg(test)]

@@ -28,6 +28,14 @@ pub struct EnrollAnswer {
     /// home, so one member at two homes can be recognised without the number. It is the salt of
     /// a slow hash ([`super::phone`]), not a secret: the hub keeps it and every home holds it.
     pub phone_key: String,
+    /// The host unit (依托单位) the association has on record, if any. Older hubs leave it
+    /// out, so it is optional on the wire.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host_unit: Option<String>,
+    /// The day the association awarded the home its plaque (`YYYY-MM-DD`), if recorded: the
+    /// home counts its months from then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub awarded_on: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

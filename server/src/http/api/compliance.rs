@@ -46,6 +46,6 @@ pub async fn get(
         &tallies,
         now,
         tz,
-        state.settings.award,
+        state.award(),
     )))
 }

@@ -89,7 +89,7 @@ async fn one_tap_page(
         .map(|a| a.title)
         .collect();
     render::ok(&OneTapPage {
-        home_name: &state.settings.home_name,
+        home_name: &state.home_name(),
         name: &owner.member.name,
         open,
         csrf: &csrf.0,
@@ -187,7 +187,7 @@ async fn forget_phone(
             "已退出",
             "这部手机已不再代表你。如需签到，请重新扫描签到屏上的二维码。",
         )
-        .render(&state.settings.home_name),
+        .render(&state.home_name()),
     };
     response
         .headers_mut()

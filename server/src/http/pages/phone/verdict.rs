@@ -77,7 +77,7 @@ pub async fn check_in(state: &AppState, owner: &Owner, tap: Tap<'_>) -> Result<R
         Recorded::Choose(choices) => (None, choices),
     };
     render::ok(&ResultPage {
-        home_name: &state.settings.home_name,
+        home_name: &state.home_name(),
         name: &owner.member.name,
         verdict,
         choices,
