@@ -48,6 +48,8 @@ pub async fn status(
     _caller: Principal,
     headers: HeaderMap,
 ) -> Result<Json<KioskStatus>, ApiError> {
+    // The name and phone address may have been changed by `kejia enroll` in another process.
+    state.reload_profile().await?;
     let reading = state.now();
     let now = reading.at;
     let (candidates, upcoming, notice) = state

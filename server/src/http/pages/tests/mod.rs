@@ -7,6 +7,7 @@ mod dashboard;
 mod login;
 mod members;
 mod phone;
+mod settings;
 
 use std::sync::Arc;
 
