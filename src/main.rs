@@ -541,7 +541,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     if let Some(token) = home.first_start_token().await? {
         println!("首次使用：请在浏览器打开以下一次性链接，设置工作人员账号：");
-        println!("http://{address}/setup?token={token}");
+        println!("http://{}/setup?token={token}", loopback(address));
     }
     let (stop, stopped) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
