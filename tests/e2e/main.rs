@@ -18,6 +18,6 @@ mod hub_privacy;
 mod kiosk;
 mod refusals;
 mod sync;
-mod venue_network;
 mod systemd;
+mod venue_network;
 mod web;

@@ -37,8 +37,7 @@ fn a_home_listening_on_loopback_says_no_phone_can_reach_it_and_keeps_its_qr_on_l
         "{warning}"
     );
     assert!(
-        home.dashboard()
-            .contains("手机和其他设备都无法打开签到页"),
+        home.dashboard().contains("手机和其他设备都无法打开签到页"),
         "the dashboard says it too"
     );
     // Never a LAN address the home does not listen on.

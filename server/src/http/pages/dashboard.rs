@@ -19,6 +19,7 @@ use super::render::{self, Chrome, PageError, Section, StaffPage};
 use crate::domain::activity::{Activity, Filing};
 use crate::domain::advice;
 use crate::domain::compliance::{self, AwardMonth, Compliance, MIN_PARTICIPANTS, Tally};
+use crate::domain::reach::Unreachable;
 use crate::http::AppState;
 use crate::http::api::{year_or_current, year_span};
 use crate::http::auth::Staff;
@@ -189,12 +190,7 @@ async fn view(
         u32::try_from(unfiled).unwrap_or(u32::MAX),
     );
     let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
-    let alerts = alerts(
-        reach::phone_address(&state, host)
-            .problem
-            .map(|p| p.message()),
-        &warnings,
-    );
+    let alerts = alerts(reach::phone_address(&state, host).problem, &warnings);
     let (bars, chart_line) = bars(&compliance, &year_list, now, &tz);
     render::ok(&DashboardPage {
         chrome: Chrome::new(&state, &staff, &csrf, Section::Dashboard),
@@ -346,12 +342,17 @@ fn bars(
 }
 
 /// The compliance warnings and what else needs the staffer, most urgent first.
-fn alerts(phone_problem: Option<String>, warnings: &[advice::Warning]) -> Vec<Alert> {
+fn alerts(phone_problem: Option<Unreachable>, warnings: &[advice::Warning]) -> Vec<Alert> {
     let mut alerts: Vec<Alert> = phone_problem
         .into_iter()
-        .map(|text| Alert {
-            text,
-            link: Some(("/admin/settings".into(), "本站设置")),
+        .map(|problem| Alert {
+            text: problem.message(),
+            // A wrong listen address or network is fixed on the server, not on a page.
+            link: matches!(
+                problem,
+                Unreachable::NotListened { .. } | Unreachable::NotThisMachine { .. }
+            )
+            .then(|| ("/admin/settings".into(), "本站设置")),
             urgent: true,
         })
         .collect();

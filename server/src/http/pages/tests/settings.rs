@@ -19,7 +19,10 @@ async fn the_first_administrator_is_welcomed_and_saving_goes_on_to_the_dashboard
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains(r#"id="welcome""#));
     // A home set up now was most likely awarded this month.
-    assert!(page.body.contains(r#"name="award_month" type="month" value="2026-12""#));
+    assert!(
+        page.body
+            .contains(r#"name="award_month" type="month" value="2026-12""#)
+    );
     let mut fields = details("高新区科技工作者之家", "2026-12", "");
     fields.push(("welcome", "1"));
     let saved = site.post("/admin/settings", &fields).await;
@@ -56,12 +59,7 @@ async fn a_bad_field_is_refused_in_words_and_nothing_is_saved() {
         // What was typed stays in the form.
         assert!(refused.body.contains("益阳某新材料有限公司"));
     }
-    let saved = site
-        .state()
-        .store
-        .read(home_profile::get)
-        .await
-        .unwrap();
+    let saved = site.state().store.read(home_profile::get).await.unwrap();
     assert_eq!(saved, None);
 }
 
