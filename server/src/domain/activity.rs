@@ -4,6 +4,7 @@
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 
+use super::compliance::Tally;
 use super::ids::ActivityId;
 use super::{Conflict, Invalid, Now, optional_text, required_text};
 
@@ -285,6 +286,25 @@ impl Activity {
 
     pub fn is_cancelled(&self) -> bool {
         self.override_state == Some(Override::Cancelled)
+    }
+
+    /// A staffer closed check-in by hand: the activity counts as ended (held) from then on,
+    /// even before its scheduled end (see `compliance::Tally::has_ended`).
+    pub fn checkin_closed(&self) -> bool {
+        self.override_state == Some(Override::Closed)
+    }
+
+    /// What compliance needs to know of this activity.
+    pub fn tally(&self) -> Tally {
+        Tally {
+            id: self.id,
+            title: self.title.clone(),
+            starts_at: self.schedule.starts_at,
+            ends_at: self.schedule.ends_at,
+            cancelled: self.is_cancelled(),
+            checkin_closed: self.checkin_closed(),
+            participants: self.participants,
+        }
     }
 
     pub fn lifecycle(&self, now: impl Into<Now>) -> Lifecycle {

@@ -242,6 +242,7 @@ fn year_compliance(state: &AppState, year: i16, held: &[Activity], now: Timestam
             starts_at: a.schedule.starts_at(),
             ends_at: a.schedule.ends_at(),
             cancelled: a.is_cancelled(),
+            checkin_closed: a.checkin_closed(),
             participants: a.participants,
         })
         .collect();
