@@ -361,7 +361,9 @@ fn a_future_activity_counts_at_the_hub_only_once_closed_by_hand_and_not_after_it
     let held = |hub: &TestHub| {
         let now = evaluation_of(hub, year);
         now["activities_held"].as_u64().unwrap()
-            + evaluation_of(hub, year + 1)["activities_held"].as_u64().unwrap()
+            + evaluation_of(hub, year + 1)["activities_held"]
+                .as_u64()
+                .unwrap()
     };
     assert_eq!(held(&hub), 0, "neither has ended");
 

@@ -7,10 +7,10 @@ use serde::Serialize;
 
 use crate::domain::Now;
 use crate::domain::activity::{Activity, Lifecycle};
-use crate::store::sync_state::FilingDecision;
 use crate::domain::ids::{ActivityId, MemberId};
 use crate::domain::member::{Member, MemberStatus};
 use crate::domain::phone::mask_phone;
+use crate::store::sync_state::FilingDecision;
 
 pub fn rfc3339(at: Timestamp, tz: &TimeZone) -> String {
     at.to_zoned_datetime(tz.clone())
@@ -184,9 +184,15 @@ mod tests {
         let tz = TimeZone::get("Asia/Shanghai").expect("tz");
         let now = at("2026-12-05T02:00:00Z");
         // 01:48 UTC is 09:48 in Shanghai.
-        assert_eq!(chinese_time(at("2026-12-05T01:48:00Z"), now, &tz), "12月5日 09:48");
+        assert_eq!(
+            chinese_time(at("2026-12-05T01:48:00Z"), now, &tz),
+            "12月5日 09:48"
+        );
         // 16:30 UTC on 31 December 2025 is already 1 January 2026 in Shanghai.
-        assert_eq!(chinese_time(at("2025-12-31T16:30:00Z"), now, &tz), "1月1日 00:30");
+        assert_eq!(
+            chinese_time(at("2025-12-31T16:30:00Z"), now, &tz),
+            "1月1日 00:30"
+        );
         assert_eq!(
             chinese_time(at("2025-12-31T15:30:00Z"), now, &tz),
             "2025年12月31日 23:30"

@@ -235,7 +235,8 @@ fn filing_decisions(conn: &Connection, only: Option<ActivityId>) -> Result<Vec<F
     let mut newest: Vec<FilingDecision> = Vec::new();
     for row in rows {
         let (id, title, filing, comment, decided_at) = row?;
-        let (Ok(activity_id), Some(filing)) = (id.parse::<ActivityId>(), Filing::from_code(&filing))
+        let (Ok(activity_id), Some(filing)) =
+            (id.parse::<ActivityId>(), Filing::from_code(&filing))
         else {
             continue;
         };
@@ -252,7 +253,7 @@ fn filing_decisions(conn: &Connection, only: Option<ActivityId>) -> Result<Vec<F
             }),
         }
     }
-    newest.sort_by(|a, b| b.decided_at.cmp(&a.decided_at));
+    newest.sort_by_key(|d| std::cmp::Reverse(d.decided_at));
     Ok(newest)
 }
 

@@ -231,9 +231,18 @@ mod tests {
         };
         let old = r#"{"kind":"activity","id":"a","title":"讲座","category":"advice","starts_at":"2026-05-12T02:00:00Z","ends_at":"2026-05-12T04:00:00Z","cancelled":false,"filing":"draft"}"#;
         assert_eq!(activity(false).canonical(), old);
-        assert_eq!(serde_json::from_str::<Record>(old).unwrap(), activity(false));
+        assert_eq!(
+            serde_json::from_str::<Record>(old).unwrap(),
+            activity(false)
+        );
         let closed = activity(true).canonical();
-        assert!(closed.ends_with(r#""filing":"draft","checkin_closed":true}"#), "{closed}");
-        assert_eq!(serde_json::from_str::<Record>(&closed).unwrap(), activity(true));
+        assert!(
+            closed.ends_with(r#""filing":"draft","checkin_closed":true}"#),
+            "{closed}"
+        );
+        assert_eq!(
+            serde_json::from_str::<Record>(&closed).unwrap(),
+            activity(true)
+        );
     }
 }

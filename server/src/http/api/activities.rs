@@ -247,9 +247,7 @@ pub(crate) async fn restore_schedule(
         .write(move |conn| {
             let current = activities::get(conn, id)?;
             current.restore_schedule()?;
-            let detail = current
-                .override_state
-                .map(|o| format!("was {}", o.code()));
+            let detail = current.override_state.map(|o| format!("was {}", o.code()));
             let restored = activities::clear_override(conn, id, now)?;
             audit::append(
                 conn,

@@ -28,7 +28,10 @@ pub(crate) fn record() -> impl Strategy<Value = Record> {
             (text(), text(), any::<bool>(), text(), any::<bool>())
         )
             .prop_map(
-                |((id, title, category), (starts_at, ends_at, cancelled, filing, checkin_closed))| {
+                |(
+                    (id, title, category),
+                    (starts_at, ends_at, cancelled, filing, checkin_closed),
+                )| {
                     Record::Activity {
                         id,
                         title,

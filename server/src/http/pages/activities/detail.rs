@@ -21,8 +21,8 @@ use crate::http::error::ApiError;
 use crate::http::extract::PageQuery;
 use crate::http::pages::csrf::{Csrf, CsrfForm};
 use crate::http::pages::render::{self, Chrome, PageError, Section, StaffPage};
-use crate::store::checkins::{self, CheckinRequest, Presenting, Recorded};
 use crate::http::views::chinese_time;
+use crate::store::checkins::{self, CheckinRequest, Presenting, Recorded};
 use crate::store::{activities, audit, members, photos, sync_state};
 
 const SUMMARY_LIMIT: usize = 2000;
@@ -154,9 +154,8 @@ pub async fn view(
             activity.override_state,
             Some(Override::Open | Override::Closed)
         ),
-        closed_early: (activity.checkin_closed()
-            && activity.early_close(now.at).is_some())
-        .then_some("已提前结束签到，本场活动计为已举办。如结束有误，可点“恢复按时间表”。"),
+        closed_early: (activity.checkin_closed() && activity.early_close(now.at).is_some())
+            .then_some("已提前结束签到，本场活动计为已举办。如结束有误，可点“恢复按时间表”。"),
         decision: decision.map(|d| DecisionLine {
             rejected: d.filing == Filing::Rejected,
             comment: d.comment,
@@ -284,7 +283,10 @@ fn shown_time(
     tz: &TimeZone,
 ) -> String {
     if method != Method::Manual.code() {
-        return at.to_zoned_datetime(tz.clone()).strftime("%H:%M").to_string();
+        return at
+            .to_zoned_datetime(tz.clone())
+            .strftime("%H:%M")
+            .to_string();
     }
     let during = activity.checkin_opens_at() <= at && at < activity.checkin_closes_at();
     let stands_for = if during {

@@ -108,14 +108,21 @@ fn has_raw_instant(text: &str) -> bool {
     let bytes = text.as_bytes();
     bytes.windows(11).any(|w| {
         let digits = |range: std::ops::Range<usize>| w[range].iter().all(u8::is_ascii_digit);
-        digits(0..4) && w[4] == b'-' && digits(5..7) && w[7] == b'-' && digits(8..10) && w[10] == b'T'
+        digits(0..4)
+            && w[4] == b'-'
+            && digits(5..7)
+            && w[7] == b'-'
+            && digits(8..10)
+            && w[10] == b'T'
     })
 }
 
 #[test]
 fn the_raw_instant_check_finds_what_it_must() {
     assert!(has_raw_instant("科协通知 · 2026-11-20T09:00:00+08:00"));
-    assert!(!has_raw_instant("科协通知 · 11月20日 09:00 · 2026-11-20 09:00"));
+    assert!(!has_raw_instant(
+        "科协通知 · 11月20日 09:00 · 2026-11-20 09:00"
+    ));
 }
 
 #[tokio::test]
@@ -150,7 +157,11 @@ async fn only_ended_activities_are_held_and_a_future_one_closes_only_when_confir
     assert_eq!(status, StatusCode::OK, "{report}");
     assert_eq!(report["activities_held"], 1, "{report}");
     assert_eq!(report["qualifying_activities"], 1);
-    assert_eq!(report["short_activities"], json!([]), "running is not short");
+    assert_eq!(
+        report["short_activities"],
+        json!([]),
+        "running is not short"
+    );
     assert_eq!(
         report["months"][10],
         json!({ "month": 11, "activities": 1, "qualifying": 1 })
@@ -245,7 +256,10 @@ async fn the_page_asks_before_closing_a_future_activity_and_can_put_it_back() {
         .await;
     assert_eq!(done.status, StatusCode::SEE_OTHER);
     let page = site.get(&path).await.body;
-    assert!(page.contains("已提前结束签到，本场活动计为已举办"), "{page}");
+    assert!(
+        page.contains("已提前结束签到，本场活动计为已举办"),
+        "{page}"
+    );
     assert!(page.contains(r#"action="/admin/activities/"#) && page.contains("恢复按时间表"));
     let (_, report) = api(&site, "GET", "/api/v1/compliance?year=2026", None).await;
     assert_eq!(report["activities_held"], 1, "{report}");
@@ -261,7 +275,11 @@ async fn the_page_asks_before_closing_a_future_activity_and_can_put_it_back() {
     assert!(!page.contains(r#"id="restore""#), "nothing left to restore");
     let (_, report) = api(&site, "GET", "/api/v1/compliance?year=2026", None).await;
     assert_eq!(report["activities_held"], 0, "{report}");
-    let actions: Vec<String> = audit_actions(&site).await.into_iter().map(|a| a.0).collect();
+    let actions: Vec<String> = audit_actions(&site)
+        .await
+        .into_iter()
+        .map(|a| a.0)
+        .collect();
     assert_eq!(actions, ["activity.close", "activity.restore"]);
 }
 
@@ -306,8 +324,18 @@ async fn the_associations_decisions_and_notices_read_in_words_with_chinese_dates
     .await;
     let now = site.now();
     let decisions = [
-        (rejected.clone(), false, "请补充活动照片", "2026-11-21T01:48:00Z"),
-        (approved.clone(), true, "同意备案", "2026-11-20T09:00:00+08:00"),
+        (
+            rejected.clone(),
+            false,
+            "请补充活动照片",
+            "2026-11-21T01:48:00Z",
+        ),
+        (
+            approved.clone(),
+            true,
+            "同意备案",
+            "2026-11-20T09:00:00+08:00",
+        ),
     ];
     site.state()
         .store
@@ -338,7 +366,13 @@ async fn the_associations_decisions_and_notices_read_in_words_with_chinese_dates
         .await
         .expect("decisions");
 
-    let (_, shown) = api(&site, "GET", &format!("/api/v1/activities/{rejected}"), None).await;
+    let (_, shown) = api(
+        &site,
+        "GET",
+        &format!("/api/v1/activities/{rejected}"),
+        None,
+    )
+    .await;
     assert_eq!(shown["filing"], "rejected", "the old field stays");
     assert_eq!(
         shown["filing_decision"],
@@ -351,7 +385,10 @@ async fn the_associations_decisions_and_notices_read_in_words_with_chinese_dates
     let (_, list) = api(&site, "GET", "/api/v1/activities?year=2026", None).await;
     assert_eq!(list[1]["filing_decision"]["state"], "approved", "{list}");
 
-    let activity_page = site.get(&format!("/admin/activities/{rejected}")).await.body;
+    let activity_page = site
+        .get(&format!("/admin/activities/{rejected}"))
+        .await
+        .body;
     assert!(
         activity_page.contains("科协驳回了报备（11月21日 09:48）：请补充活动照片"),
         "{activity_page}"
@@ -366,7 +403,10 @@ async fn the_associations_decisions_and_notices_read_in_words_with_chinese_dates
     assert!(urgent.contains(r#"class="warn urgent""#), "{decisions}");
     assert!(urgent.contains(&format!(r#"href="/admin/activities/{rejected}""#)));
     assert!(urgent.contains("科协驳回了《"), "{urgent}");
-    assert!(urgent.contains("（11月21日 09:48）：请补充活动照片"), "{urgent}");
+    assert!(
+        urgent.contains("（11月21日 09:48）：请补充活动照片"),
+        "{urgent}"
+    );
     assert!(quiet.contains(&format!(r#"href="/admin/activities/{approved}""#)));
     assert!(quiet.contains("科协已批准《"), "{quiet}");
     assert!(quiet.contains("（11月20日 09:00）：同意备案"), "{quiet}");
