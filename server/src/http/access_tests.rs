@@ -147,6 +147,7 @@ const HOME: &[Row] = &[
     row("GET", "/api/v1/activities/{id}/attendance", STAFF_API),
     row("POST", "/api/v1/activities/{id}/open", STAFF_API),
     row("POST", "/api/v1/activities/{id}/close", STAFF_API),
+    row("POST", "/api/v1/activities/{id}/restore", STAFF_API),
     row("POST", "/api/v1/activities/{id}/cancel", STAFF_API),
     row("POST", "/api/v1/activities/{id}/filing", STAFF_API),
     row("POST", "/api/v1/checkins", KIOSK_API),

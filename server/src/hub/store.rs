@@ -163,10 +163,11 @@ fn upsert(
             ends_at,
             cancelled,
             filing,
+            checkin_closed,
         } => {
             conn.prepare_cached(
-                "INSERT OR REPLACE INTO activities (home_id, id, title, category, starts_at, ends_at, cancelled, filing) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                "INSERT OR REPLACE INTO activities (home_id, id, title, category, starts_at, ends_at, cancelled, filing, checkin_closed) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             )?
             .execute(params![
                 home,
@@ -176,7 +177,8 @@ fn upsert(
                 millis(starts_at)?,
                 millis(ends_at)?,
                 cancelled,
-                filing
+                filing,
+                checkin_closed
             ])?;
         }
         Record::Checkin {

@@ -127,6 +127,11 @@ pub enum Record {
         cancelled: bool,
         /// `draft`, `filed`, `approved` or `rejected`.
         filing: String,
+        /// A staffer closed check-in by hand, so the activity counts as ended even before
+        /// `ends_at`. Absent when false, so every record written before it existed keeps its
+        /// canonical text (and hash), and an older home's records read as not closed.
+        #[serde(default, skip_serializing_if = "is_false")]
+        checkin_closed: bool,
     },
     Checkin {
         id: String,
@@ -143,6 +148,10 @@ pub enum Record {
         clock_trusted: bool,
         undone: bool,
     },
+}
+
+fn is_false(value: &bool) -> bool {
+    !*value
 }
 
 impl Record {
@@ -214,5 +223,34 @@ mod tests {
         );
         let back: Record = serde_json::from_str(&text).unwrap();
         assert_eq!(back.canonical(), text);
+    }
+
+    #[test]
+    fn an_activity_closed_by_hand_says_so_and_an_open_one_keeps_its_old_text() {
+        let activity = |checkin_closed| Record::Activity {
+            id: "a".into(),
+            title: "讲座".into(),
+            category: "advice".into(),
+            starts_at: "2026-05-12T02:00:00Z".into(),
+            ends_at: "2026-05-12T04:00:00Z".into(),
+            cancelled: false,
+            filing: "draft".into(),
+            checkin_closed,
+        };
+        let old = r#"{"kind":"activity","id":"a","title":"讲座","category":"advice","starts_at":"2026-05-12T02:00:00Z","ends_at":"2026-05-12T04:00:00Z","cancelled":false,"filing":"draft"}"#;
+        assert_eq!(activity(false).canonical(), old);
+        assert_eq!(
+            serde_json::from_str::<Record>(old).unwrap(),
+            activity(false)
+        );
+        let closed = activity(true).canonical();
+        assert!(
+            closed.ends_with(r#""filing":"draft","checkin_closed":true}"#),
+            "{closed}"
+        );
+        assert_eq!(
+            serde_json::from_str::<Record>(&closed).unwrap(),
+            activity(true)
+        );
     }
 }

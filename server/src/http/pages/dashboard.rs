@@ -26,6 +26,8 @@ use crate::http::auth::Staff;
 use crate::http::error::ApiError;
 use crate::http::live::CountChanged;
 use crate::http::reach;
+use crate::http::views::{chinese_time, chinese_time_text};
+use crate::store::sync_state::FilingDecision;
 use crate::store::{activities, sync_state, users};
 use crate::sync::client as sync_client;
 use crate::sync::wire::Notice;
@@ -92,10 +94,55 @@ struct DashboardPage {
     min_participants: u32,
     yearly_needed: u32,
     notice: Option<Notice>,
+    /// When the notice was published, in Chinese (`chinese_time`).
+    notice_at: String,
+    /// The association's decisions on filed activities: rejections first.
+    decisions: Vec<DecisionLine>,
     sync: SyncLine,
     /// The device's time, while its clock is not trusted (else `None`).
     unsynchronised_clock: Option<String>,
     backup: BackupLine,
+}
+
+/// One decision of the association on a filed activity, for the dashboard: a rejection stays
+/// until the staffer files again; an approval shows for [`APPROVAL_SHOWN`].
+struct DecisionLine {
+    id: String,
+    title: String,
+    rejected: bool,
+    comment: String,
+    at: String,
+}
+
+/// How long an approval stays on the dashboard.
+const APPROVAL_SHOWN: SignedDuration = SignedDuration::from_hours(14 * 24);
+
+fn decision_lines(
+    decisions: Vec<FilingDecision>,
+    now: Timestamp,
+    tz: &jiff::tz::TimeZone,
+) -> Vec<DecisionLine> {
+    let mut lines: Vec<DecisionLine> = decisions
+        .into_iter()
+        .filter(|d| {
+            d.filing == Filing::Rejected
+                || d.decided_at
+                    .is_some_and(|at| now.duration_since(at) <= APPROVAL_SHOWN)
+        })
+        .map(|d| DecisionLine {
+            id: d.activity_id.to_string(),
+            rejected: d.filing == Filing::Rejected,
+            at: d
+                .decided_at
+                .map(|at| chinese_time(at, now, tz))
+                .unwrap_or_default(),
+            title: d.title,
+            comment: d.comment,
+        })
+        .collect();
+    // Stable: newest first within each kind.
+    lines.sort_by_key(|l| !l.rejected);
+    lines
 }
 
 /// The nightly backups, in one line for the staffer.
@@ -130,7 +177,7 @@ async fn view(
     let day_from = zoned_start(today, &tz)?;
     let day_until = zoned_start(today.tomorrow().map_err(internal)?, &tz)?;
     state.reload_profile().await?;
-    let (candidates, year_list, upcoming, notice, sync, set_up) = state
+    let (candidates, year_list, upcoming, notice, sync, set_up, decisions) = state
         .store
         .read(move |conn| {
             Ok((
@@ -140,6 +187,7 @@ async fn view(
                 sync_state::newest_notice(conn)?,
                 sync_client::status(conn)?,
                 users::first_created_at(conn)?,
+                sync_state::standing_decisions(conn)?,
             ))
         })
         .await?;
@@ -206,7 +254,12 @@ async fn view(
         compliance,
         min_participants: MIN_PARTICIPANTS,
         yearly_needed: advice::YEARLY_ACTIVITIES,
+        notice_at: notice
+            .as_ref()
+            .map(|n| chinese_time_text(&n.published_at, now, &tz))
+            .unwrap_or_default(),
         notice,
+        decisions: decision_lines(decisions, now, &tz),
         unsynchronised_clock: (!reading.trusted).then(|| {
             now.to_zoned_datetime(tz.clone())
                 .strftime("%Y年%-m月%-d日 %H:%M")
@@ -286,6 +339,7 @@ fn year_compliance(
             starts_at: a.schedule.starts_at(),
             ends_at: a.schedule.ends_at(),
             cancelled: a.is_cancelled(),
+            checkin_closed: a.checkin_closed(),
             participants: a.participants,
         })
         .collect();
@@ -311,7 +365,11 @@ fn bars(
     let best = |month: i8| {
         activities
             .iter()
-            .filter(|a| !a.is_cancelled() && a.schedule.ends_at() <= now && month_of(a) == month)
+            .filter(|a| {
+                !a.is_cancelled()
+                    && (a.checkin_closed() || a.schedule.ends_at() <= now)
+                    && month_of(a) == month
+            })
             .map(|a| a.participants)
             .max()
             .unwrap_or(0)

@@ -4,6 +4,7 @@
 mod activities;
 mod backup;
 mod dashboard;
+mod figures;
 mod login;
 mod members;
 mod phone;
