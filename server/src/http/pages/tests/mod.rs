@@ -7,6 +7,7 @@ mod dashboard;
 mod login;
 mod members;
 mod phone;
+mod wording;
 
 use std::sync::Arc;
 
