@@ -370,6 +370,20 @@ async fn headers_on_one_line(client: &Client, css: &str) -> Vec<String> {
         .collect()
 }
 
+/// Sizes the window so that the page inside it is `width` × `height`.
+async fn window_of(client: &Client, width: u32, height: u32) {
+    client.set_window_size(width, height).await.unwrap();
+    let chrome = client
+        .execute("return [window.outerWidth - window.innerWidth, window.outerHeight - window.innerHeight];", vec![])
+        .await
+        .unwrap();
+    let extra = |n: usize| u32::try_from(chrome[n].as_i64().unwrap_or(0)).unwrap_or(0);
+    client
+        .set_window_size(width + extra(0), height + extra(1))
+        .await
+        .unwrap();
+}
+
 /// Scrolls `css` to the top of the window before a screenshot.
 async fn scroll_to(client: &Client, css: &str) {
     let script = format!("document.querySelector('{css}').scrollIntoView();");
@@ -516,27 +530,32 @@ fn every_page_fits_a_360_px_phone_with_a_year_of_long_names() {
 
         // The README's screenshots, on the phone and on a 1280×800 laptop.
         let laptop = driver.browser(Device::Laptop).await;
-        laptop.set_window_size(1280, 800).await.unwrap();
         log_in(&laptop, &base).await;
+        window_of(&laptop, 1280, 800).await;
         let hub_laptop = driver.browser(Device::Laptop).await;
-        hub_laptop.set_window_size(1280, 800).await.unwrap();
         log_in(&hub_laptop, &hub_base).await;
+        window_of(&hub_laptop, 1280, 800).await;
         let home_shots = [
-            ("dashboard", "/admin".to_owned(), "main"),
-            ("attendance", format!("/admin/activities/{open}"), "#attendance"),
-            ("members", "/admin/members".to_owned(), "main"),
-            ("ledger", "/admin/ledger".to_owned(), "main"),
+            ("dashboard", "/admin".to_owned(), None),
+            ("attendance", format!("/admin/activities/{open}"), Some("#attendance")),
+            ("members", "/admin/members".to_owned(), None),
+            ("ledger", "/admin/ledger".to_owned(), None),
         ];
         let evaluation = format!("/admin/evaluation?year={year}");
         for (client, size) in [(&phone, "narrow"), (&laptop, "wide")] {
             for (name, path, anchor) in &home_shots {
                 client.goto(&format!("{base}{path}")).await.unwrap();
-                scroll_to(client, anchor).await;
+                if let Some(anchor) = anchor {
+                    scroll_to(client, anchor).await;
+                }
                 browser::screenshot(client, &format!("{size}-{name}")).await;
             }
         }
         for (client, size) in [(&hub_phone, "narrow"), (&hub_laptop, "wide")] {
             client.goto(&format!("{hub_base}{evaluation}")).await.unwrap();
+            if size == "narrow" {
+                scroll_to(client, "#evaluation").await;
+            }
             browser::screenshot(client, &format!("{size}-evaluation")).await;
         }
 
