@@ -20,13 +20,17 @@ use crate::support::browser::{self, Device, Driver};
 use crate::support::{ADMIN, As, KEJIA, PASSWORD, TestHome, phone, spawn_serve, string};
 use crate::sync::{TestHub, kejia, sync, this_year};
 
-const LONG_TITLE: &str = "益阳高新区科技工作者之家2026年度人工智能与智能制造产业创新发展专题学术交流报告会（第三期）";
-const LONG_HOME: &str = "益阳高新技术产业开发区（湖南益阳长春经济开发区）智能制造与新材料产业科技工作者之家";
+const LONG_TITLE: &str =
+    "益阳高新区科技工作者之家2026年度人工智能与智能制造产业创新发展专题学术交流报告会（第三期）";
+const LONG_HOME: &str =
+    "益阳高新技术产业开发区（湖南益阳长春经济开发区）智能制造与新材料产业科技工作者之家";
 const LONG_EMPLOYER: &str = "湖南省益阳市高新技术产业开发区智能制造与新材料产业创新研究院有限责任公司（国家级企业技术中心）";
 /// A Latin word with no place to break, as employers' English names are written.
 const LONG_WORD: &str = "YiyangAdvancedManufacturingAndNewMaterialsResearchInstituteCoLtd";
-const LONG_PLACE: &str = "益阳高新区东部新区科技创新大厦二十三楼多功能学术报告厅（东侧电梯上楼右转第二间）";
-const LONG_SPEAKER: &str = "中南大学机电工程学院智能制造研究所所长、博士生导师阿卜杜热合曼·买买提依明教授";
+const LONG_PLACE: &str =
+    "益阳高新区东部新区科技创新大厦二十三楼多功能学术报告厅（东侧电梯上楼右转第二间）";
+const LONG_SPEAKER: &str =
+    "中南大学机电工程学院智能制造研究所所长、博士生导师阿卜杜热合曼·买买提依明教授";
 const LONG_NAMES: [&str; 3] = [
     "阿卜杜热合曼·买买提依明·艾山江",
     "欧阳娜仁托娅·阿依古丽",
@@ -121,10 +125,9 @@ struct Seeded {
 fn a_year_in(home: &TestHome) -> Seeded {
     let mut members = Vec::new();
     for n in 0..16 {
-        let name = match n {
-            0..3 => LONG_NAMES[n].to_owned(),
-            _ => format!("会员{n}号"),
-        };
+        let name = LONG_NAMES
+            .get(n)
+            .map_or_else(|| format!("会员{n}号"), |long| (*long).to_owned());
         let employer = match n % 3 {
             0 => LONG_EMPLOYER.to_owned(),
             1 => LONG_WORD.to_owned(),
@@ -187,7 +190,11 @@ fn a_year_in(home: &TestHome) -> Seeded {
     assert_eq!(status, StatusCode::CREATED, "{body}");
     for (n, (_, credential)) in members.iter().enumerate() {
         let source = if n == 0 { "card" } else { "qr" };
-        let credential = if n == 0 { "0A1B2C3D4E5F6071" } else { credential };
+        let credential = if n == 0 {
+            "0A1B2C3D4E5F6071"
+        } else {
+            credential
+        };
         let (status, answer) = home.post(
             "/api/v1/checkins",
             As::Kiosk,
@@ -240,12 +247,11 @@ fn a_hub_for(home: &TestHome, open: &str) -> (TestHub, String) {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    for (n, host) in [LONG_EMPLOYER, LONG_WORD, "资阳区人民政府"].iter().enumerate() {
-        add_hub_home(
-            &hub,
-            &format!("{LONG_HOME}（第{}分部）", n + 2),
-            host,
-        );
+    for (n, host) in [LONG_EMPLOYER, LONG_WORD, "资阳区人民政府"]
+        .iter()
+        .enumerate()
+    {
+        add_hub_home(&hub, &format!("{LONG_HOME}（第{}分部）", n + 2), host);
     }
     let output = sync(home);
     assert!(
@@ -336,7 +342,11 @@ async fn fits_now(client: &Client, route: &str, path: &str) {
             .join("\n")
     );
     let small = client.execute(SMALL_TARGETS, vec![]).await.unwrap();
-    assert_eq!(small, json!([]), "{route} ({path}): targets too small to tap");
+    assert_eq!(
+        small,
+        json!([]),
+        "{route} ({path}): targets too small to tap"
+    );
 }
 
 async fn log_in(client: &Client, base: &str) {
@@ -400,7 +410,10 @@ fn every_page_fits_a_360_px_phone_with_a_year_of_long_names() {
     let (mut fresh_child, fresh_addr, printed) = spawn_serve(fresh.path());
     let setup_path = printed
         .iter()
-        .find_map(|l| l.split_once("/setup?token=").map(|(_, t)| t.trim().to_owned()))
+        .find_map(|l| {
+            l.split_once("/setup?token=")
+                .map(|(_, t)| t.trim().to_owned())
+        })
         .map(|token| format!("/setup?token={token}"))
         .expect("a setup link");
     let (status, kiosk) = home.get("/api/v1/kiosk/status", As::Kiosk);
@@ -424,9 +437,15 @@ fn every_page_fits_a_360_px_phone_with_a_year_of_long_names() {
         ("/", "/".to_owned()),
         ("/admin", "/admin".to_owned()),
         ("/admin/activities", "/admin/activities".to_owned()),
-        ("/admin/activities", format!("/admin/activities?year={year}")),
+        (
+            "/admin/activities",
+            format!("/admin/activities?year={year}"),
+        ),
         ("/admin/activities/new", "/admin/activities/new".to_owned()),
-        ("/admin/activities/{id}", format!("/admin/activities/{open}")),
+        (
+            "/admin/activities/{id}",
+            format!("/admin/activities/{open}"),
+        ),
         (
             "/admin/activities/{id}",
             format!("/admin/activities/{open}?q=%E4%BC%9A%E5%91%98"),
@@ -435,14 +454,26 @@ fn every_page_fits_a_360_px_phone_with_a_year_of_long_names() {
             "/admin/activities/{id}",
             format!("/admin/activities/{}", seeded.cancelled),
         ),
-        ("/admin/activities/{id}/edit", format!("/admin/activities/{open}/edit")),
-        ("/admin/activities/{id}/sheet", format!("/admin/activities/{open}/sheet")),
+        (
+            "/admin/activities/{id}/edit",
+            format!("/admin/activities/{open}/edit"),
+        ),
+        (
+            "/admin/activities/{id}/sheet",
+            format!("/admin/activities/{open}/sheet"),
+        ),
         ("/admin/members", "/admin/members".to_owned()),
         ("/admin/members", "/admin/members?q=%E9%98%BF".to_owned()),
         ("/admin/members/new", "/admin/members/new".to_owned()),
         ("/admin/members/{id}", format!("/admin/members/{member}")),
-        ("/admin/members/{id}", format!("/admin/members/{member}?phone=show")),
-        ("/admin/members/{id}/badge", format!("/admin/members/{member}/badge")),
+        (
+            "/admin/members/{id}",
+            format!("/admin/members/{member}?phone=show"),
+        ),
+        (
+            "/admin/members/{id}/badge",
+            format!("/admin/members/{member}/badge"),
+        ),
         ("/admin/badges", "/admin/badges".to_owned()),
         ("/admin/ledger", "/admin/ledger".to_owned()),
         ("error page", "/admin/members/not-a-member".to_owned()),
@@ -455,7 +486,10 @@ fn every_page_fits_a_360_px_phone_with_a_year_of_long_names() {
     ];
     let hub_pages = [
         ("/admin", "/admin".to_owned()),
-        ("/admin/evaluation", format!("/admin/evaluation?year={year}")),
+        (
+            "/admin/evaluation",
+            format!("/admin/evaluation?year={year}"),
+        ),
         ("/admin/homes", "/admin/homes".to_owned()),
         ("/admin/homes/{id}", format!("/admin/homes/{hub_home}")),
         ("/admin/refusals", "/admin/refusals".to_owned()),
@@ -466,7 +500,10 @@ fn every_page_fits_a_360_px_phone_with_a_year_of_long_names() {
     for (routes, visited, side) in [
         (
             &home_routes,
-            home_logged_out.iter().chain(&home_pages).collect::<Vec<_>>(),
+            home_logged_out
+                .iter()
+                .chain(&home_pages)
+                .collect::<Vec<_>>(),
             "home",
         ),
         (
@@ -475,7 +512,10 @@ fn every_page_fits_a_360_px_phone_with_a_year_of_long_names() {
             "hub",
         ),
     ] {
-        assert!(routes.contains("/admin"), "{side}: no routes read: {routes:?}");
+        assert!(
+            routes.contains("/admin"),
+            "{side}: no routes read: {routes:?}"
+        );
         let visited: BTreeSet<&str> = visited.iter().map(|(route, _)| *route).collect();
         for route in routes {
             assert!(
@@ -492,8 +532,20 @@ fn every_page_fits_a_360_px_phone_with_a_year_of_long_names() {
         .unwrap();
     runtime.block_on(async {
         let phone = driver.browser(Device::Phone).await;
-        fits(&phone, &format!("http://{fresh_addr}"), "/setup", &setup_path).await;
-        fits(&phone, &format!("http://{fresh_addr}"), "/setup", "/setup?token=wrong").await;
+        fits(
+            &phone,
+            &format!("http://{fresh_addr}"),
+            "/setup",
+            &setup_path,
+        )
+        .await;
+        fits(
+            &phone,
+            &format!("http://{fresh_addr}"),
+            "/setup",
+            "/setup?token=wrong",
+        )
+        .await;
         for (route, path) in &home_logged_out {
             fits(&phone, &base, route, path).await;
         }
@@ -537,7 +589,11 @@ fn every_page_fits_a_360_px_phone_with_a_year_of_long_names() {
         window_of(&hub_laptop, 1280, 800).await;
         let home_shots = [
             ("dashboard", "/admin".to_owned(), None),
-            ("attendance", format!("/admin/activities/{open}"), Some("#attendance")),
+            (
+                "attendance",
+                format!("/admin/activities/{open}"),
+                Some("#attendance"),
+            ),
             ("members", "/admin/members".to_owned(), None),
             ("ledger", "/admin/ledger".to_owned(), None),
         ];
@@ -552,7 +608,10 @@ fn every_page_fits_a_360_px_phone_with_a_year_of_long_names() {
             }
         }
         for (client, size) in [(&hub_phone, "narrow"), (&hub_laptop, "wide")] {
-            client.goto(&format!("{hub_base}{evaluation}")).await.unwrap();
+            client
+                .goto(&format!("{hub_base}{evaluation}"))
+                .await
+                .unwrap();
             if size == "narrow" {
                 scroll_to(client, "#evaluation").await;
             }
@@ -560,11 +619,24 @@ fn every_page_fits_a_360_px_phone_with_a_year_of_long_names() {
         }
 
         // At 1280 px the evaluation fits the window, its headers each on one line.
-        let width = hub_laptop.execute("return [window.innerWidth, document.documentElement.scrollWidth];", vec![]).await.unwrap();
+        let width = hub_laptop
+            .execute(
+                "return [window.innerWidth, document.documentElement.scrollWidth];",
+                vec![],
+            )
+            .await
+            .unwrap();
         assert_eq!(width[0], json!(1280), "the laptop's window");
-        assert!(width[1].as_i64().unwrap() <= 1280, "the evaluation is {} px wide at 1280", width[1]);
+        assert!(
+            width[1].as_i64().unwrap() <= 1280,
+            "the evaluation is {} px wide at 1280",
+            width[1]
+        );
         let wrapped = headers_on_one_line(&hub_laptop, "#evaluation").await;
-        assert!(wrapped.is_empty(), "headers wrapped at 1280 px: {wrapped:?}");
+        assert!(
+            wrapped.is_empty(),
+            "headers wrapped at 1280 px: {wrapped:?}"
+        );
 
         for client in [phone, hub_phone, laptop, hub_laptop] {
             client.close().await.unwrap();
