@@ -9,6 +9,7 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use fantoccini::{Client, Locator};
 use jiff::tz::TimeZone;
@@ -328,8 +329,19 @@ async fn fits(client: &Client, base: &str, route: &str, path: &str) {
     fits_now(client, route, path).await;
 }
 
-/// Checks the page the browser shows now against the phone's 360 px.
+/// Checks the page the browser shows now against the phone's 360 px, and keeps a screenshot
+/// of it under the test's target directory (`layout/`) for a reviewer's eye.
 async fn fits_now(client: &Client, route: &str, path: &str) {
+    static SHOWN: AtomicUsize = AtomicUsize::new(0);
+    let route_name: String = route
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    let name = format!("{:02}{route_name}", SHOWN.fetch_add(1, Ordering::Relaxed));
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("layout");
+    std::fs::create_dir_all(&dir).unwrap();
+    let png = client.screenshot().await.unwrap();
+    std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
     let answer = client.execute(OVERFLOW, vec![]).await.unwrap();
     let found = answer.as_array().unwrap();
     assert!(
@@ -579,6 +591,20 @@ fn every_page_fits_a_360_px_phone_with_a_year_of_long_names() {
         for (route, path) in &hub_pages {
             fits(&hub_phone, &hub_base, route, path).await;
         }
+        // Registering a home answers with its one-time code on a page of its own.
+        hub_phone
+            .goto(&format!("{hub_base}/admin/homes"))
+            .await
+            .unwrap();
+        let fifth = format!("{LONG_HOME}（第5分部）");
+        browser::fill_and_submit(
+            &hub_phone,
+            "form[action='/admin/homes']",
+            &[("name", &fifth), ("host_unit", LONG_WORD)],
+        )
+        .await;
+        assert!(browser::text(&hub_phone, "#code").await.len() > 10);
+        fits_now(&hub_phone, "POST /admin/homes", "the one-time code").await;
 
         // The README's screenshots, on the phone and on a 1280×800 laptop.
         let laptop = driver.browser(Device::Laptop).await;
