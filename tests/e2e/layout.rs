@@ -301,7 +301,7 @@ for (const el of document.body.querySelectorAll('*')) {
     const name = el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
       (el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\s+/).join('.') : '');
     found.push(`${name} spans ${Math.round(box.left)}..${Math.round(box.right)} px: ` +
-      (el.textContent || '').trim().slice(0, 40));
+      (el.textContent || '').replace(/\s+/g, ' ').trim().slice(0, 40));
   }
 }
 return found.slice(0, 8);
