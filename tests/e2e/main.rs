@@ -16,6 +16,7 @@ mod flood;
 mod hostile;
 mod hub_privacy;
 mod kiosk;
+mod layout;
 mod refusals;
 mod sync;
 mod systemd;

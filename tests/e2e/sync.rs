@@ -74,6 +74,17 @@ impl TestHub {
         )
     }
 
+    pub fn put(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        crate::support::send(
+            http_builder()
+                .build()
+                .unwrap()
+                .put(self.url(path))
+                .header("cookie", &self.cookie)
+                .json(&body),
+        )
+    }
+
     /// Registers a home and returns its one-time enrolment code.
     pub fn add_home(&self, name: &str) -> String {
         let output = Command::new(KEJIA)

@@ -78,6 +78,18 @@ impl TestHome {
         (Self::logged_in(dir, child, addr, kiosk_token), printed)
     }
 
+    /// A home run with `--config FILE`, the file holding `settings` (TOML).
+    pub fn start_configured(settings: &str) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let config = dir.path().join("kejia.toml");
+        std::fs::write(&config, settings).expect("write the settings");
+        add_user(dir.path(), ADMIN, "admin", PASSWORD).expect("user add");
+        let kiosk_token = add_token(dir.path(), "门口签到机");
+        let config = config.to_str().expect("a UTF-8 path").to_owned();
+        let (child, addr, _) = spawn_serve_with(dir.path(), &["--config", &config]);
+        Self::logged_in(dir, child, addr, kiosk_token)
+    }
+
     /// A home on a data folder made elsewhere (a restored one), with the administrator and
     /// kiosk token that folder's database holds, logged in as staff.
     pub fn open(dir: TempDir, kiosk_token: String) -> Self {

@@ -779,8 +779,10 @@ fn num_cells(text: &str, home: &str) -> Vec<String> {
         .split("<tr")
         .find(|row| row.contains(home))
         .unwrap_or_default();
-    row.split(r#"<td class="num">"#)
+    // Cells are `<td class="num" …>N</td>` (phone layouts add a caption attribute).
+    row.split(r#"<td class="num""#)
         .skip(1)
+        .filter_map(|cell| cell.split_once('>').map(|(_, rest)| rest))
         .filter_map(|cell| cell.split("</td>").next())
         .map(|cell| cell.trim().to_owned())
         .collect()

@@ -1,5 +1,5 @@
 //! `GET /m/checkin?code=…` (a known phone's one-tap page, or the registration form),
-//! `POST /m/checkin` (the tap) and `POST /m/forget` ("不是本人？").
+//! `POST /m/checkin` (the tap) and `POST /m/forget` ("不是本人，重新登记").
 
 use askama::Template;
 use axum::extract::rejection::QueryRejection;
@@ -185,7 +185,7 @@ async fn forget_phone(
         .render(state, csrf, StatusCode::OK)?,
         Err(_) => Notice::done(
             "已退出",
-            "这部手机已不再代表你。如需签到，请重新扫描签到屏上的二维码。",
+            "这部手机已不再代表您。如需签到，请重新扫描签到屏上的二维码。",
         )
         .render(&state.home_name()),
     };

@@ -9,6 +9,7 @@ mod login;
 mod members;
 mod phone;
 mod settings;
+mod wording;
 
 use std::sync::Arc;
 
