@@ -40,6 +40,7 @@ pub const HUB: Schema = Schema {
         include_str!("../../migrations/hub/0003_home_life_cycle.sql"),
         include_str!("../../migrations/hub/0004_evaluation_indexes.sql"),
         include_str!("../../migrations/hub/0005_slow_phone_hashes.sql"),
+        include_str!("../../migrations/hub/0006_enrol_code_expiry.sql"),
     ],
 };
 

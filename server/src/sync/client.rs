@@ -128,7 +128,9 @@ impl SyncClient {
             return Err(SyncError::Refused("本馆已登记到科协平台".into()));
         }
         // The key follows from a seed kept here and the code, so a retry after a lost answer
-        // presents the same key and the hub answers again.
+        // presents the same key and the hub answers again, however the code was typed.
+        let code = crate::hub::enrol_code::normalize(code);
+        let code = code.as_str();
         let seed = self.store.write(sync_state::enrol_seed).await?;
         let secret: [u8; 32] = Sha256::new()
             .chain_update(seed)
