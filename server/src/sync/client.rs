@@ -4,6 +4,7 @@
 //! A push is idempotent at the hub (upsert by id, a repeated batch changes nothing), so every
 //! failure is handled the same way: keep the cursor, try again later.
 
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -94,6 +95,44 @@ pub fn check_hub_url(raw: &str, allow_http: bool) -> Result<String, SyncError> {
         return Err(SyncError::BadUrl(raw.to_owned()));
     }
     Ok(url.to_owned())
+}
+
+/// How long a command waits for the database to close cleanly on its way out.
+const CLOSE_PATIENCE: Duration = Duration::from_secs(5);
+
+/// Runs a command of the home's data folder (`kejia enroll`, `kejia sync`) on its store, and
+/// closes the store after. If the folder did not exist and the command fails, the folder it
+/// made is removed again: a mistyped `--data` or an unreachable hub must not leave an empty
+/// home behind that a later `kejia serve` would take for this home. A folder that existed
+/// before is never removed.
+pub async fn in_data_folder<T>(
+    data: &Path,
+    command: impl AsyncFnOnce(Store) -> Result<T, SyncError>,
+) -> Result<T, SyncError> {
+    let made = first_missing(data);
+    let outcome = match Store::open(data) {
+        Ok(store) => {
+            let outcome = command(store.clone()).await;
+            // The writer stops only when every handle is gone; the command dropped its own.
+            store.close(CLOSE_PATIENCE);
+            outcome
+        }
+        Err(error) => Err(error.into()),
+    };
+    if let (Err(_), Some(made)) = (&outcome, made) {
+        if let Err(error) = std::fs::remove_dir_all(&made) {
+            tracing::debug!(%error, "could not remove the data folder made for a failed command");
+        }
+    }
+    outcome
+}
+
+/// The outermost folder of `path` that does not exist yet: what creating `path` would make.
+fn first_missing(path: &Path) -> Option<PathBuf> {
+    path.ancestors()
+        .take_while(|folder| !folder.as_os_str().is_empty() && !folder.exists())
+        .last()
+        .map(Path::to_path_buf)
 }
 
 #[derive(Clone)]
