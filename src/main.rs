@@ -359,16 +359,14 @@ fn message_of(error: &anyhow::Error) -> String {
 
 /// The command line, with clap's own words (headings, the help and version flags) in Chinese.
 fn command_line() -> clap::Command {
-    in_chinese(Cli::command())
-        .disable_version_flag(true)
-        .arg(
-            clap::Arg::new("version")
-                .short('V')
-                .long("version")
-                .action(clap::ArgAction::Version)
-                .help("显示版本")
-                .help_heading(OPTIONS_HEADING),
-        )
+    in_chinese(Cli::command()).disable_version_flag(true).arg(
+        clap::Arg::new("version")
+            .short('V')
+            .long("version")
+            .action(clap::ArgAction::Version)
+            .help("显示版本")
+            .help_heading(OPTIONS_HEADING),
+    )
 }
 
 const OPTIONS_HEADING: &str = "选项";
@@ -554,10 +552,7 @@ async fn restore(args: RestoreArgs) -> anyhow::Result<()> {
         restored.last_seq
     );
     if let Some(aside) = &restored.set_aside {
-        eprintln!(
-            "kejia：原来的数据库保留为 {}",
-            aside.display()
-        );
+        eprintln!("kejia：原来的数据库保留为 {}", aside.display());
     }
     eprintln!(
         "kejia：备份之后的签到不在其中。若本馆已登记到科协平台，下次同步会核对平台所存不多于此备份；若多于，推送暂停并在首页说明（见 troubleshooting.md）。请重新启动服务，例如 `sudo systemctl start kejia-serve.service kejia-kiosk.service`（数据目录 {}）",
@@ -880,7 +875,10 @@ mod tests {
 
     /// Every command, argument and choice of the command line, with its help text, by path.
     fn help_texts(command: &clap::Command, path: &str, found: &mut Vec<(String, String)>) {
-        let about = command.get_about().map(ToString::to_string).unwrap_or_default();
+        let about = command
+            .get_about()
+            .map(ToString::to_string)
+            .unwrap_or_default();
         found.push((path.to_owned(), about));
         for arg in command.get_arguments() {
             let name = format!("{path} --{}", arg.get_id());
@@ -893,7 +891,10 @@ mod tests {
                 Vec::new()
             };
             for value in choices {
-                let help = value.get_help().map(ToString::to_string).unwrap_or_default();
+                let help = value
+                    .get_help()
+                    .map(ToString::to_string)
+                    .unwrap_or_default();
                 found.push((format!("{name}={}", value.get_name()), help));
             }
         }
@@ -906,7 +907,10 @@ mod tests {
     fn every_command_argument_and_choice_has_chinese_help() {
         let mut found = Vec::new();
         help_texts(&command_line(), "kejia", &mut found);
-        assert!(found.len() > 60, "the walk reached the whole tree: {found:?}");
+        assert!(
+            found.len() > 60,
+            "the walk reached the whole tree: {found:?}"
+        );
         let missing: Vec<_> = found
             .iter()
             .filter(|(_, help)| !has_chinese(help))

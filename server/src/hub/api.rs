@@ -6,8 +6,8 @@ use std::time::Instant;
 
 use axum::extract::{FromRequest, Path, State};
 use axum::http::{StatusCode, header};
-use axum::{Extension, Json};
 use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
 use serde::Deserialize;
 
 use super::enrol_code::{self, EnrolThrottle};

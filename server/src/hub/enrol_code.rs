@@ -30,8 +30,7 @@ pub const CODE_LIFETIME: SignedDuration = SignedDuration::from_hours(7 * 24);
 pub const LIFETIME_TEXT: &str = "7 天";
 
 /// What an expired code is answered with.
-pub const EXPIRED_MESSAGE: &str =
-    "登记码已过期（有效期 7 天），请向市科协索取新的登记码";
+pub const EXPIRED_MESSAGE: &str = "登记码已过期（有效期 7 天），请向市科协索取新的登记码";
 /// What an unknown or used code is answered with.
 pub const UNKNOWN_MESSAGE: &str = "登记码无效或已使用";
 
@@ -191,7 +190,13 @@ mod tests {
     #[test]
     fn a_code_is_read_whatever_its_case_spaces_and_hyphens() {
         let kept = code_hash("ABCD-EFGH");
-        for typed in ["ABCDEFGH", "abcd-efgh", " abcd efgh ", "Ab-Cd-Ef-Gh", "ABCD - EFGH"] {
+        for typed in [
+            "ABCDEFGH",
+            "abcd-efgh",
+            " abcd efgh ",
+            "Ab-Cd-Ef-Gh",
+            "ABCD - EFGH",
+        ] {
             assert_eq!(code_hash(typed), kept, "{typed}");
         }
         assert_ne!(code_hash("ABCD-EFGJ"), kept);
@@ -216,13 +221,17 @@ mod tests {
             window: Duration::from_secs(60),
             start,
         };
-        let throttle = EnrolThrottle::new(rule(3, WindowStart::Latest), rule(5, WindowStart::First));
+        let throttle =
+            EnrolThrottle::new(rule(3, WindowStart::Latest), rule(5, WindowStart::First));
         let now = Instant::now();
         let guesser = Some(IpAddr::from([192, 0, 2, 1]));
         for _ in 0..3 {
             drop(throttle.admit(guesser, now).expect("admitted"));
         }
-        assert!(throttle.admit(guesser, now).is_err(), "the guesser is locked out");
+        assert!(
+            throttle.admit(guesser, now).is_err(),
+            "the guesser is locked out"
+        );
         // A right code takes its attempt back: an honest home is not counted.
         let honest = Some(IpAddr::from([198, 51, 100, 7]));
         throttle.admit(honest, now).expect("admitted").succeeded();
@@ -231,8 +240,14 @@ mod tests {
         for _ in 0..2 {
             drop(throttle.admit(other, now).expect("admitted"));
         }
-        assert!(throttle.admit(honest, now).is_err(), "the hub's limit is reached");
+        assert!(
+            throttle.admit(honest, now).is_err(),
+            "the hub's limit is reached"
+        );
         let later = now + Duration::from_secs(61);
-        assert!(throttle.admit(honest, later).is_ok(), "the window has passed");
+        assert!(
+            throttle.admit(honest, later).is_ok(),
+            "the window has passed"
+        );
     }
 }

@@ -42,27 +42,47 @@ async fn enroll_from(site: &HubSite, peer: [u8; 4], code: &str) -> (StatusCode, 
         .insert(ConnectInfo(SocketAddr::from((peer, 40000))));
     let response = site.hub.router().oneshot(request).await.expect("response");
     let status = response.status();
-    let bytes = response.into_body().collect().await.expect("body").to_bytes();
-    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
 }
 
 #[tokio::test]
 async fn a_registered_home_gets_a_short_code_that_reads_over_the_phone() {
     let site = HubSite::new().await;
     let (status, answer) = site
-        .json("POST", "/api/v1/homes", Some(json!({ "name": "赫山区科技工作者之家" })))
+        .json(
+            "POST",
+            "/api/v1/homes",
+            Some(json!({ "name": "赫山区科技工作者之家" })),
+        )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{answer}");
     let code = answer["code"].as_str().expect("code");
     let (first, second) = code.split_once('-').expect("XXXX-XXXX");
     assert_eq!((first.len(), second.len()), (4, 4), "{code}");
-    assert!(code.bytes().filter(|b| *b != b'-').all(|b| ALPHABET.contains(&b)));
+    assert!(
+        code.bytes()
+            .filter(|b| *b != b'-')
+            .all(|b| ALPHABET.contains(&b))
+    );
 }
 
 #[tokio::test]
 async fn a_code_typed_in_lower_case_with_spaces_enrols_once() {
     let site = HubSite::new().await;
-    let (id, code) = site.hub.add_home("赫山区科技工作者之家").await.expect("add");
+    let (id, code) = site
+        .hub
+        .add_home("赫山区科技工作者之家")
+        .await
+        .expect("add");
     let typed = format!(" {} ", code.to_lowercase().replace('-', " "));
     let (status, answer) = enroll(&site, &typed, 1).await;
     assert_eq!(status, StatusCode::OK, "{answer}");
@@ -78,13 +98,25 @@ async fn a_code_typed_in_lower_case_with_spaces_enrols_once() {
 #[tokio::test]
 async fn a_code_expires_after_seven_days_by_the_hubs_clock() {
     let site = HubSite::new().await;
-    let (_, fresh) = site.hub.add_home("赫山区科技工作者之家").await.expect("add");
-    let (_, late) = site.hub.add_home("资阳区科技工作者之家").await.expect("add");
+    let (_, fresh) = site
+        .hub
+        .add_home("赫山区科技工作者之家")
+        .await
+        .expect("add");
+    let (_, late) = site
+        .hub
+        .add_home("资阳区科技工作者之家")
+        .await
+        .expect("add");
     let issued = site.now();
     site.clock
         .set(issued + SignedDuration::from_hours(7 * 24) - SignedDuration::from_secs(1));
     let (status, answer) = enroll(&site, &fresh, 1).await;
-    assert_eq!(status, StatusCode::OK, "still valid a second before: {answer}");
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "still valid a second before: {answer}"
+    );
     site.clock.set(issued + SignedDuration::from_hours(7 * 24));
     let (status, refused) = enroll(&site, &late, 2).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
@@ -98,9 +130,18 @@ async fn a_code_expires_after_seven_days_by_the_hubs_clock() {
 #[tokio::test]
 async fn a_new_code_replaces_an_expired_one_for_a_home_not_yet_enrolled() {
     let site = HubSite::new().await;
-    let (id, old) = site.hub.add_home("赫山区科技工作者之家").await.expect("add");
-    site.clock.set(site.now() + SignedDuration::from_hours(8 * 24));
-    let renewed = site.hub.new_code("赫山区科技工作者之家").await.expect("by name");
+    let (id, old) = site
+        .hub
+        .add_home("赫山区科技工作者之家")
+        .await
+        .expect("add");
+    site.clock
+        .set(site.now() + SignedDuration::from_hours(8 * 24));
+    let renewed = site
+        .hub
+        .new_code("赫山区科技工作者之家")
+        .await
+        .expect("by name");
     assert_eq!(renewed.profile.id, id);
     assert_eq!(
         renewed.code_expires_at,
@@ -110,7 +151,11 @@ async fn a_new_code_replaces_an_expired_one_for_a_home_not_yet_enrolled() {
     assert_eq!(status, StatusCode::FORBIDDEN, "the old code is gone");
     let (status, answer) = enroll(&site, &renewed.code, 1).await;
     assert_eq!(status, StatusCode::OK, "{answer}");
-    let error = site.hub.new_code(&id).await.expect_err("enrolled homes need none");
+    let error = site
+        .hub
+        .new_code(&id)
+        .await
+        .expect_err("enrolled homes need none");
     assert!(error.to_string().contains("已接入"), "{error}");
     let error = site.hub.new_code("没有这个家").await.expect_err("unknown");
     assert!(error.to_string().contains("没有名为"), "{error}");
@@ -119,7 +164,11 @@ async fn a_new_code_replaces_an_expired_one_for_a_home_not_yet_enrolled() {
 #[tokio::test]
 async fn wrong_codes_lock_the_guessing_address_out_even_for_a_right_code() {
     let site = HubSite::new().await;
-    let (_, code) = site.hub.add_home("赫山区科技工作者之家").await.expect("add");
+    let (_, code) = site
+        .hub
+        .add_home("赫山区科技工作者之家")
+        .await
+        .expect("add");
     let guesser = [192, 0, 2, 1];
     for _ in 0..PEER_FAILURES {
         let (status, _) = enroll_from(&site, guesser, "ABCD-EFGH").await;

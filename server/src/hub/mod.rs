@@ -26,8 +26,8 @@ pub mod workbook;
 
 use std::sync::Arc;
 
-use axum::{Extension, Router};
 use axum::routing::{get, post, put};
+use axum::{Extension, Router};
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;

@@ -106,7 +106,9 @@ fn home_by_id_or_name(conn: &rusqlite::Connection, home: &str) -> Result<String,
         [] => Err(Invalid::new("home", format!("平台上没有名为“{home}”的科技工作者之家")).into()),
         _ => Err(Invalid::new(
             "home",
-            format!("有多个名为“{home}”的科技工作者之家，请改用编号（kejia hub home add 打印的编号）"),
+            format!(
+                "有多个名为“{home}”的科技工作者之家，请改用编号（kejia hub home add 打印的编号）"
+            ),
         )
         .into()),
     }

@@ -97,6 +97,18 @@ pub fn check_hub_url(raw: &str, allow_http: bool) -> Result<String, SyncError> {
     Ok(url.to_owned())
 }
 
+/// A request that got no answer, said in words a staffer can act on.
+fn unreachable(hub_url: &str, error: &reqwest::Error) -> SyncError {
+    let reason = if error.is_timeout() {
+        "没有及时回答，请稍后再试".to_owned()
+    } else if error.is_connect() {
+        "连接不上：请检查地址和网络，或确认平台正在运行".to_owned()
+    } else {
+        error.to_string()
+    };
+    SyncError::Network(format!("{hub_url} {reason}"))
+}
+
 /// How long a command waits for the database to close cleanly on its way out.
 const CLOSE_PATIENCE: Duration = Duration::from_secs(5);
 
@@ -187,7 +199,7 @@ impl SyncClient {
             .json(&request)
             .send()
             .await
-            .map_err(|e| SyncError::Network(e.to_string()))?;
+            .map_err(|e| unreachable(&hub_url, &e))?;
         if !response.status().is_success() {
             return Err(SyncError::Refused(error_text(response).await));
         }
@@ -454,7 +466,7 @@ impl SyncClient {
             .json(push)
             .send()
             .await
-            .map_err(|e| Failure::Other(SyncError::Network(e.to_string())))?;
+            .map_err(|e| Failure::Other(unreachable(&enrolment.hub_url, &e)))?;
         let status = response.status();
         if status.is_success() {
             return response
