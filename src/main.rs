@@ -346,11 +346,14 @@ fn message_of(error: &anyhow::Error) -> String {
     let mut message = String::new();
     for cause in error.chain() {
         let text = cause.to_string();
-        if text.is_empty() || message.contains(&text) {
+        // "Error code 14: unable to open database file" adds nothing to a message that
+        // already says "unable to open database file".
+        let gist = text.rsplit(": ").next().unwrap_or(&text);
+        if text.is_empty() || message.contains(&text) || message.contains(gist) {
             continue;
         }
         if !message.is_empty() {
-            message.push_str("：");
+            message.push('：');
         }
         message.push_str(&text);
     }
@@ -932,5 +935,12 @@ mod tests {
         let io = std::io::Error::new(std::io::ErrorKind::AddrInUse, "地址已被占用");
         let error = anyhow::Error::new(io).context("无法监听 127.0.0.1:8080");
         assert_eq!(message_of(&error), "无法监听 127.0.0.1:8080：地址已被占用");
+        let io = std::io::Error::other("Error code 14: unable to open database file");
+        let error =
+            anyhow::Error::new(io).context("复制数据库时出错：unable to open database file");
+        assert_eq!(
+            message_of(&error),
+            "复制数据库时出错：unable to open database file"
+        );
     }
 }

@@ -131,10 +131,10 @@ pub async fn in_data_folder<T>(
         }
         Err(error) => Err(error.into()),
     };
-    if let (Err(_), Some(made)) = (&outcome, made) {
-        if let Err(error) = std::fs::remove_dir_all(&made) {
-            tracing::debug!(%error, "could not remove the data folder made for a failed command");
-        }
+    if let (Err(_), Some(made)) = (&outcome, made)
+        && let Err(error) = std::fs::remove_dir_all(&made)
+    {
+        tracing::debug!(%error, "could not remove the data folder made for a failed command");
     }
     outcome
 }
