@@ -575,9 +575,11 @@ async fn hub(args: HubArgs) -> anyhow::Result<()> {
         "kejia 科协平台已启动：http://{address}/  （数据目录 {}）",
         args.data.display()
     );
-    // Said once, on standard output beside the address (not again as a log line).
+    // On standard output beside the address for the person at the terminal, and in the log
+    // for whoever reads the journal later (tests/e2e/hub_privacy.rs relies on both).
     if let Some(hint) = hub.start_hint().await? {
         println!("{hint}");
+        tracing::warn!("{hint}");
     }
     tracing::info!(%address, "hub serving");
     hub.serve(listener, shutdown_signal()).await?;
