@@ -357,7 +357,34 @@ fn message_of(error: &anyhow::Error) -> String {
         }
         message.push_str(&text);
     }
+    // The operating system's reasons come in English; the common ones are said in Chinese.
+    for cause in error.chain() {
+        if let Some(io) = cause.downcast_ref::<std::io::Error>()
+            && !has_chinese(&io.to_string())
+            && let Some(chinese) = io_reason(io.kind())
+        {
+            message = message.replace(&io.to_string(), chinese);
+        }
+    }
     message
+}
+
+fn io_reason(kind: std::io::ErrorKind) -> Option<&'static str> {
+    use std::io::ErrorKind;
+    Some(match kind {
+        ErrorKind::NotFound => "文件或目录不存在",
+        ErrorKind::PermissionDenied => "没有权限",
+        ErrorKind::AddrInUse => "地址已被占用",
+        ErrorKind::AddrNotAvailable => "本机没有这个地址",
+        ErrorKind::AlreadyExists => "已存在",
+        ErrorKind::ReadOnlyFilesystem => "文件系统只读",
+        ErrorKind::StorageFull => "磁盘已满",
+        ErrorKind::NotADirectory => "路径中有一项不是目录",
+        ErrorKind::IsADirectory => "这是一个目录",
+        ErrorKind::ConnectionRefused => "连接被拒绝",
+        ErrorKind::TimedOut => "超时",
+        _ => return None,
+    })
 }
 
 /// The command line, with clap's own words (headings, the help and version flags) in Chinese.
@@ -937,6 +964,19 @@ mod tests {
         let io = std::io::Error::new(std::io::ErrorKind::AddrInUse, "地址已被占用");
         let error = anyhow::Error::new(io).context("无法监听 127.0.0.1:8080");
         assert_eq!(message_of(&error), "无法监听 127.0.0.1:8080：地址已被占用");
+        // The system's English reason, within a message or after it, is said in Chinese.
+        let io = std::io::Error::from(std::io::ErrorKind::AddrInUse);
+        let english = io.to_string();
+        let error = anyhow::Error::new(io).context("无法监听 127.0.0.1:8080");
+        assert_eq!(message_of(&error), "无法监听 127.0.0.1:8080：地址已被占用");
+        let io = std::io::Error::from_raw_os_error(2);
+        let within = format!("无法读取配置文件 a.toml：{io}");
+        let error = anyhow::Error::new(io).context(within);
+        assert_eq!(
+            message_of(&error),
+            "无法读取配置文件 a.toml：文件或目录不存在"
+        );
+        assert!(!english.is_empty());
         let io = std::io::Error::other("Error code 14: unable to open database file");
         let error =
             anyhow::Error::new(io).context("复制数据库时出错：unable to open database file");
