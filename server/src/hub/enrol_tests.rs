@@ -182,3 +182,33 @@ async fn wrong_codes_lock_the_guessing_address_out_even_for_a_right_code() {
     let (status, answer) = enroll_from(&site, [198, 51, 100, 7], &code).await;
     assert_eq!(status, StatusCode::OK, "{answer}");
 }
+
+#[tokio::test]
+async fn staff_can_issue_a_new_code_over_the_api_until_the_home_enrols() {
+    let site = HubSite::new().await;
+    let (_, registered) = site
+        .json(
+            "POST",
+            "/api/v1/homes",
+            Some(json!({ "name": "赫山区科技工作者之家" })),
+        )
+        .await;
+    let id = registered["id"].as_str().expect("id").to_owned();
+    assert_eq!(registered["code_expires_at"], "2026-07-22T12:00:00+08:00");
+    let path = format!("/api/v1/homes/{id}/code");
+    let (status, _) = site.json_as(false, "POST", &path, None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "staff only");
+    let (status, renewed) = site.json("POST", &path, None).await;
+    assert_eq!(status, StatusCode::CREATED, "{renewed}");
+    assert_eq!(renewed["id"], id.as_str());
+    let code = renewed["code"].as_str().expect("code");
+    assert_ne!(Some(code), registered["code"].as_str());
+    let (status, _) = enroll(&site, code, 1).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, refused) = site.json("POST", &path, None).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{refused}");
+    let (status, _) = site
+        .json("POST", "/api/v1/homes/no-such-home/code", None)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}

@@ -95,6 +95,7 @@ impl Hub {
             .route("/evaluation", get(api::evaluation))
             .route("/homes", get(api::homes).post(homes_api::register))
             .route("/homes/{id}", get(homes_api::get).patch(homes_api::update))
+            .route("/homes/{id}/code", post(homes_api::new_code))
             .route(
                 "/homes/{id}/ratings/{year}",
                 put(homes_api::rate).delete(homes_api::unrate),
