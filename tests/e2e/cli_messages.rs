@@ -61,6 +61,34 @@ fn a_failed_enroll_says_why_once_in_chinese_and_leaves_no_folder_it_made() {
 }
 
 #[test]
+fn an_enrolment_whose_answer_was_garbled_keeps_its_folder_for_the_retry() {
+    // A "hub" that takes the request and answers with nothing kejia can use: the real hub may
+    // have enrolled the home, and a retry must present the same key, made from the seed kept
+    // in the folder.
+    let hub = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = hub.local_addr().expect("addr");
+    std::thread::spawn(move || {
+        if let Ok((mut stream, _)) = hub.accept() {
+            // The whole request (its JSON body ends in a brace), then the useless answer.
+            let mut request = Vec::new();
+            let mut chunk = [0u8; 4096];
+            while !request.ends_with(b"}") {
+                match stream.read(&mut chunk) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => request.extend_from_slice(&chunk[..n]),
+                }
+            }
+            let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}");
+        }
+    });
+    let parent = tempfile::tempdir().expect("dir");
+    let data = parent.path().join("kejia-data");
+    let output = enroll(&data, &format!("http://{addr}"));
+    fails_once_in_chinese(&output, "科协平台的回答无法识别");
+    assert!(data.join("kejia.db").exists(), "the seed is kept");
+}
+
+#[test]
 fn a_failed_sync_of_a_folder_that_was_not_there_leaves_none() {
     let parent = tempfile::tempdir().expect("dir");
     let data = parent.path().join("kejia-data");

@@ -150,10 +150,12 @@ impl EnrolThrottle {
 }
 
 impl EnrolAttempt<'_> {
-    /// The code was right: the attempt is not a failure after all.
+    /// The code was right: the attempt is not a failure after all. Only this attempt is
+    /// taken back, not the address's earlier failures: a home that re-enrols with its own
+    /// code must not wipe a guesser's count clean.
     pub fn succeeded(self) {
         if let Some(peer) = self.peer {
-            self.throttle.per_peer.forget(peer);
+            self.throttle.per_peer.take_back(peer);
         }
         self.throttle.global.take_back(());
     }
@@ -225,9 +227,12 @@ mod tests {
             EnrolThrottle::new(rule(3, WindowStart::Latest), rule(5, WindowStart::First));
         let now = Instant::now();
         let guesser = Some(IpAddr::from([192, 0, 2, 1]));
-        for _ in 0..3 {
+        for _ in 0..2 {
             drop(throttle.admit(guesser, now).expect("admitted"));
         }
+        // Its own right code between guesses does not wipe its count clean.
+        throttle.admit(guesser, now).expect("admitted").succeeded();
+        drop(throttle.admit(guesser, now).expect("admitted"));
         assert!(
             throttle.admit(guesser, now).is_err(),
             "the guesser is locked out"

@@ -37,6 +37,9 @@ pub enum SyncError {
     Refused(String),
     #[error("无法连接科协平台：{0}")]
     Network(String),
+    /// No connection was made: the hub cannot have seen the request.
+    #[error("无法连接科协平台：{0}")]
+    Unreachable(String),
     #[error("科协平台的回答无法识别：{0}")]
     BadAnswer(String),
     #[error("{0}")]
@@ -60,6 +63,16 @@ impl SyncError {
     /// Worth trying again soon (the network, a busy hub), as opposed to a refusal a person
     /// must look at.
     pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            Self::Network(_) | Self::Unreachable(_) | Self::BadAnswer(_)
+        )
+    }
+
+    /// Whether the hub may have acted on the request although this failed (an answer lost or
+    /// not understood). Then what the home keeps (the enrolment seed) must stay, so that a
+    /// retry presents the same key.
+    pub fn hub_may_have_acted(&self) -> bool {
         matches!(self, Self::Network(_) | Self::BadAnswer(_))
     }
 }
@@ -99,10 +112,13 @@ pub fn check_hub_url(raw: &str, allow_http: bool) -> Result<String, SyncError> {
 
 /// A request that got no answer, said in words a staffer can act on.
 fn unreachable(hub_url: &str, error: &reqwest::Error) -> SyncError {
+    if error.is_connect() {
+        return SyncError::Unreachable(format!(
+            "{hub_url} 连接不上：请检查地址和网络，或确认平台正在运行"
+        ));
+    }
     let reason = if error.is_timeout() {
         "没有及时回答，请稍后再试".to_owned()
-    } else if error.is_connect() {
-        "连接不上：请检查地址和网络，或确认平台正在运行".to_owned()
     } else {
         error.to_string()
     };
@@ -115,8 +131,9 @@ const CLOSE_PATIENCE: Duration = Duration::from_secs(5);
 /// Runs a command of the home's data folder (`kejia enroll`, `kejia sync`) on its store, and
 /// closes the store after. If the folder did not exist and the command fails, the folder it
 /// made is removed again: a mistyped `--data` or an unreachable hub must not leave an empty
-/// home behind that a later `kejia serve` would take for this home. A folder that existed
-/// before is never removed.
+/// home behind that a later `kejia serve` would take for this home. Kept are a folder that
+/// existed before, and one whose enrolment the hub may have taken although its answer was
+/// lost (the seed in it lets a retry present the same key).
 pub async fn in_data_folder<T>(
     data: &Path,
     command: impl AsyncFnOnce(Store) -> Result<T, SyncError>,
@@ -131,7 +148,8 @@ pub async fn in_data_folder<T>(
         }
         Err(error) => Err(error.into()),
     };
-    if let (Err(_), Some(made)) = (&outcome, made)
+    if let (Err(failure), Some(made)) = (&outcome, made)
+        && !failure.hub_may_have_acted()
         && let Err(error) = std::fs::remove_dir_all(&made)
     {
         tracing::debug!(%error, "could not remove the data folder made for a failed command");
