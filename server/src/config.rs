@@ -17,30 +17,30 @@ pub const EXAMPLE: &str = include_str!("../../kejia.example.toml");
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read {path}: {source}")]
+    #[error("无法读取配置文件 {path}：{source}")]
     Read {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{path} is not valid: {source}")]
+    #[error("配置文件 {path} 有误：{source}")]
     Parse {
         path: PathBuf,
         source: Box<toml::de::Error>,
     },
-    #[error("unknown time zone {0:?}; use an IANA name such as Asia/Shanghai")]
+    #[error("不认识的时区 {0:?}，请用 IANA 名称，例如 Asia/Shanghai")]
     TimeZone(String),
-    #[error("award_month {0:?} must look like 2026-05")]
+    #[error("award_month {0:?} 的格式应如 2026-05")]
     AwardMonth(String),
-    #[error("checkin_opens_before_minutes and checkin_closes_after_minutes must be 0 to 1440")]
+    #[error("checkin_opens_before_minutes 和 checkin_closes_after_minutes 须在 0 到 1440 之间")]
     CheckinWindow,
     #[error(
-        "public_url {0:?} must look like http://192.168.1.20:8080 or https://kejia.example.cn (scheme, host, optional port; no path, no trailing slash)"
+        "public_url {0:?} 的格式应如 http://192.168.1.20:8080 或 https://kejia.example.cn（协议、主机，可加端口；不带路径，结尾不加斜杠）"
     )]
     PublicUrl(String),
-    #[error("clock {0:?} must be \"system\", \"kernel\" or \"never\"")]
+    #[error("clock {0:?} 须为 \"system\"、\"kernel\" 或 \"never\"")]
     Clock(String),
     #[error(
-        "[evaluation]: excellent_qualifying must be 1 to 366, manual_percent 0 to 100, silent_days 1 to 366"
+        "[evaluation]：excellent_qualifying 须在 1 到 366 之间，manual_percent 在 0 到 100 之间，silent_days 在 1 到 366 之间"
     )]
     Evaluation,
 }

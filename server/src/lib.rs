@@ -57,7 +57,7 @@ impl Home {
 
     pub fn open_with_clock(settings: Settings, clock: Arc<dyn Clock>) -> Result<Self, StoreError> {
         let lock = lockfile::DataLock::acquire(&settings.data_dir)
-            .map_err(|e| StoreError::Io(std::io::Error::other(e.to_string())))?;
+            .map_err(|e| StoreError::Io(std::io::Error::other(e)))?;
         let store = Store::open(&settings.data_dir)?;
         let backups = Arc::new(backup::Health::starting_from(backup::rotation::newest(
             &backup::folder(&settings.data_dir),

@@ -9,6 +9,7 @@ mod backup;
 mod bad_days;
 mod checkin;
 mod cli;
+mod cli_messages;
 mod compliance;
 mod crash;
 mod exports;

@@ -202,6 +202,7 @@ const HUB: &[Row] = &[
     row("POST", "/api/v1/homes", STAFF_API),
     row("GET", "/api/v1/homes/{id}", STAFF_API),
     row("PATCH", "/api/v1/homes/{id}", STAFF_API),
+    row("POST", "/api/v1/homes/{id}/code", STAFF_API),
     row("PUT", "/api/v1/homes/{id}/ratings/{year}", STAFF_API),
     row("DELETE", "/api/v1/homes/{id}/ratings/{year}", STAFF_API),
     row("GET", "/api/v1/homes/{id}/members", STAFF_API),

@@ -42,6 +42,7 @@ pub const HUB: Schema = Schema {
         include_str!("../../migrations/hub/0004_evaluation_indexes.sql"),
         include_str!("../../migrations/hub/0005_slow_phone_hashes.sql"),
         include_str!("../../migrations/hub/0006_checkin_closed.sql"),
+        include_str!("../../migrations/hub/0007_enrol_code_expiry.sql"),
     ],
 };
 

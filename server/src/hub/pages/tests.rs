@@ -221,8 +221,9 @@ async fn registering_on_the_page_shows_the_code_once_and_it_enrols() {
         .and_then(|rest| rest.split("</p>").next())
         .expect("the code on the page")
         .to_owned();
-    assert!(code.len() >= 20, "{code}");
+    assert_eq!(code.len(), "XXXX-XXXX".len(), "{code}");
     assert!(page.contains("只显示这一次"));
+    assert!(page.contains(&format!("有效期 {}", crate::hub::enrol_code::LIFETIME_TEXT)));
 
     let homes = site.get("/admin/homes").await.text();
     assert!(homes.contains("益阳高新区科技工作者之家"));
