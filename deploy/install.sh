@@ -137,11 +137,11 @@ KEJIA=$R/usr/local/bin/kejia
 put "$BINARY" "$KEJIA" 0755
 
 # --- The user ------------------------------------------------------------------------------
-# A fixed system user, not DynamicUser=: the kiosk needs the dialout, input and video groups,
-# and the home's files must keep their owner across restarts.
+# A fixed system user, not DynamicUser=: the kiosk needs the dialout, input, video and audio
+# groups, and the home's files must keep their owner across restarts.
 if $DRY; then
     say "would make the system user kejia (home /var/lib/kejia, shell /usr/sbin/nologin) if missing"
-    $KIOSK_ROLE && say "would add kejia to the groups dialout, input and video"
+    $KIOSK_ROLE && say "would add kejia to the groups dialout, input, video and audio"
 else
     if ! getent passwd kejia >/dev/null; then
         useradd --system --user-group --home-dir /var/lib/kejia --no-create-home \
@@ -149,7 +149,7 @@ else
         say "made the system user kejia"
     fi
     if $KIOSK_ROLE; then
-        for group in dialout input video; do
+        for group in dialout input video audio; do
             getent group "$group" >/dev/null || continue
             if ! id -nG kejia | tr ' ' '\n' | grep -qx "$group"; then
                 usermod -a -G "$group" kejia

@@ -66,7 +66,9 @@ check "the home allows the read-only clock calls back" \
 check "the kiosk has no PrivateDevices (it needs fb, serial, input)" \
     lacks "$ROOT/etc/systemd/system/kejia-kiosk.service" '^PrivateDevices='
 check "the kiosk gets the device groups" \
-    has "$ROOT/etc/systemd/system/kejia-kiosk.service" '^SupplementaryGroups=dialout input video$'
+    has "$ROOT/etc/systemd/system/kejia-kiosk.service" '^SupplementaryGroups=dialout input video audio$'
+check "the kiosk may open the sound card for its tones" \
+    has "$ROOT/etc/systemd/system/kejia-kiosk.service" '^DeviceAllow=char-alsa rw$'
 check "the udev rules are installed, mode 0644" mode_is "$ROOT/etc/udev/rules.d/99-kejia.rules" 0644
 check "/etc/kejia is mode 0755" mode_is "$ROOT/etc/kejia" 0755
 check "kejia.toml is written, mode 0644" mode_is "$ROOT/etc/kejia/kejia.toml" 0644

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use kejia_kiosk::display::DisplaySpec;
 use kejia_kiosk::readers::ReaderSpec;
 use kejia_kiosk::touch::TouchSpec;
@@ -18,14 +18,14 @@ use kejia_server::config::{self, RawConfig};
 use kejia_server::domain::access::{DeviceRole, StaffRole};
 use kejia_server::hub::Hub;
 use kejia_server::hub::profile::NewHome;
-use kejia_server::sync::client::SyncClient;
+use kejia_server::sync::client::{self, SyncClient};
 use kejia_server::{Home, accounts, store::Store, telemetry};
 
 #[derive(Debug, Parser)]
 #[command(
     name = "kejia",
     version,
-    about = "kejia (科家): check-in and attendance for science and technology workers' homes"
+    about = "科家（kejia）：科技工作者之家的签到与考勤系统"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -34,47 +34,47 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run a home: the JSON API and pages, on an SQLite database in the data folder.
+    /// 运行科技工作者之家：网页、接口和数据库（在数据目录中）
     Serve(ServeArgs),
-    /// Run the door kiosk: a client of `kejia serve` with a screen and serial readers.
+    /// 运行门口签到机：连接 kejia serve，带屏幕和串口读卡器
     Kiosk(KioskArgs),
-    /// Manage staff accounts of a home (for the hub's, see `kejia hub user add`).
+    /// 管理科技工作者之家的工作人员账号（科协平台的账号用 kejia hub user add）
     #[command(subcommand)]
     User(UserCommand),
-    /// Manage device tokens.
+    /// 管理设备令牌
     #[command(subcommand)]
     Token(TokenCommand),
-    /// Show configuration help.
+    /// 配置文件说明
     #[command(subcommand)]
     Config(ConfigCommand),
-    /// Enrol this home with the association's hub, with the hub's one-time code.
+    /// 用科协平台给的一次性登记码，把本馆登记到科协平台
     Enroll(EnrollArgs),
-    /// Push every change to the hub now and wait until it has acknowledged them.
+    /// 立即把所有变更推送到科协平台，并等待平台确认
     Sync(SyncArgs),
-    /// Run the association's hub (homes sync to it), or register a home with `hub home add`.
+    /// 运行市科协平台（各家向它同步），或用子命令管理平台
     Hub(HubArgs),
-    /// Copy a home's database to FILE, checked; works while the home is serving.
+    /// 把数据库备份到文件并校验；服务运行中也可以备份
     Backup(BackupArgs),
-    /// Put a backup in place as a home's database; the home must be stopped.
+    /// 用备份文件恢复数据库；须先停止服务
     Restore(RestoreArgs),
 }
 
 #[derive(Debug, Args)]
 struct BackupArgs {
-    /// The home's data folder.
+    /// 科技工作者之家的数据目录
     #[arg(long, default_value = "./kejia-data")]
     data: PathBuf,
-    /// The file to write (must not exist yet), e.g. ./kejia-data/backups/manual-20261202.db.
+    /// 要写入的备份文件（不能已存在），例如 ./kejia-data/backups/manual-20261202.db
     #[arg(long)]
     to: PathBuf,
 }
 
 #[derive(Debug, Args)]
 struct RestoreArgs {
-    /// The home's data folder (created if missing).
+    /// 科技工作者之家的数据目录（不存在则新建）
     #[arg(long, default_value = "./kejia-data")]
     data: PathBuf,
-    /// The backup file, e.g. ./kejia-data/backups/kejia-20261201-193000Z.db.
+    /// 备份文件，例如 ./kejia-data/backups/kejia-20261201-193000Z.db
     #[arg(long)]
     from: PathBuf,
 }
@@ -84,33 +84,32 @@ struct RestoreArgs {
 struct HubArgs {
     #[command(subcommand)]
     command: Option<HubCommand>,
-    /// The hub's data folder; created with its database on first start.
+    /// 科协平台的数据目录；首次启动时连同数据库一起新建
     #[arg(long, default_value = "./kejia-hub-data")]
     data: PathBuf,
-    /// Address to listen on.
+    /// 监听地址
     #[arg(long, default_value = "127.0.0.1:8090")]
     listen: SocketAddr,
-    /// A TOML settings file (time zone; see `kejia config example`).
+    /// TOML 配置文件（时区等；见 kejia config example）
     #[arg(long)]
     config: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
 enum HubCommand {
-    /// Manage the homes registered at the hub.
+    /// 管理在平台登记的科技工作者之家
     #[command(subcommand)]
     Home(HubHomeCommand),
-    /// Manage the hub's staff accounts.
+    /// 管理科协平台的工作人员账号
     #[command(subcommand)]
     User(HubUserCommand),
 }
 
 #[derive(Debug, Subcommand)]
 enum HubUserCommand {
-    /// Create a staff account in the hub's database (made if missing); the password is read
-    /// from standard input.
+    /// 在科协平台的数据库中新建工作人员账号（数据库不存在则新建）；密码从标准输入读取
     Add {
-        /// The hub's data folder (where `kejia hub --data` keeps kejia-hub.db).
+        /// 科协平台的数据目录（kejia hub --data 所用的目录，其中有 kejia-hub.db）
         #[arg(long, default_value = "./kejia-hub-data")]
         data: PathBuf,
         #[command(flatten)]
@@ -121,29 +120,38 @@ enum HubUserCommand {
 /// A staff account to create.
 #[derive(Debug, Args)]
 struct AccountArgs {
-    /// The login name, e.g. zhangmin.
+    /// 登录名，例如 zhangmin
     #[arg(long)]
     username: String,
-    /// staff (daily work) or admin (also manages accounts and settings).
+    /// 角色：staff（日常工作）或 admin（另可管理账号和设置）
     #[arg(long, value_enum)]
     role: RoleArg,
-    /// Read the password from the first line of standard input.
+    /// 从标准输入的第一行读取密码
     #[arg(long, required = true)]
     password_stdin: bool,
 }
 
 #[derive(Debug, Subcommand)]
 enum HubHomeCommand {
-    /// Register a home and print its one-time enrolment code.
+    /// 登记一家科技工作者之家，并打印其一次性登记码（有效期 7 天）
     Add {
-        /// The hub's data folder.
+        /// 科协平台的数据目录
         #[arg(long, default_value = "./kejia-hub-data")]
         data: PathBuf,
-        /// The home's name, e.g. 益阳高新区科技工作者之家.
+        /// 该家的名称，例如 益阳高新区科技工作者之家
         #[arg(long)]
         name: String,
         #[command(flatten)]
         details: HomeDetailsArgs,
+    },
+    /// 为尚未接入的家换发新的登记码（旧码丢失或已过期）；旧码随即失效
+    Code {
+        /// 科协平台的数据目录
+        #[arg(long, default_value = "./kejia-hub-data")]
+        data: PathBuf,
+        /// 该家的编号（kejia hub home add 打印的）或完整名称
+        #[arg(long)]
+        home: String,
     },
 }
 
@@ -151,30 +159,31 @@ enum HubHomeCommand {
 /// change them later).
 #[derive(Debug, Args)]
 struct HomeDetailsArgs {
-    /// The host unit (依托单位), e.g. 益阳某新材料有限公司.
+    /// 依托单位，例如 益阳某新材料有限公司
     #[arg(long)]
     host_unit: Option<String>,
-    /// The type of home.
+    /// 类型
     #[arg(long, value_enum)]
     kind: Option<HomeKindArg>,
+    /// 地址
     #[arg(long)]
     address: Option<String>,
-    /// The staffer to contact, e.g. "张敏 0737-1234567".
+    /// 联系人，例如 "张敏 0737-1234567"
     #[arg(long)]
     contact: Option<String>,
-    /// The day the home applied (申报), e.g. 2025-09-01.
+    /// 申报日期，例如 2025-09-01
     #[arg(long, value_parser = parse_day)]
     applied_on: Option<String>,
-    /// The day the home was awarded its plaque (授牌), e.g. 2026-03-18.
+    /// 授牌日期，例如 2026-03-18
     #[arg(long, value_parser = parse_day)]
     awarded_on: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum HomeKindArg {
-    /// 高新技术企业 (high-tech enterprise)
+    /// 高新技术企业
     Enterprise,
-    /// 产业园区 (industrial park)
+    /// 产业园区
     Park,
     /// 其他
     Other,
@@ -190,60 +199,61 @@ fn parse_day(text: &str) -> Result<String, String> {
 
 #[derive(Debug, Args)]
 struct EnrollArgs {
+    /// 本馆的数据目录（kejia serve --data 所用的目录）
     #[arg(long, default_value = "./kejia-data")]
     data: PathBuf,
-    /// The hub's address, e.g. https://hub.yiyang-kexie.cn.
+    /// 科协平台的地址，例如 https://hub.yiyang-kexie.cn
     #[arg(long)]
     hub: String,
-    /// The one-time code the hub printed for this home.
+    /// 科协平台给本馆的一次性登记码，例如 ABCD-EFGH（不分大小写）
     #[arg(long)]
     code: String,
-    /// Allow plain HTTP to a hub that is not on this machine (testing only).
+    /// 允许用明文 http 连接不在本机的平台（仅供测试）
     #[arg(long)]
     allow_http: bool,
 }
 
 #[derive(Debug, Args)]
 struct SyncArgs {
+    /// 本馆的数据目录
     #[arg(long, default_value = "./kejia-data")]
     data: PathBuf,
 }
 
 #[derive(Debug, Args)]
 struct ServeArgs {
-    /// The home's data folder; created with its database on first start.
+    /// 科技工作者之家的数据目录；首次启动时连同数据库一起新建
     #[arg(long, default_value = "./kejia-data")]
     data: PathBuf,
-    /// Address to listen on; use 0.0.0.0:8080 to serve the venue network.
+    /// 监听地址；要让场馆网络访问，用 0.0.0.0:8080
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
-    /// A TOML settings file (see `kejia config example`).
+    /// TOML 配置文件（见 kejia config example）
     #[arg(long)]
     config: Option<PathBuf>,
-    /// Also run a kiosk beside the home on this display, e.g. mirror:127.0.0.1:8081 (the
-    /// kiosk screen in a browser, clicks act as touches). It is an ordinary kiosk client.
+    /// 同时在此显示上运行一台签到机，例如 mirror:127.0.0.1:8081（在浏览器中显示签到机画面，点击即触摸）
     #[arg(long)]
     kiosk: Option<DisplaySpec>,
 }
 
 #[derive(Debug, Args)]
 struct KioskArgs {
-    /// The home's address, e.g. http://127.0.0.1:8080.
+    /// 科技工作者之家的地址，例如 http://127.0.0.1:8080
     #[arg(long)]
     server: String,
-    /// A file holding the kiosk's token (from `kejia token add --role kiosk`).
+    /// 存放签到机令牌的文件（由 kejia token add --role kiosk 生成）
     #[arg(long)]
     token_file: PathBuf,
-    /// fb:/dev/fb0 (the Pi's panel), png:DIR (each frame as a PNG) or mirror:ADDR (a web page).
+    /// 显示：fb:/dev/fb0（树莓派屏幕）、png:DIR（每帧存为 PNG）或 mirror:ADDR（网页）
     #[arg(long, default_value = "fb:/dev/fb0")]
     display: DisplaySpec,
-    /// Canvas size for png: and mirror:, e.g. 800x480, 1024x600 or 720x1280.
+    /// png: 和 mirror: 的画面尺寸，例如 800x480、1024x600 或 720x1280
     #[arg(long, default_value = "800x480", value_parser = parse_size)]
     size: Size,
-    /// A serial reader: rdm6300:PATH or qr:PATH, 9600 8N1 unless @BAUD follows the path.
+    /// 串口读卡器：rdm6300:PATH 或 qr:PATH，默认 9600 8N1，路径后可加 @波特率
     #[arg(long = "reader")]
     readers: Vec<ReaderSpec>,
-    /// The touch panel: /dev/input/eventN, optionally with :rotate=90,x=MIN-MAX,y=MIN-MAX,invert-x,invert-y.
+    /// 触摸屏：/dev/input/eventN，可加 :rotate=90,x=MIN-MAX,y=MIN-MAX,invert-x,invert-y
     #[arg(long)]
     touch: Option<TouchSpec>,
 }
@@ -254,11 +264,9 @@ fn parse_size(text: &str) -> Result<Size, String> {
 
 #[derive(Debug, Subcommand)]
 enum UserCommand {
-    /// Create a staff account; the password is read from standard input. Writes to the hub's
-    /// database if the folder holds one, else to a home's (made if missing).
+    /// 新建工作人员账号，密码从标准输入读取；目录中有科协平台的数据库则建在平台，否则建在科技工作者之家（数据库不存在则新建）
     Add {
-        /// The data folder: a home's (`kejia serve --data`), or a hub's that already holds
-        /// kejia-hub.db (for a new hub use `kejia hub user add`).
+        /// 数据目录：科技工作者之家的（kejia serve --data），或已有 kejia-hub.db 的科协平台的（新平台请用 kejia hub user add）
         #[arg(long, default_value = "./kejia-data")]
         data: PathBuf,
         #[command(flatten)]
@@ -268,21 +276,23 @@ enum UserCommand {
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum RoleArg {
-    /// 工作人员: daily work.
+    /// 工作人员：日常工作
     Staff,
-    /// 管理员: also manages accounts and settings.
+    /// 管理员：另可管理账号和设置
     Admin,
 }
 
 #[derive(Debug, Subcommand)]
 enum TokenCommand {
-    /// Print a new API token (one line) for a device.
+    /// 为设备生成新的接口令牌并打印（一行）
     Add {
+        /// 科技工作者之家的数据目录
         #[arg(long, default_value = "./kejia-data")]
         data: PathBuf,
-        /// A name that says which device this is, e.g. "门口签到机".
+        /// 设备名称，说明是哪台设备，例如 "门口签到机"
         #[arg(long)]
         name: String,
+        /// 设备角色
         #[arg(long, value_enum)]
         role: DeviceRoleArg,
     },
@@ -290,12 +300,13 @@ enum TokenCommand {
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum DeviceRoleArg {
+    /// 签到机：只能签到和读取签到所需的信息
     Kiosk,
 }
 
 #[derive(Debug, Subcommand)]
 enum ConfigCommand {
-    /// Print an annotated example settings file.
+    /// 打印带注释的配置文件示例
     Example,
 }
 
@@ -303,7 +314,7 @@ enum ConfigCommand {
 const CLOSE_PATIENCE: std::time::Duration = std::time::Duration::from_secs(5);
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match parse_arguments() {
         Ok(cli) => cli,
         Err(error) => return refuse_arguments(error),
     };
@@ -315,39 +326,195 @@ fn main() -> ExitCode {
     {
         Ok(runtime) => runtime,
         Err(error) => {
-            eprintln!("kejia: cannot start: {error}");
+            eprintln!("kejia：无法启动：{error}");
             return ExitCode::FAILURE;
         }
     };
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("kejia: {error:#}");
+            eprintln!("kejia：{}", message_of(&error));
             ExitCode::FAILURE
         }
     }
 }
 
-/// Help and version go out as clap writes them; a bad argument gets one line and exit code 2.
+/// An error and its causes in one line, each said once. Library errors often show their
+/// cause in their own text too (`#[error("{0}")]`, or "…：{cause}"), so a cause already said
+/// is left out rather than printed again.
+fn message_of(error: &anyhow::Error) -> String {
+    let mut message = String::new();
+    for cause in error.chain() {
+        let text = cause.to_string();
+        // "Error code 14: unable to open database file" adds nothing to a message that
+        // already says "unable to open database file".
+        let gist = text.rsplit(": ").next().unwrap_or(&text);
+        if text.is_empty() || message.contains(&text) || message.contains(gist) {
+            continue;
+        }
+        if !message.is_empty() {
+            message.push('：');
+        }
+        message.push_str(&text);
+    }
+    // The operating system's reasons come in English; the common ones are said in Chinese.
+    for cause in error.chain() {
+        if let Some(io) = cause.downcast_ref::<std::io::Error>()
+            && !has_chinese(&io.to_string())
+            && let Some(chinese) = io_reason(io.kind())
+        {
+            message = message.replace(&io.to_string(), chinese);
+        }
+    }
+    message
+}
+
+fn io_reason(kind: std::io::ErrorKind) -> Option<&'static str> {
+    use std::io::ErrorKind;
+    Some(match kind {
+        ErrorKind::NotFound => "文件或目录不存在",
+        ErrorKind::PermissionDenied => "没有权限",
+        ErrorKind::AddrInUse => "地址已被占用",
+        ErrorKind::AddrNotAvailable => "本机没有这个地址",
+        ErrorKind::AlreadyExists => "已存在",
+        ErrorKind::ReadOnlyFilesystem => "文件系统只读",
+        ErrorKind::StorageFull => "磁盘已满",
+        ErrorKind::NotADirectory => "路径中有一项不是目录",
+        ErrorKind::IsADirectory => "这是一个目录",
+        ErrorKind::ConnectionRefused => "连接被拒绝",
+        ErrorKind::TimedOut => "超时",
+        _ => return None,
+    })
+}
+
+/// The command line, with clap's own words (headings, the help and version flags) in Chinese.
+fn command_line() -> clap::Command {
+    in_chinese(Cli::command()).disable_version_flag(true).arg(
+        clap::Arg::new("version")
+            .short('V')
+            .long("version")
+            .action(clap::ArgAction::Version)
+            .help("显示版本")
+            .help_heading(OPTIONS_HEADING),
+    )
+}
+
+const OPTIONS_HEADING: &str = "选项";
+const HELP_TEMPLATE: &str = "{about-with-newline}\n用法：{usage}\n\n{all-args}{after-help}";
+
+fn in_chinese(command: clap::Command) -> clap::Command {
+    let ids: Vec<clap::Id> = command
+        .get_arguments()
+        .map(|arg| arg.get_id().clone())
+        .collect();
+    let command = ids.into_iter().fold(command, |command, id| {
+        command.mut_arg(id, |arg| arg.help_heading(OPTIONS_HEADING))
+    });
+    command
+        .help_template(HELP_TEMPLATE)
+        .subcommand_help_heading("命令")
+        .subcommand_value_name("命令")
+        .disable_help_subcommand(true)
+        .disable_help_flag(true)
+        .arg(
+            clap::Arg::new("help")
+                .short('h')
+                .long("help")
+                .action(clap::ArgAction::Help)
+                .help("显示帮助")
+                .help_heading(OPTIONS_HEADING),
+        )
+        .mut_subcommands(in_chinese)
+}
+
+fn parse_arguments() -> Result<Cli, clap::Error> {
+    let matches = command_line().try_get_matches()?;
+    Cli::from_arg_matches(&matches)
+}
+
+/// Help and version go out as clap writes them (help with its last English words put in
+/// Chinese); a bad argument gets one line in Chinese and exit code 2.
 fn refuse_arguments(error: clap::Error) -> ExitCode {
     use clap::error::ErrorKind;
-    if matches!(
-        error.kind(),
-        ErrorKind::DisplayHelp
-            | ErrorKind::DisplayVersion
-            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
-    ) {
-        let _ = error.print();
-        return ExitCode::from(if error.use_stderr() { 2 } else { 0 });
+    match error.kind() {
+        ErrorKind::DisplayVersion => {
+            let _ = error.print();
+            ExitCode::SUCCESS
+        }
+        ErrorKind::DisplayHelp | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let help = chinese_help(&error.render().to_string());
+            if error.use_stderr() {
+                eprint!("{help}");
+                ExitCode::from(2)
+            } else {
+                print!("{help}");
+                ExitCode::SUCCESS
+            }
+        }
+        _ => {
+            eprintln!("kejia：{}（用法见 kejia --help）", argument_error(&error));
+            ExitCode::from(2)
+        }
     }
-    let text = error.to_string();
-    let reason = text
-        .lines()
-        .next()
-        .unwrap_or("invalid arguments")
-        .trim_start_matches("error: ");
-    eprintln!("kejia: {reason} (see kejia --help)");
-    ExitCode::from(2)
+}
+
+/// clap's placeholders and labels that no setting reaches.
+fn chinese_help(help: &str) -> String {
+    [
+        ("[OPTIONS]", "[选项]"),
+        ("<COMMAND>", "<命令>"),
+        ("[COMMAND]", "[命令]"),
+        ("[default: ", "[默认："),
+        ("[possible values: ", "[可选值："),
+        ("Possible values:", "可选值："),
+    ]
+    .iter()
+    .fold(help.to_owned(), |help, (english, chinese)| {
+        help.replace(english, chinese)
+    })
+}
+
+/// Why the arguments were refused, in one line of Chinese.
+fn argument_error(error: &clap::Error) -> String {
+    use clap::error::{ContextKind, ErrorKind};
+    let context = |kind| {
+        error
+            .get(kind)
+            .map(|value| value.to_string())
+            .unwrap_or_default()
+    };
+    let arg = context(ContextKind::InvalidArg);
+    match error.kind() {
+        ErrorKind::InvalidValue | ErrorKind::ValueValidation => {
+            let value = context(ContextKind::InvalidValue);
+            let valid = context(ContextKind::ValidValue);
+            // A reason of our own parsers is Chinese; the standard library's (an address, a
+            // path) is not, and the value itself shows what is wrong.
+            let reason = std::error::Error::source(error)
+                .map(ToString::to_string)
+                .filter(|reason| has_chinese(reason))
+                .or_else(|| (!valid.is_empty()).then(|| format!("可选：{valid}")));
+            match reason {
+                Some(reason) => format!("参数 {arg} 的值“{value}”无效：{reason}"),
+                None => format!("参数 {arg} 的值“{value}”无效"),
+            }
+        }
+        ErrorKind::UnknownArgument => format!("没有参数 {arg}"),
+        ErrorKind::InvalidSubcommand => {
+            format!("没有命令 {}", context(ContextKind::InvalidSubcommand))
+        }
+        ErrorKind::MissingRequiredArgument => format!("缺少参数 {arg}"),
+        ErrorKind::MissingSubcommand => "缺少命令".to_owned(),
+        ErrorKind::ArgumentConflict => format!(
+            "参数 {arg} 不能与 {} 同时使用",
+            context(ContextKind::PriorArg)
+        ),
+        _ => "参数有误".to_owned(),
+    }
+}
+
+fn has_chinese(text: &str) -> bool {
+    text.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -376,6 +543,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             ..
         }) => add_home(&data, &name, details).await,
         Command::Hub(HubArgs {
+            command: Some(HubCommand::Home(HubHomeCommand::Code { data, home })),
+            ..
+        }) => new_code(&data, &home).await,
+        Command::Hub(HubArgs {
             command: Some(HubCommand::User(HubUserCommand::Add { data, account })),
             ..
         }) => add_user(&data, &account, Accounts::Hub).await,
@@ -390,7 +561,7 @@ async fn backup(args: BackupArgs) -> anyhow::Result<()> {
         tokio::task::spawn_blocking(move || kejia_server::backup::backup_to(&args.data, &args.to))
             .await??;
     eprintln!(
-        "kejia: backup written to {} ({} bytes, checked; change log up to {})",
+        "kejia：已写入备份 {}（{} 字节，已校验；变更日志到第 {} 条）",
         copied.path.display(),
         copied.bytes,
         copied.last_seq
@@ -406,18 +577,15 @@ async fn restore(args: RestoreArgs) -> anyhow::Result<()> {
     })
     .await??;
     eprintln!(
-        "kejia: restored {} (change log up to {})",
+        "kejia：已恢复 {}（变更日志到第 {} 条）",
         restored.database.display(),
         restored.last_seq
     );
     if let Some(aside) = &restored.set_aside {
-        eprintln!(
-            "kejia: the database that was there is kept as {}",
-            aside.display()
-        );
+        eprintln!("kejia：原来的数据库保留为 {}", aside.display());
     }
     eprintln!(
-        "kejia: check-ins after the backup was taken are not in it. If the home is enrolled, its next sync checks that the hub holds no more than this backup; if it does, pushing stops and the dashboard says so (see troubleshooting.md). Start the home again, e.g. `sudo systemctl start kejia-serve.service kejia-kiosk.service` (data folder {})",
+        "kejia：备份之后的签到不在其中。若本馆已登记到科协平台，下次同步会核对平台所存不多于此备份；若多于，推送暂停并在首页说明（见 troubleshooting.md）。请重新启动服务，例如 `sudo systemctl start kejia-serve.service kejia-kiosk.service`（数据目录 {}）",
         data.display()
     );
     Ok(())
@@ -428,12 +596,14 @@ async fn hub(args: HubArgs) -> anyhow::Result<()> {
     let hub = Hub::open(settings)?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
-        .with_context(|| format!("cannot listen on {}", args.listen))?;
+        .with_context(|| format!("无法监听 {}", args.listen))?;
     let address = listener.local_addr()?;
     println!(
         "kejia 科协平台已启动：http://{address}/  （数据目录 {}）",
         args.data.display()
     );
+    // On standard output beside the address for the person at the terminal, and in the log
+    // for whoever reads the journal later (tests/e2e/hub_privacy.rs relies on both).
     if let Some(hint) = hub.start_hint().await? {
         println!("{hint}");
         tracing::warn!("{hint}");
@@ -469,23 +639,62 @@ async fn add_home(data: &Path, name: &str, details: HomeDetailsArgs) -> anyhow::
     drop(hub);
     store.close(CLOSE_PATIENCE);
     let registered = added?;
-    let (id, code) = (registered.profile.id, registered.code);
-    println!("{code}");
-    eprintln!("kejia: home {name} registered as {id}; give it the code above for `kejia enroll`");
+    println!("{}", registered.code);
+    eprintln!(
+        "kejia：已登记 {name}，编号 {}。请把上面的登记码交给该家，用于 kejia enroll。{}",
+        registered.profile.id,
+        code_validity(&registered)
+    );
     Ok(())
 }
 
-async fn enroll(args: EnrollArgs) -> anyhow::Result<()> {
-    let store = Store::open(&args.data)?;
-    let client = SyncClient::new(store.clone(), Arc::new(SystemClock))?;
-    let enrolled = client.enroll(&args.hub, &args.code, args.allow_http).await;
-    // The client holds the store too; the writer stops only when every handle is gone.
-    drop(client);
+async fn new_code(data: &Path, home: &str) -> anyhow::Result<()> {
+    // Only an existing hub has homes to give codes to; opening would make an empty one.
+    let database = data.join(kejia_server::store::HUB.file);
+    if !database.exists() {
+        bail!("{} 中没有科协平台的数据库，请检查 --data", data.display());
+    }
+    let settings = RawConfig::load(None)?.check(data.to_owned())?;
+    let hub = Hub::open(settings)?;
+    let issued = hub.new_code(home).await;
+    let store = hub.store().clone();
+    drop(hub);
     store.close(CLOSE_PATIENCE);
-    let answer = enrolled?;
+    let registered = issued?;
+    println!("{}", registered.code);
     eprintln!(
-        "kejia: enrolled as {} (home {}) with {}",
-        answer.home_name, answer.home_id, args.hub
+        "kejia：已为 {}（编号 {}）换发登记码，旧码已失效。{}",
+        registered.profile.details.name,
+        registered.profile.id,
+        code_validity(&registered)
+    );
+    Ok(())
+}
+
+/// How long a code works, in the hub's time zone would need its settings; UTC is unambiguous.
+fn code_validity(registered: &kejia_server::hub::registry::Registered) -> String {
+    format!(
+        "登记码有效期 {}（到 {} UTC），只能使用一次。",
+        kejia_server::hub::enrol_code::LIFETIME_TEXT,
+        registered.code_expires_at.strftime("%Y-%m-%d %H:%M")
+    )
+}
+
+async fn enroll(args: EnrollArgs) -> anyhow::Result<()> {
+    let EnrollArgs {
+        data,
+        hub,
+        code,
+        allow_http,
+    } = args;
+    let answer = client::in_data_folder(&data, async |store| {
+        let client = SyncClient::new(store, Arc::new(SystemClock))?;
+        client.enroll(&hub, &code, allow_http).await
+    })
+    .await?;
+    eprintln!(
+        "kejia：已登记到科协平台 {hub}，本馆为 {}（编号 {}）",
+        answer.home_name, answer.home_id
     );
     Ok(())
 }
@@ -494,35 +703,40 @@ async fn enroll(args: EnrollArgs) -> anyhow::Result<()> {
 const LARGE_BACKLOG: i64 = 5_000;
 
 async fn sync(args: SyncArgs) -> anyhow::Result<()> {
-    let store = Store::open(&args.data)?;
-    let client = SyncClient::new(store.clone(), Arc::new(SystemClock))?;
-    let before = store.read(kejia_server::sync::client::status).await?;
-    let bar = (before.backlog >= LARGE_BACKLOG).then(|| {
-        let bar = indicatif::ProgressBar::new(u64::try_from(before.backlog).unwrap_or(0));
-        bar.set_style(
-            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} changes ({eta} left)")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        bar
-    });
-    let pushed = client
-        .push_all(|report| {
-            if let Some(bar) = &bar {
-                bar.set_position(u64::try_from(before.backlog - report.backlog).unwrap_or(0));
-            }
-        })
-        .await;
-    if let Some(bar) = &bar {
-        bar.finish_and_clear();
-    }
-    drop(client);
-    store.close(CLOSE_PATIENCE);
-    let report = pushed?;
+    let report = client::in_data_folder(&args.data, async |store| {
+        let client = SyncClient::new(store.clone(), Arc::new(SystemClock))?;
+        let before = store.read(client::status).await?;
+        drop(store);
+        let bar = progress_bar(before.backlog);
+        let pushed = client
+            .push_all(|report| {
+                if let Some(bar) = &bar {
+                    bar.set_position(u64::try_from(before.backlog - report.backlog).unwrap_or(0));
+                }
+            })
+            .await;
+        if let Some(bar) = &bar {
+            bar.finish_and_clear();
+        }
+        pushed
+    })
+    .await?;
     eprintln!(
-        "kejia: the hub holds every change (up to {})",
+        "kejia：科协平台已收到全部变更（到第 {} 条）",
         report.acked_seq
     );
     Ok(())
+}
+
+fn progress_bar(backlog: i64) -> Option<indicatif::ProgressBar> {
+    (backlog >= LARGE_BACKLOG).then(|| {
+        let bar = indicatif::ProgressBar::new(u64::try_from(backlog).unwrap_or(0));
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} 条变更（还需 {eta}）")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    })
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
@@ -530,15 +744,18 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let home = Home::open(settings)?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
-        .with_context(|| format!("cannot listen on {}", args.listen))?;
+        .with_context(|| format!("无法监听 {}", args.listen))?;
     let address = listener.local_addr()?;
     println!(
         "kejia 已启动：http://{address}/  （数据目录 {}）",
         args.data.display()
     );
+    if let Some(problem) = home.listening_on(address).await? {
+        println!("注意：{problem}");
+    }
     if let Some(token) = home.first_start_token().await? {
         println!("首次使用：请在浏览器打开以下一次性链接，设置工作人员账号：");
-        println!("http://{address}/setup?token={token}");
+        println!("http://{}/setup?token={token}", loopback(address));
     }
     let (stop, stopped) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
@@ -588,7 +805,7 @@ async fn stop_signal(mut stopped: tokio::sync::watch::Receiver<bool>) {
 
 async fn kiosk(args: KioskArgs) -> anyhow::Result<()> {
     let token = std::fs::read_to_string(&args.token_file)
-        .with_context(|| format!("cannot read the token file {}", args.token_file.display()))?;
+        .with_context(|| format!("无法读取令牌文件 {}", args.token_file.display()))?;
     let config = KioskConfig {
         server: args.server,
         token: token.trim().to_owned(),
@@ -685,4 +902,90 @@ async fn add_token(data: &Path, name: &str, role: DeviceRoleArg) -> anyhow::Resu
     let token = added?;
     println!("{token}");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every command, argument and choice of the command line, with its help text, by path.
+    fn help_texts(command: &clap::Command, path: &str, found: &mut Vec<(String, String)>) {
+        let about = command
+            .get_about()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        found.push((path.to_owned(), about));
+        for arg in command.get_arguments() {
+            let name = format!("{path} --{}", arg.get_id());
+            let help = arg.get_help().map(ToString::to_string).unwrap_or_default();
+            found.push((name.clone(), help));
+            // A flag's true/false are never shown; only a value's choices are.
+            let choices = if arg.get_action().takes_values() {
+                arg.get_possible_values()
+            } else {
+                Vec::new()
+            };
+            for value in choices {
+                let help = value
+                    .get_help()
+                    .map(ToString::to_string)
+                    .unwrap_or_default();
+                found.push((format!("{name}={}", value.get_name()), help));
+            }
+        }
+        for sub in command.get_subcommands() {
+            help_texts(sub, &format!("{path} {}", sub.get_name()), found);
+        }
+    }
+
+    #[test]
+    fn every_command_argument_and_choice_has_chinese_help() {
+        let mut found = Vec::new();
+        help_texts(&command_line(), "kejia", &mut found);
+        assert!(
+            found.len() > 60,
+            "the walk reached the whole tree: {found:?}"
+        );
+        let missing: Vec<_> = found
+            .iter()
+            .filter(|(_, help)| !has_chinese(help))
+            .map(|(path, help)| format!("{path}: {help:?}"))
+            .collect();
+        assert!(missing.is_empty(), "help without Chinese: {missing:#?}");
+    }
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        command_line().debug_assert();
+    }
+
+    #[test]
+    fn an_error_repeated_by_its_cause_is_said_once() {
+        let io = std::io::Error::new(std::io::ErrorKind::PermissionDenied, "权限不足");
+        let error = anyhow::Error::new(io).context("无法写入备份：权限不足");
+        assert_eq!(message_of(&error), "无法写入备份：权限不足");
+        let io = std::io::Error::new(std::io::ErrorKind::AddrInUse, "地址已被占用");
+        let error = anyhow::Error::new(io).context("无法监听 127.0.0.1:8080");
+        assert_eq!(message_of(&error), "无法监听 127.0.0.1:8080：地址已被占用");
+        // The system's English reason, within a message or after it, is said in Chinese.
+        let io = std::io::Error::from(std::io::ErrorKind::AddrInUse);
+        let english = io.to_string();
+        let error = anyhow::Error::new(io).context("无法监听 127.0.0.1:8080");
+        assert_eq!(message_of(&error), "无法监听 127.0.0.1:8080：地址已被占用");
+        let io = std::io::Error::from_raw_os_error(2);
+        let within = format!("无法读取配置文件 a.toml：{io}");
+        let error = anyhow::Error::new(io).context(within);
+        assert_eq!(
+            message_of(&error),
+            "无法读取配置文件 a.toml：文件或目录不存在"
+        );
+        assert!(!english.is_empty());
+        let io = std::io::Error::other("Error code 14: unable to open database file");
+        let error =
+            anyhow::Error::new(io).context("复制数据库时出错：unable to open database file");
+        assert_eq!(
+            message_of(&error),
+            "复制数据库时出错：unable to open database file"
+        );
+    }
 }

@@ -12,6 +12,7 @@ use crate::client::{Client, ClientError, Who};
 use crate::display::{self, Display, DisplaySpec, Frame};
 use crate::readers::{self, ReaderSpec};
 use crate::screens;
+use crate::sound::{self, Speaker};
 use crate::touch::{self, TouchSpec};
 use crate::ui;
 
@@ -71,6 +72,7 @@ pub async fn run(
     let (event_sender, mut events) = mpsc::unbounded_channel();
     let mut kiosk = Kiosk::new(size, "科技工作者之家");
     let mut frame = Frame::new(size);
+    let speaker = Speaker::detect();
     let mut clock = HomeClock::default();
     screens::render(kiosk.screen(), &mut frame);
     frame.mark_all_dirty();
@@ -100,6 +102,10 @@ pub async fn run(
                 Effect::Show(screen) => {
                     screens::render(&screen, &mut frame);
                     present(&mut frame, panel.as_mut());
+                    if let Some(tone) = sound::tone_for(&screen) {
+                        // Not waited for: a busy or missing device never holds up a scan.
+                        drop(speaker.play(tone));
+                    }
                 }
                 Effect::PostCheckin {
                     scan,

@@ -13,6 +13,7 @@ pub mod fuzzing;
 pub mod readers;
 mod reopen;
 pub mod screens;
+pub mod sound;
 pub mod touch;
 pub mod ui;
 

@@ -9,6 +9,7 @@ use serde::Deserialize;
 use crate::clock::ClockTrust;
 use crate::domain::activity::CheckinWindow;
 use crate::domain::compliance::AwardMonth;
+use crate::domain::home;
 use crate::domain::rating::Thresholds;
 
 /// The annotated example, printed by `kejia config example`.
@@ -16,30 +17,30 @@ pub const EXAMPLE: &str = include_str!("../../kejia.example.toml");
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read {path}: {source}")]
+    #[error("无法读取配置文件 {path}：{source}")]
     Read {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{path} is not valid: {source}")]
+    #[error("配置文件 {path} 有误：{source}")]
     Parse {
         path: PathBuf,
         source: Box<toml::de::Error>,
     },
-    #[error("unknown time zone {0:?}; use an IANA name such as Asia/Shanghai")]
+    #[error("不认识的时区 {0:?}，请用 IANA 名称，例如 Asia/Shanghai")]
     TimeZone(String),
-    #[error("award_month {0:?} must look like 2026-05")]
+    #[error("award_month {0:?} 的格式应如 2026-05")]
     AwardMonth(String),
-    #[error("checkin_opens_before_minutes and checkin_closes_after_minutes must be 0 to 1440")]
+    #[error("checkin_opens_before_minutes 和 checkin_closes_after_minutes 须在 0 到 1440 之间")]
     CheckinWindow,
     #[error(
-        "public_url {0:?} must look like http://192.168.1.20:8080 or https://kejia.example.cn (scheme, host, optional port; no path, no trailing slash)"
+        "public_url {0:?} 的格式应如 http://192.168.1.20:8080 或 https://kejia.example.cn（协议、主机，可加端口；不带路径，结尾不加斜杠）"
     )]
     PublicUrl(String),
-    #[error("clock {0:?} must be \"system\", \"kernel\" or \"never\"")]
+    #[error("clock {0:?} 须为 \"system\"、\"kernel\" 或 \"never\"")]
     Clock(String),
     #[error(
-        "[evaluation]: excellent_qualifying must be 1 to 366, manual_percent 0 to 100, silent_days 1 to 366"
+        "[evaluation]：excellent_qualifying 须在 1 到 366 之间，manual_percent 在 0 到 100 之间，silent_days 在 1 到 366 之间"
     )]
     Evaluation,
 }
@@ -205,65 +206,13 @@ impl RawConfig {
     }
 }
 
-/// `http(s)://host[:port]`: the base of the URLs phones open, so nothing may follow the
-/// authority (a path or a trailing slash would double up when paths are appended).
+/// `http(s)://host[:port]`: the base of the URLs phones open.
 fn parse_public_url(raw: &str) -> Result<String, ConfigError> {
-    let bad = || ConfigError::PublicUrl(raw.to_owned());
-    let url = raw.trim();
-    let authority = url
-        .strip_prefix("http://")
-        .or_else(|| url.strip_prefix("https://"))
-        .ok_or_else(bad)?;
-    let (host, port) = split_authority(authority).ok_or_else(bad)?;
-    let host_ok = if let Some(inner) = host.strip_prefix('[') {
-        inner
-            .strip_suffix(']')
-            .is_some_and(|ip| ip.parse::<std::net::Ipv6Addr>().is_ok())
-    } else {
-        !host.is_empty()
-            && !host.starts_with(['-', '.'])
-            && host
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
-    };
-    let port_ok = port.is_none_or(|p| {
-        !p.is_empty()
-            && p.bytes().all(|b| b.is_ascii_digit())
-            && p.parse::<u16>().is_ok_and(|n| n > 0)
-    });
-    if host_ok && port_ok {
-        Ok(url.to_owned())
-    } else {
-        Err(bad())
-    }
-}
-
-/// `host` and the optional port of `host[:port]` or `[v6]` / `[v6]:port`.
-fn split_authority(authority: &str) -> Option<(&str, Option<&str>)> {
-    if authority.starts_with('[') {
-        let end = authority.find(']')?;
-        let (host, rest) = authority.split_at(end + 1);
-        match rest {
-            "" => Some((host, None)),
-            _ => rest.strip_prefix(':').map(|port| (host, Some(port))),
-        }
-    } else {
-        match authority.split_once(':') {
-            Some((host, port)) => Some((host, Some(port))),
-            None => Some((authority, None)),
-        }
-    }
+    home::parse_phone_base(raw).ok_or_else(|| ConfigError::PublicUrl(raw.to_owned()))
 }
 
 fn parse_award_month(raw: &str) -> Result<AwardMonth, ConfigError> {
-    let bad = || ConfigError::AwardMonth(raw.to_owned());
-    let (year, month) = raw.trim().split_once('-').ok_or_else(bad)?;
-    let year: i16 = year.parse().map_err(|_| bad())?;
-    let month: i8 = month.parse().map_err(|_| bad())?;
-    if !(1..=12).contains(&month) || !(2000..=2100).contains(&year) {
-        return Err(bad());
-    }
-    Ok(AwardMonth { year, month })
+    home::parse_award_month(raw).ok_or_else(|| ConfigError::AwardMonth(raw.to_owned()))
 }
 
 #[cfg(test)]

@@ -57,7 +57,7 @@ impl Home {
 
     pub fn open_with_clock(settings: Settings, clock: Arc<dyn Clock>) -> Result<Self, StoreError> {
         let lock = lockfile::DataLock::acquire(&settings.data_dir)
-            .map_err(|e| StoreError::Io(std::io::Error::other(e.to_string())))?;
+            .map_err(|e| StoreError::Io(std::io::Error::other(e)))?;
         let store = Store::open(&settings.data_dir)?;
         let backups = Arc::new(backup::Health::starting_from(backup::rotation::newest(
             &backup::folder(&settings.data_dir),
@@ -108,6 +108,19 @@ impl Home {
         Ok(token)
     }
 
+    /// Records where the home listens and reads its saved profile; answers why phones on the
+    /// venue network could not open the check-in page, if they could not (said at start).
+    pub async fn listening_on(
+        &self,
+        address: std::net::SocketAddr,
+    ) -> Result<Option<String>, StoreError> {
+        let _ = self.state.listening.set(address);
+        self.state.reload_profile().await?;
+        Ok(http::reach::phone_address(&self.state, None)
+            .problem
+            .map(|problem| problem.message()))
+    }
+
     pub fn router(&self) -> axum::Router {
         http::router(self.state.clone())
     }
@@ -118,6 +131,11 @@ impl Home {
         listener: tokio::net::TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
+        if let Ok(address) = listener.local_addr() {
+            self.listening_on(address)
+                .await
+                .map_err(|e| std::io::Error::other(e.to_string()))?;
+        }
         let now = self.state.clock.now();
         let logged = self
             .state

@@ -14,11 +14,9 @@ pub const LOCK_FILE: &str = "kejia.lock";
 
 #[derive(Debug, thiserror::Error)]
 pub enum LockError {
-    #[error(
-        "another kejia process is using {0} (kejia serve is running, or a restore is under way)"
-    )]
+    #[error("另一个 kejia 进程正在使用 {0}（kejia serve 正在运行，或正在恢复备份）")]
     Busy(PathBuf),
-    #[error("cannot lock {path}: {source}")]
+    #[error("无法锁定 {path}：{source}")]
     Io {
         path: PathBuf,
         source: std::io::Error,

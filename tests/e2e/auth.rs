@@ -228,7 +228,15 @@ fn first_start_prints_a_one_time_setup_link_that_creates_the_first_account() {
         .send()
         .expect("post");
     assert_eq!(created.status(), StatusCode::OK);
-    let cookie = created.headers()["set-cookie"]
+    let cookie_header = created.headers()["set-cookie"].clone();
+    let done = created.text().expect("html");
+    // The page goes on: to the home's details, or straight to the staff pages.
+    assert!(
+        done.contains(r#"href="/admin/settings?welcome=1""#),
+        "{done}"
+    );
+    assert!(done.contains(r#"href="/admin""#), "{done}");
+    let cookie = cookie_header
         .to_str()
         .expect("ascii")
         .split(';')

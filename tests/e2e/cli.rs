@@ -95,7 +95,7 @@ fn a_database_from_a_newer_kejia_is_refused() {
 fn a_second_server_on_the_same_data_folder_is_refused() {
     let home = TestHome::start();
     let said = serve_expecting_refusal(home.data());
-    assert!(said.contains("another kejia process is using"), "{said}");
+    assert!(said.contains("另一个 kejia 进程正在使用"), "{said}");
     assert_eq!(home.participants(&home.create_open_activity("仍在运行")), 0);
 }
 

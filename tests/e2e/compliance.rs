@@ -23,7 +23,7 @@ fn attend(home: &TestHome, activity: &str, credentials: &[String], count: usize)
 fn a_year_names_exactly_its_missing_months_and_short_activities() {
     let home = TestHome::start();
     let credentials: Vec<String> = (0..12)
-        .map(|i| home.create_member(&format!("成员{i}"), &phone(100 + i)).1)
+        .map(|i| home.create_member(&format!("会员{i}"), &phone(100 + i)).1)
         .collect();
     let mut short = Vec::new();
     // A qualifying activity in January to June and in September to November.

@@ -175,7 +175,7 @@ pub fn register_members(home: &TestHome, count: usize) -> Vec<(String, String)> 
                     let (status, body) = home.post(
                         "/api/v1/members",
                         As::Staff,
-                        json!({ "name": format!("成员{n}"), "phone": phone(10_000 + n), "employer": "某单位", "consent": true }),
+                        json!({ "name": format!("会员{n}"), "phone": phone(10_000 + n), "employer": "某单位", "consent": true }),
                     );
                     assert_eq!(status, reqwest::StatusCode::CREATED, "{body}");
                     members.lock().expect("lock").push((string(&body["id"]), string(&body["credential"])));

@@ -62,7 +62,7 @@ fn the_xlsx_ledger_opens_with_one_row_per_activity() {
         ));
     }
     let credentials: Vec<String> = (0..11)
-        .map(|i| home.create_member(&format!("成员{i}"), &phone(300 + i)).1)
+        .map(|i| home.create_member(&format!("会员{i}"), &phone(300 + i)).1)
         .collect();
     for credential in &credentials {
         home.post(

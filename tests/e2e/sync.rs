@@ -74,6 +74,17 @@ impl TestHub {
         )
     }
 
+    pub fn put(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        crate::support::send(
+            http_builder()
+                .build()
+                .unwrap()
+                .put(self.url(path))
+                .header("cookie", &self.cookie)
+                .json(&body),
+        )
+    }
+
     /// Registers a home and returns its one-time enrolment code.
     pub fn add_home(&self, name: &str) -> String {
         let output = Command::new(KEJIA)
@@ -303,11 +314,96 @@ fn a_decision_and_a_notice_made_at_the_hub_reach_the_home_after_one_sync() {
     assert!(sync(&home).status.success());
     let (_, activity) = home.get(&format!("/api/v1/activities/{}", ids[0]), As::Staff);
     assert_eq!(activity["filing"], "rejected", "{activity}");
+    // The association's words reach the staffer: in the API, on the activity page and on the
+    // dashboard, as an urgent line linking to the activity.
+    assert_eq!(
+        activity["filing_decision"]["comment"], "请补充活动照片",
+        "{activity}"
+    );
+    assert_eq!(activity["filing_decision"]["state"], "rejected");
+    assert!(activity["filing_decision"]["decided_at"].is_string());
+    let page = page(&home, &format!("/admin/activities/{}", ids[0]));
+    assert!(page.contains("科协驳回了报备"), "{page}");
+    assert!(page.contains("请补充活动照片"), "{page}");
+    let dashboard = home.dashboard();
+    let decisions = dashboard
+        .split(r#"id="decisions""#)
+        .nth(1)
+        .and_then(|d| d.split("</section>").next())
+        .unwrap_or_default();
+    assert!(decisions.contains("warn urgent"), "{dashboard}");
+    assert!(decisions.contains(&format!(r#"href="/admin/activities/{}""#, ids[0])));
+    assert!(decisions.contains("请补充活动照片"), "{decisions}");
+    assert!(dashboard.contains("关于开展科技活动周的通知"));
     let (_, kiosk) = home.get("/api/v1/kiosk/status", As::Kiosk);
     assert_eq!(
         kiosk["notice"]["title"], "关于开展科技活动周的通知",
         "{kiosk}"
     );
+}
+
+/// A staff page's HTML.
+fn page(home: &TestHome, path: &str) -> String {
+    let response = home
+        .request(reqwest::Method::GET, path, As::Staff)
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK, "{path}");
+    response.text().unwrap()
+}
+
+#[test]
+fn a_future_activity_counts_at_the_hub_only_once_closed_by_hand_and_not_after_it_is_restored() {
+    let home = TestHome::start();
+    let hub = TestHub::start();
+    enroll(&home, &hub, "安化县科技工作者之家");
+    let members = members_of_a_year(&home);
+    let future = home.create_activity(
+        "下个月的讲座",
+        &crate::support::in_minutes(60 * 24 * 40),
+        &crate::support::in_minutes(60 * 24 * 40 + 120),
+    );
+    let running = home.create_open_activity("正在进行的讲座");
+    for (_, credential) in &members[..12] {
+        assert_eq!(home.checkin(credential)["outcome"], "checked_in");
+    }
+    assert!(sync(&home).status.success());
+    let year = this_year();
+    let held = |hub: &TestHub| {
+        let now = evaluation_of(hub, year);
+        now["activities_held"].as_u64().unwrap()
+            + evaluation_of(hub, year + 1)["activities_held"]
+                .as_u64()
+                .unwrap()
+    };
+    assert_eq!(held(&hub), 0, "neither has ended");
+
+    let (status, refused) = home.post(
+        &format!("/api/v1/activities/{future}/close"),
+        As::Staff,
+        json!({}),
+    );
+    assert_eq!(status, StatusCode::CONFLICT, "{refused}");
+    let (status, _) = home.post(
+        &format!("/api/v1/activities/{future}/close"),
+        As::Staff,
+        json!({ "confirm": true }),
+    );
+    assert_eq!(status, StatusCode::OK);
+    assert!(sync(&home).status.success());
+    assert_eq!(held(&hub), 1, "closed by hand: ended");
+
+    let (status, _) = home.post(
+        &format!("/api/v1/activities/{future}/restore"),
+        As::Staff,
+        json!({}),
+    );
+    assert_eq!(status, StatusCode::OK);
+    assert!(sync(&home).status.success());
+    assert_eq!(held(&hub), 0, "restored: not ended");
+    let (_, compliance) = home.get(&format!("/api/v1/compliance?year={year}"), As::Staff);
+    assert_eq!(figures(&evaluation_of(&hub, year)), figures(&compliance));
+    let _ = running;
 }
 
 #[test]

@@ -207,8 +207,15 @@ fn a_staffer_and_a_phone_run_an_activity_in_a_real_browser() {
         assert_no_injected_image(&laptop, "activity page").await;
         browser::screenshot(&laptop, "activity").await;
 
-        // Undo with a reason: the member leaves the list and the count drops.
+        // Undo with a reason, behind a tap: the member leaves the list and the count drops.
         let undo = "form[action$='/undo']";
+        laptop
+            .find(Locator::Css("#attendance details.undo summary"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
         browser::fill_and_submit(&laptop, undo, &[("reason", "扫错了活动")]).await;
         browser::eventually(Duration::from_secs(10), "the undo", || async {
             laptop

@@ -4,6 +4,7 @@
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 
+use super::compliance::Tally;
 use super::ids::ActivityId;
 use super::{Conflict, Invalid, Now, optional_text, required_text};
 
@@ -191,6 +192,29 @@ impl Override {
     }
 }
 
+/// Closing check-in before the scheduled end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EarlyClose {
+    /// The activity has not started: closing counts it as held at once.
+    NotStarted,
+    /// The activity is running: closing ends its check-in before the scheduled end.
+    Running,
+}
+
+impl EarlyClose {
+    /// What closing would do, in words for the staffer who confirms it.
+    pub fn warning(self) -> &'static str {
+        match self {
+            Self::NotStarted => {
+                "该活动尚未开始，提前结束签到后将计为已举办，并计入本月和全年的活动场次，会员也不能再自助签到。如确需结束，请确认；之后可以“恢复按时间表”撤回。"
+            }
+            Self::Running => {
+                "该活动尚未到结束时间，结束签到后将计为已举办，会员不能再自助签到。之后可以“恢复按时间表”撤回。"
+            }
+        }
+    }
+}
+
 /// Where an activity stands now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -287,6 +311,25 @@ impl Activity {
         self.override_state == Some(Override::Cancelled)
     }
 
+    /// A staffer closed check-in by hand: the activity counts as ended (held) from then on,
+    /// even before its scheduled end (see `compliance::Tally::has_ended`).
+    pub fn checkin_closed(&self) -> bool {
+        self.override_state == Some(Override::Closed)
+    }
+
+    /// What compliance needs to know of this activity.
+    pub fn tally(&self) -> Tally {
+        Tally {
+            id: self.id,
+            title: self.title.clone(),
+            starts_at: self.schedule.starts_at,
+            ends_at: self.schedule.ends_at,
+            cancelled: self.is_cancelled(),
+            checkin_closed: self.checkin_closed(),
+            participants: self.participants,
+        }
+    }
+
     pub fn lifecycle(&self, now: impl Into<Now>) -> Lifecycle {
         let Now { at: now, trusted } = now.into();
         match self.override_state {
@@ -318,10 +361,38 @@ impl Activity {
         Ok(Override::Open)
     }
 
-    /// A staffer closes check-in now.
-    pub fn close_now(&self) -> Result<Override, Conflict> {
+    /// A staffer closes check-in now. From then on the activity counts as ended (held), so
+    /// closing one that has not started yet needs the staffer's confirmation: without it the
+    /// answer says, in words, what closing would do.
+    pub fn close_now(&self, now: Timestamp, confirmed: bool) -> Result<Override, Conflict> {
         self.refuse_if_cancelled()?;
-        Ok(Override::Closed)
+        match self.early_close(now) {
+            Some(EarlyClose::NotStarted) if !confirmed => {
+                Err(Conflict(EarlyClose::NotStarted.warning().into()))
+            }
+            _ => Ok(Override::Closed),
+        }
+    }
+
+    /// Whether closing check-in now would end the activity before its schedule does.
+    pub fn early_close(&self, now: Timestamp) -> Option<EarlyClose> {
+        if now < self.schedule.starts_at {
+            Some(EarlyClose::NotStarted)
+        } else if now < self.schedule.ends_at {
+            Some(EarlyClose::Running)
+        } else {
+            None
+        }
+    }
+
+    /// A staffer puts back the schedule after opening or closing check-in by hand: the
+    /// activity no longer counts as ended until its end passes.
+    pub fn restore_schedule(&self) -> Result<(), Conflict> {
+        self.refuse_if_cancelled()?;
+        match self.override_state {
+            None => Err(Conflict("该活动已按时间表进行，无需恢复".into())),
+            Some(_) => Ok(()),
+        }
     }
 
     pub fn cancel(&self) -> Result<Override, Conflict> {
@@ -393,7 +464,11 @@ pub(crate) mod tests {
         let mut activity = activity_at("2026-03-10T06:00:00Z", "2026-03-10T08:00:00Z");
         activity.override_state = Some(activity.open_now().expect("open"));
         assert!(activity.accepts_checkins(at("2026-03-09T00:00:00Z")));
-        activity.override_state = Some(activity.close_now().expect("close"));
+        activity.override_state = Some(
+            activity
+                .close_now(at("2026-03-10T07:00:00Z"), false)
+                .expect("close"),
+        );
         assert!(!activity.accepts_checkins(at("2026-03-10T07:00:00Z")));
         activity.override_state = Some(activity.cancel().expect("cancel"));
         assert!(activity.open_now().is_err());
@@ -415,8 +490,33 @@ pub(crate) mod tests {
         );
         activity.override_state = Some(activity.open_now().expect("open"));
         assert!(activity.accepts_checkins(during), "a staffer opened it");
-        activity.override_state = Some(activity.close_now().expect("close"));
+        activity.override_state = Some(activity.close_now(during.at, false).expect("close"));
         assert_eq!(activity.lifecycle(during), Lifecycle::Closed);
+    }
+
+    #[test]
+    fn closing_a_future_activity_needs_confirmation_and_can_be_put_back() {
+        let mut activity = activity_at("2026-03-10T06:00:00Z", "2026-03-10T08:00:00Z");
+        let before = at("2026-03-09T06:00:00Z");
+        let refused = activity.close_now(before, false).expect_err("unconfirmed");
+        assert!(refused.0.contains("尚未开始"), "{}", refused.0);
+        assert!(refused.0.contains("计为已举办"), "{}", refused.0);
+        assert_eq!(activity.early_close(before), Some(EarlyClose::NotStarted));
+        assert_eq!(activity.close_now(before, true), Ok(Override::Closed));
+        // Running or over: closing is the everyday "结束签到", no confirmation asked.
+        let during = at("2026-03-10T07:00:00Z");
+        assert_eq!(activity.early_close(during), Some(EarlyClose::Running));
+        assert_eq!(activity.close_now(during, false), Ok(Override::Closed));
+        assert_eq!(activity.early_close(at("2026-03-10T08:00:00Z")), None);
+
+        assert!(activity.restore_schedule().is_err(), "nothing to restore");
+        activity.override_state = Some(Override::Closed);
+        assert!(activity.tally().has_ended(before));
+        assert_eq!(activity.restore_schedule(), Ok(()));
+        activity.override_state = None;
+        assert!(!activity.tally().has_ended(before));
+        activity.override_state = Some(Override::Cancelled);
+        assert!(activity.restore_schedule().is_err(), "cancelled");
     }
 
     #[test]

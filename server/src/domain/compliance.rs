@@ -1,5 +1,12 @@
 //! Article 4 of the association's rules: at least one activity a month, twelve a year, each with
 //! at least ten participants. Months and years are those of the home's calendar, not UTC's.
+//!
+//! Only activities that have ended count ([`Tally::has_ended`]). The external contract says "an
+//! activity is held when it is not cancelled and starts in the period"; issue 14 narrowed that,
+//! here and nowhere else, to activities that have also ended: a lecture planned for next week
+//! (or still running) is not yet "已举办", and counting it made the home's figures, the hub's
+//! evaluation and the public results claim activities that had not happened. The home's
+//! compliance, its dashboard and the hub's evaluation all call [`evaluate`], so they agree.
 
 use jiff::Timestamp;
 use jiff::civil::Date;
@@ -19,7 +26,18 @@ pub struct Tally {
     pub starts_at: Timestamp,
     pub ends_at: Timestamp,
     pub cancelled: bool,
+    /// A staffer closed check-in by hand ("结束签到"): the activity counts as ended even
+    /// before its scheduled end.
+    pub checkin_closed: bool,
     pub participants: u32,
+}
+
+impl Tally {
+    /// Whether the activity is over as of `now`: its end has passed, or a staffer closed
+    /// check-in early. Only such an activity is held (or short).
+    pub fn has_ended(&self, now: Timestamp) -> bool {
+        self.checkin_closed || self.ends_at <= now
+    }
 }
 
 /// The month the home was awarded its plaque: months before it are not due.
@@ -56,11 +74,12 @@ pub struct Compliance {
 
 /// Evaluates one calendar year of the home's activities as of `now`.
 ///
-/// An activity is held when it is not cancelled and starts in the year; it qualifies with at
-/// least [`MIN_PARTICIPANTS`]. A month is missing when it is due and no qualifying activity
-/// starts in it; months after today are not yet due, nor months before the award month. An
-/// activity is short when it has ended with fewer than ten participants (one still running may
-/// yet fill up).
+/// An activity is held when it is not cancelled, starts in the year and has ended
+/// ([`Tally::has_ended`]; see the module's comment for why the contract's rule is narrowed); it
+/// qualifies with at least [`MIN_PARTICIPANTS`]. A month is missing when it is due and no
+/// qualifying activity starts in it; months after today are not yet due, nor months before the
+/// award month. An activity is short when it has ended with fewer than ten participants (one
+/// still running may yet fill up, and is neither held nor short).
 pub fn evaluate(
     year: i16,
     activities: &[Tally],
@@ -76,7 +95,10 @@ pub fn evaluate(
         })
         .collect();
     let mut short_activities = Vec::new();
-    for activity in activities.iter().filter(|a| !a.cancelled) {
+    for activity in activities
+        .iter()
+        .filter(|a| !a.cancelled && a.has_ended(now))
+    {
         let start = activity.starts_at.to_zoned_datetime(tz.clone());
         if start.year() != year {
             continue;
@@ -85,7 +107,7 @@ pub fn evaluate(
         tally.activities += 1;
         if activity.participants >= MIN_PARTICIPANTS {
             tally.qualifying += 1;
-        } else if activity.ends_at <= now {
+        } else {
             short_activities.push(ShortActivity {
                 id: activity.id,
                 title: activity.title.clone(),
@@ -137,6 +159,7 @@ mod tests {
             starts_at,
             ends_at: starts_at + jiff::SignedDuration::from_hours(2),
             cancelled: false,
+            checkin_closed: false,
             participants,
         }
     }
@@ -250,6 +273,55 @@ mod tests {
         );
         assert!(report.short_activities.is_empty());
         assert_eq!(report.missing_months, vec![11]);
+        assert_eq!(report.activities_held, 0, "not held while it runs");
+    }
+
+    #[test]
+    fn only_activities_that_have_ended_are_held() {
+        let now = at("2026-11-28T04:00:00Z");
+        let past = tally("2026-11-20T02:00:00Z", 11);
+        // Running: started at 11:00 in Shanghai, ends at 13:00; twelve already in.
+        let running = tally("2026-11-28T03:00:00Z", 12);
+        let future = tally("2026-11-30T02:00:00Z", 15);
+        let future_short = tally("2026-11-30T06:00:00Z", 2);
+        let report = evaluate(
+            2026,
+            &[past, running.clone(), future.clone(), future_short],
+            now,
+            &shanghai(),
+            None,
+        );
+        assert_eq!(report.activities_held, 1);
+        assert_eq!(report.qualifying_activities, 1);
+        assert_eq!(
+            report.months[10],
+            MonthTally {
+                month: 11,
+                activities: 1,
+                qualifying: 1
+            }
+        );
+        assert!(report.short_activities.is_empty(), "nothing short yet");
+
+        // The running one ends; the future one is closed early by a staffer.
+        let mut closed = future;
+        closed.checkin_closed = true;
+        let later = at("2026-11-28T05:00:00Z");
+        let report = evaluate(2026, &[running, closed], later, &shanghai(), None);
+        assert_eq!(report.activities_held, 2);
+        assert_eq!(report.qualifying_activities, 2);
+    }
+
+    #[test]
+    fn an_activity_closed_early_with_few_participants_is_short() {
+        let mut closed = tally("2026-11-30T02:00:00Z", 3);
+        closed.checkin_closed = true;
+        let now = at("2026-11-28T04:00:00Z");
+        assert!(closed.has_ended(now));
+        let report = evaluate(2026, &[closed], now, &shanghai(), None);
+        assert_eq!(report.activities_held, 1);
+        assert_eq!(report.short_activities.len(), 1);
+        assert!(!report.meets_rules);
     }
 
     #[test]

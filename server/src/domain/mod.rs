@@ -10,12 +10,14 @@ pub mod advice;
 pub mod checkin;
 pub mod compliance;
 pub mod credential;
+pub mod home;
 pub mod ids;
 pub mod member;
 mod now;
 pub use now::Now;
 pub mod phone;
 pub mod rating;
+pub mod reach;
 pub mod room;
 
 use std::fmt;

@@ -52,6 +52,45 @@ where
     }
 }
 
+/// An optional JSON body: an empty body reads as `T::default()` (so a call that sent nothing
+/// before a body was possible keeps working); anything else is read as [`ApiJson`] reads it.
+#[derive(Debug)]
+pub struct OptionalJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for OptionalJson<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned + Default,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let json = is_json(request.headers());
+        let limit = body_limit(&request);
+        let bytes = Bytes::from_request(request, state)
+            .await
+            .map_err(|rejection| {
+                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::body_too_large(limit)
+                } else {
+                    ApiError::BadRequest("请求内容未能完整收到，请重试".into())
+                }
+            })?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Self(T::default()));
+        }
+        if !json {
+            return Err(ApiError::UnsupportedMediaType);
+        }
+        if nests_deeper_than(&bytes, JSON_DEPTH) {
+            return Err(ApiError::BadRequest(format!(
+                "JSON 嵌套层数过多（最多 {JSON_DEPTH} 层）"
+            )));
+        }
+        refusals::json_body(&bytes).map(OptionalJson)
+    }
+}
+
 /// The body limit a route set with [`limit_body`], or the servers' default.
 pub fn body_limit(request: &Request) -> usize {
     request

@@ -9,6 +9,7 @@ pub mod extract;
 pub mod live;
 pub mod login;
 pub mod pages;
+pub mod reach;
 pub mod refusals;
 pub mod router;
 pub mod serve;

@@ -245,7 +245,7 @@ pub async fn in_chinese(State(state): State<AppState>, request: Request, next: N
         }
         (Reader::Phone, kind) => {
             let message = words_of(response, kind).await;
-            let mut page = Notice::refusal(status, message).render(&state.settings.home_name);
+            let mut page = Notice::refusal(status, message).render(&state.home_name());
             carry_headers(status, &mut page);
             page
         }

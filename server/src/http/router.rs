@@ -49,6 +49,7 @@ pub fn router(state: AppState) -> Router {
         .route("/activities/{id}/attendance", get(activities::attendance))
         .route("/activities/{id}/open", post(activities::open))
         .route("/activities/{id}/close", post(activities::close))
+        .route("/activities/{id}/restore", post(activities::restore))
         .route("/activities/{id}/cancel", post(activities::cancel))
         .route("/activities/{id}/filing", post(activities::file))
         .route("/checkins", post(checkins::post))

@@ -1,8 +1,9 @@
 //! What every handler can reach.
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
 use tokio::sync::Semaphore;
@@ -12,6 +13,8 @@ use super::throttle::{LoginThrottle, PhoneLimits};
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::domain::Now;
+use crate::domain::compliance::AwardMonth;
+use crate::domain::home::HomeProfile;
 use crate::domain::room::RoomCode;
 use crate::secrets;
 use crate::store::Store;
@@ -47,6 +50,11 @@ pub struct Shared {
     pub time_confirmed: AtomicBool,
     /// How the nightly backups stand (a home's; the hub's stays empty).
     pub backups: Arc<crate::backup::Health>,
+    /// The home's name, host unit, award month and phone address: the settings file's values
+    /// until the staffer saves their own (see `store::home_profile`).
+    profile: RwLock<HomeProfile>,
+    /// Where the server listens, once it does (unset in handler tests, which never listen).
+    pub listening: OnceLock<SocketAddr>,
 }
 
 impl AppState {
@@ -61,6 +69,12 @@ impl AppState {
         settings: Settings,
         backups: Arc<crate::backup::Health>,
     ) -> Self {
+        let profile = RwLock::new(HomeProfile {
+            name: settings.home_name.clone(),
+            host_unit: None,
+            award: settings.award,
+            phone_base: settings.public_url.clone(),
+        });
         Self(Arc::new(Shared {
             store,
             clock,
@@ -74,7 +88,42 @@ impl AppState {
             room: RoomCode::new(),
             time_confirmed: AtomicBool::new(false),
             backups,
+            profile,
+            listening: OnceLock::new(),
         }))
+    }
+
+    /// The home's details as they stand now.
+    pub fn profile(&self) -> HomeProfile {
+        self.profile
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    pub fn home_name(&self) -> String {
+        self.profile
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .name
+            .clone()
+    }
+
+    pub fn award(&self) -> Option<AwardMonth> {
+        self.profile.read().unwrap_or_else(|p| p.into_inner()).award
+    }
+
+    /// Takes the saved profile, if there is one (saved by a page, or by `kejia enroll` in
+    /// another process), over the settings file's values.
+    pub async fn reload_profile(&self) -> Result<(), crate::store::StoreError> {
+        if let Some(saved) = self.store.read(crate::store::home_profile::get).await? {
+            self.set_profile(saved);
+        }
+        Ok(())
+    }
+
+    pub fn set_profile(&self, profile: HomeProfile) {
+        *self.profile.write().unwrap_or_else(|p| p.into_inner()) = profile;
     }
 
     /// The present, trusted when the clock is synchronised or a staffer confirmed the time.

@@ -10,11 +10,33 @@ use crate::domain::activity::{Activity, Lifecycle};
 use crate::domain::ids::{ActivityId, MemberId};
 use crate::domain::member::{Member, MemberStatus};
 use crate::domain::phone::mask_phone;
+use crate::store::sync_state::FilingDecision;
 
 pub fn rfc3339(at: Timestamp, tz: &TimeZone) -> String {
     at.to_zoned_datetime(tz.clone())
         .strftime("%Y-%m-%dT%H:%M:%S%:z")
         .to_string()
+}
+
+/// An instant as the pages show it, in the home's calendar: "12月5日 09:48", with the year in
+/// front ("2025年12月5日 09:48") when it is not the year of `now`. Every page that shows when a
+/// notice was published or a decision made uses this, never the raw RFC 3339 text.
+pub fn chinese_time(at: Timestamp, now: Timestamp, tz: &TimeZone) -> String {
+    let local = at.to_zoned_datetime(tz.clone());
+    if local.year() == now.to_zoned_datetime(tz.clone()).year() {
+        local.strftime("%-m月%-d日 %H:%M").to_string()
+    } else {
+        local.strftime("%Y年%-m月%-d日 %H:%M").to_string()
+    }
+}
+
+/// [`chinese_time`] of an RFC 3339 text that came from the hub; empty when it does not parse
+/// (a page shows no time rather than a raw one).
+pub fn chinese_time_text(text: &str, now: Timestamp, tz: &TimeZone) -> String {
+    text.trim()
+        .parse::<Timestamp>()
+        .map(|at| chinese_time(at, now, tz))
+        .unwrap_or_default()
 }
 
 #[derive(Debug, Serialize)]
@@ -40,6 +62,27 @@ pub struct ActivityView {
     pub participants: u32,
     /// Of those, entered by hand by a staffer.
     pub manual_participants: u32,
+    /// The association's decision on the filing, once one came back (else `null`).
+    pub filing_decision: Option<FilingDecisionView>,
+}
+
+/// The association's word on a filed activity: `state` is `approved` or `rejected`.
+#[derive(Debug, Clone, Serialize)]
+pub struct FilingDecisionView {
+    pub state: &'static str,
+    pub comment: String,
+    /// RFC 3339 in the home's time zone, or `null` if the hub's time did not parse.
+    pub decided_at: Option<String>,
+}
+
+impl FilingDecisionView {
+    pub fn new(decision: &FilingDecision, tz: &TimeZone) -> Self {
+        Self {
+            state: decision.filing.code(),
+            comment: decision.comment.clone(),
+            decided_at: decision.decided_at.map(|at| rfc3339(at, tz)),
+        }
+    }
 }
 
 impl ActivityView {
@@ -59,6 +102,7 @@ impl ActivityView {
             filing_label: activity.filing.label(),
             participants: activity.participants,
             manual_participants: activity.manual_participants,
+            filing_decision: None,
             title: activity.title,
             location: activity.location,
             speaker: activity.speaker,
@@ -124,5 +168,39 @@ impl MemberView {
             consent_share: member.consent_share,
             cards: member.cards,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: &str) -> Timestamp {
+        s.parse().expect("timestamp")
+    }
+
+    #[test]
+    fn times_read_in_chinese_in_the_homes_zone_with_the_year_only_when_another() {
+        let tz = TimeZone::get("Asia/Shanghai").expect("tz");
+        let now = at("2026-12-05T02:00:00Z");
+        // 01:48 UTC is 09:48 in Shanghai.
+        assert_eq!(
+            chinese_time(at("2026-12-05T01:48:00Z"), now, &tz),
+            "12月5日 09:48"
+        );
+        // 16:30 UTC on 31 December 2025 is already 1 January 2026 in Shanghai.
+        assert_eq!(
+            chinese_time(at("2025-12-31T16:30:00Z"), now, &tz),
+            "1月1日 00:30"
+        );
+        assert_eq!(
+            chinese_time(at("2025-12-31T15:30:00Z"), now, &tz),
+            "2025年12月31日 23:30"
+        );
+        assert_eq!(
+            chinese_time_text("2026-11-20T09:00:00+08:00", now, &tz),
+            "11月20日 09:00"
+        );
+        assert_eq!(chinese_time_text("not a date", now, &tz), "");
     }
 }

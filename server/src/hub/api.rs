@@ -1,13 +1,18 @@
 //! The hub's HTTP calls: enrolment and pushes from the homes (authenticated by the one-time code
 //! and by signature), and the association's staff calls.
 
-use axum::Json;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::{FromRequest, Path, State};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
 use serde::Deserialize;
 
+use super::enrol_code::{self, EnrolThrottle};
 use super::evaluation::{self, Evaluation};
+use super::homes;
 use super::ingest::{self, Unopened, Verdict};
 use super::registry;
 use super::store as hub;
@@ -17,37 +22,78 @@ use crate::http::api::{year_or_current, year_span};
 use crate::http::auth::Staff;
 use crate::http::error::ApiError;
 use crate::http::extract::{ApiJson, ApiQuery};
-use crate::secrets;
+use crate::http::throttle;
 use crate::sync::phone::PHONE_HASH_KIND;
 use crate::sync::wire::{Decision, EnrollAnswer, EnrollRequest, Push, PushAnswer, Refusal};
 
+/// Takes a home's one-time code and public key. Every attempt passes the enrolment throttle
+/// first (see `enrol_code`): the codes are short, so guessing must be slow.
 pub async fn enroll(
     State(state): State<AppState>,
-    ApiJson(request): ApiJson<EnrollRequest>,
-) -> Result<Json<EnrollAnswer>, ApiError> {
+    Extension(throttle): Extension<Arc<EnrolThrottle>>,
+    request: axum::extract::Request,
+) -> Result<Response, ApiError> {
+    let peer = crate::http::login::peer(request.extensions());
+    let ApiJson(request) = ApiJson::<EnrollRequest>::from_request(request, &state).await?;
     let valid_key = hex::decode(&request.public_key).is_ok_and(|k| k.len() == 32);
     if !valid_key {
         return Err(Invalid::new("public_key", "公钥须为 64 位十六进制").into());
     }
-    let code_hash = secrets::token_hash(request.code.trim());
+    let attempt = match throttle.admit(peer, Instant::now()) {
+        Ok(attempt) => attempt,
+        Err(left) => {
+            tracing::warn!("enrolment refused: too many wrong codes");
+            return Ok(too_many_attempts(left));
+        }
+    };
+    let code_hash = enrol_code::code_hash(&request.code);
     let now = state.clock.now();
     let public_key = request.public_key.clone();
-    let enrolled = state
+    let (enrolled, phone_key, details) = state
         .store
         .write(move |conn| {
             let key = hub::phone_key(conn)?;
-            Ok(hub::enrol(conn, &code_hash, &public_key, now)?.map(|home| (home, key)))
+            let enrolled = hub::enrol(conn, &code_hash, &public_key, now)?;
+            let details = match &enrolled {
+                hub::Enrolled::Home(id, _) => Some(homes::get(conn, id)?.details),
+                _ => None,
+            };
+            Ok((enrolled, key, details))
         })
         .await?;
-    let Some(((home_id, home_name), phone_key)) = enrolled else {
-        return Err(ApiError::Forbidden("登记码无效或已使用".into()));
+    let (home_id, home_name) = match enrolled {
+        hub::Enrolled::Home(id, name) => (id, name),
+        hub::Enrolled::Expired => {
+            // The code was right, only late: no guess, so not counted.
+            attempt.succeeded();
+            return Err(ApiError::Forbidden(enrol_code::EXPIRED_MESSAGE.into()));
+        }
+        hub::Enrolled::Unknown => {
+            return Err(ApiError::Forbidden(enrol_code::UNKNOWN_MESSAGE.into()));
+        }
     };
+    attempt.succeeded();
     tracing::info!(home = %home_id, "home enrolled");
     Ok(Json(EnrollAnswer {
         home_id,
         home_name,
         phone_key: hex::encode(phone_key),
-    }))
+        host_unit: details.as_ref().and_then(|d| d.host_unit.clone()),
+        awarded_on: details
+            .and_then(|d| d.awarded_on)
+            .map(|day| day.to_string()),
+    })
+    .into_response())
+}
+
+/// 429 with the wait, as the login lockout answers.
+fn too_many_attempts(left: std::time::Duration) -> Response {
+    (
+        StatusCode::TOO_MANY_REQUESTS,
+        [(header::RETRY_AFTER, throttle::retry_after(left))],
+        Json(serde_json::json!({ "error": enrol_code::wait_message(left) })),
+    )
+        .into_response()
 }
 
 /// A home's signed batch: verified (signature, sequence, chain) before anything is stored.

@@ -140,7 +140,9 @@ fn award(awarded_on: Option<&str>) -> Option<AwardMonth> {
     })
 }
 
-/// One tally per activity starting in the year. A member counts once per activity however many
+/// One tally per activity starting in the year, with whether its home closed check-in by hand
+/// (compliance counts an activity only once it has ended by the hub's clock or was closed). A
+/// member counts once per activity however many
 /// check-ins the home sent for them (the hub does not take the home's word for uniqueness).
 fn held_by_home(
     conn: &Connection,
@@ -148,7 +150,7 @@ fn held_by_home(
     until: Timestamp,
 ) -> Result<HashMap<String, Vec<Held>>> {
     let mut statement = conn.prepare_cached(
-        "SELECT a.home_id, a.id, a.title, a.starts_at, a.ends_at, a.cancelled, \
+        "SELECT a.home_id, a.id, a.title, a.starts_at, a.ends_at, a.cancelled, a.checkin_closed, \
          count(DISTINCT c.member_id), \
          count(DISTINCT CASE WHEN c.method = 'manual' THEN c.member_id END), \
          coalesce(sum(c.clock_trusted = 0), 0) \
@@ -169,10 +171,11 @@ fn held_by_home(
                     starts_at: from_millis(row.get(3)?),
                     ends_at: from_millis(row.get(4)?),
                     cancelled: row.get(5)?,
-                    participants: row.get(6)?,
+                    checkin_closed: row.get(6)?,
+                    participants: row.get(7)?,
                 },
-                manual: row.get(7)?,
-                untrusted: row.get(8)?,
+                manual: row.get(8)?,
+                untrusted: row.get(9)?,
             },
         ))
     })?;

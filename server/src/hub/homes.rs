@@ -54,17 +54,18 @@ fn day_text(date: Option<Date>) -> Option<String> {
     date.map(|d| d.to_string())
 }
 
-/// Registers a home with the hash of its one-time enrolment code.
+/// Registers a home with the hash of its one-time enrolment code and the code's expiry.
 pub fn insert(
     conn: &Connection,
     id: &str,
     details: &HomeDetails,
-    code_hash: &str,
+    code: &CodeHash,
     now: Timestamp,
 ) -> Result<()> {
     conn.prepare_cached(
         "INSERT INTO homes (id, name, host_unit, kind, address, contact, applied_on, awarded_on, \
-         enrol_code_hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+         enrol_code_hash, enrol_code_expires_at, created_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     )?
     .execute(params![
         id,
@@ -75,10 +76,38 @@ pub fn insert(
         details.contact,
         day_text(details.applied_on),
         day_text(details.awarded_on),
-        code_hash,
+        code.hash,
+        to_millis(code.expires_at),
         to_millis(now),
     ])?;
     Ok(())
+}
+
+/// What the hub keeps of an enrolment code: its hash and when it stops working.
+#[derive(Debug, Clone)]
+pub struct CodeHash {
+    pub hash: String,
+    pub expires_at: Timestamp,
+}
+
+/// Gives a home that has not enrolled yet a new code in place of its old one (lost, or
+/// expired). False if the home has enrolled: its code is spent and it needs none.
+pub fn replace_code(conn: &Connection, id: &str, code: &CodeHash) -> Result<bool> {
+    get(conn, id)?;
+    let changed = conn
+        .prepare_cached(
+            "UPDATE homes SET enrol_code_hash = ?2, enrol_code_expires_at = ?3 \
+             WHERE id = ?1 AND public_key IS NULL",
+        )?
+        .execute(params![id, code.hash, to_millis(code.expires_at)])?;
+    Ok(changed == 1)
+}
+
+/// The ids of the homes named exactly `name`.
+pub fn ids_named(conn: &Connection, name: &str) -> Result<Vec<String>> {
+    let mut statement = conn.prepare_cached("SELECT id FROM homes WHERE name = ?1 ORDER BY id")?;
+    let rows = statement.query_map([name], |row| row.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
 pub fn get(conn: &Connection, id: &str) -> Result<HomeProfile> {

@@ -1,5 +1,6 @@
 //! The association's JSON calls for its homes: register (with the one-time enrolment code,
-//! answered once), read and change the details and the award date, and rate a year.
+//! answered once), issue a new code to a home not yet enrolled, read and change the details
+//! and the award date, and rate a year.
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -82,12 +83,24 @@ impl HomeJson {
     }
 }
 
-/// The answer to a registration: the home, and its enrolment code (never shown again).
+/// The answer to a registration: the home, and its enrolment code (never shown again) with
+/// the moment it stops working.
 #[derive(Debug, Clone, Serialize)]
 pub struct RegisteredJson {
     #[serde(flatten)]
     pub home: HomeJson,
     pub code: String,
+    pub code_expires_at: String,
+}
+
+impl RegisteredJson {
+    fn new(registered: registry::Registered, ratings: &[RatingEntry], tz: &TimeZone) -> Self {
+        Self {
+            code_expires_at: rfc3339(registered.code_expires_at, tz),
+            home: HomeJson::new(registered.profile, ratings, tz),
+            code: registered.code,
+        }
+    }
 }
 
 pub async fn register(
@@ -96,14 +109,30 @@ pub async fn register(
     ApiJson(new): ApiJson<NewHome>,
 ) -> Result<(StatusCode, Json<RegisteredJson>), ApiError> {
     let registered = registry::register(&state, &new).await?;
-    let home = HomeJson::new(registered.profile, &[], &state.settings.tz);
-    Ok((
-        StatusCode::CREATED,
-        Json(RegisteredJson {
-            home,
-            code: registered.code,
-        }),
-    ))
+    let answer = RegisteredJson::new(registered, &[], &state.settings.tz);
+    Ok((StatusCode::CREATED, Json(answer)))
+}
+
+/// A new enrolment code for a home not yet enrolled (its code was lost or has expired); the
+/// old code stops working. 409 for a home that has enrolled.
+pub async fn new_code(
+    State(state): State<AppState>,
+    _staff: Staff,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, Json<RegisteredJson>), ApiError> {
+    let lookup = id.clone();
+    // By id only: a name in the path could name several homes.
+    state
+        .store
+        .read(move |conn| homes::get(conn, &lookup))
+        .await?;
+    let registered = registry::new_code(&state, &id).await?;
+    let ratings = state
+        .store
+        .read(move |conn| homes::ratings_of(conn, &id))
+        .await?;
+    let answer = RegisteredJson::new(registered, &ratings, &state.settings.tz);
+    Ok((StatusCode::CREATED, Json(answer)))
 }
 
 async fn answer(state: &AppState, id: String) -> Result<Json<HomeJson>, ApiError> {

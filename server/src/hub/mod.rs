@@ -4,6 +4,9 @@
 //! It reuses the home's store (its own schema), accounts, sessions and HTTP hardening.
 
 pub mod api;
+pub mod enrol_code;
+#[cfg(test)]
+mod enrol_tests;
 pub mod evaluation;
 pub mod homes;
 pub mod homes_api;
@@ -23,8 +26,8 @@ pub mod workbook;
 
 use std::sync::Arc;
 
-use axum::Router;
 use axum::routing::{get, post, put};
+use axum::{Extension, Router};
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
@@ -38,6 +41,8 @@ pub const PUSH_LIMIT: usize = 8 * 1024 * 1024;
 
 pub struct Hub {
     state: AppState,
+    /// Wrong enrolment codes, counted across requests (see `enrol_code`).
+    enrolments: Arc<enrol_code::EnrolThrottle>,
 }
 
 impl Hub {
@@ -50,6 +55,7 @@ impl Hub {
         let store = Store::open_schema(&settings.data_dir, &HUB)?;
         Ok(Self {
             state: AppState::new(store, clock, settings),
+            enrolments: Arc::default(),
         })
     }
 
@@ -68,6 +74,11 @@ impl Hub {
         registry::register(&self.state, new).await
     }
 
+    /// Issues a new enrolment code for a home not yet enrolled (`home`: its id or exact name).
+    pub async fn new_code(&self, home: &str) -> Result<registry::Registered, StoreError> {
+        registry::new_code(&self.state, home).await
+    }
+
     pub fn router(&self) -> Router {
         let api = Router::new()
             .route(
@@ -76,11 +87,15 @@ impl Hub {
                     .get(session::get)
                     .delete(session::logout),
             )
-            .route("/enroll", post(api::enroll))
+            .route(
+                "/enroll",
+                post(api::enroll).layer(Extension(Arc::clone(&self.enrolments))),
+            )
             .route("/sync/push", limit_body(post(api::push), PUSH_LIMIT))
             .route("/evaluation", get(api::evaluation))
             .route("/homes", get(api::homes).post(homes_api::register))
             .route("/homes/{id}", get(homes_api::get).patch(homes_api::update))
+            .route("/homes/{id}/code", post(homes_api::new_code))
             .route(
                 "/homes/{id}/ratings/{year}",
                 put(homes_api::rate).delete(homes_api::unrate),

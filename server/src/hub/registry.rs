@@ -5,12 +5,14 @@
 
 use jiff::civil::Date;
 
-use super::homes::{self, HomeProfile, RatingEntry};
+use jiff::Timestamp;
+
+use super::enrol_code;
+use super::homes::{self, CodeHash, HomeProfile, RatingEntry};
 use super::profile::{DetailsChange, NewHome, Rating};
 use super::store as hub;
-use crate::domain::{Invalid, optional_text, required_text};
+use crate::domain::{Conflict, Invalid, optional_text, required_text};
 use crate::http::AppState;
-use crate::secrets;
 use crate::store::StoreError;
 use crate::sync::wire::Decision;
 
@@ -22,6 +24,18 @@ pub const COMMENT_MAX: usize = 500;
 pub struct Registered {
     pub profile: HomeProfile,
     pub code: String,
+    /// When the code stops working (see `enrol_code::CODE_LIFETIME`).
+    pub code_expires_at: Timestamp,
+}
+
+/// A fresh enrolment code, and what the hub keeps of it.
+fn issue_code(now: Timestamp) -> Result<(String, CodeHash), StoreError> {
+    let code = enrol_code::new_code().map_err(|e| StoreError::Commit(e.to_string()))?;
+    let kept = CodeHash {
+        hash: enrol_code::code_hash(&code),
+        expires_at: enrol_code::expires_at(now),
+    };
+    Ok((code, kept))
 }
 
 /// Today in the association's calendar.
@@ -35,19 +49,69 @@ pub fn today(state: &AppState) -> Date {
 
 pub async fn register(state: &AppState, new: &NewHome) -> Result<Registered, StoreError> {
     let details = new.parse(today(state))?;
-    let code = secrets::new_token("").map_err(|e| StoreError::Commit(e.to_string()))?;
-    let code_hash = secrets::token_hash(&code);
-    let id = uuid::Uuid::now_v7().to_string();
     let now = state.clock.now();
+    let (code, kept) = issue_code(now)?;
+    let code_expires_at = kept.expires_at;
+    let id = uuid::Uuid::now_v7().to_string();
     let profile = state
         .store
         .write(move |conn| {
-            homes::insert(conn, &id, &details, &code_hash, now)?;
+            homes::insert(conn, &id, &details, &kept, now)?;
             homes::get(conn, &id)
         })
         .await?;
     tracing::info!(home = %profile.id, "home registered");
-    Ok(Registered { profile, code })
+    Ok(Registered {
+        profile,
+        code,
+        code_expires_at,
+    })
+}
+
+/// Issues a new enrolment code for a home that has not enrolled yet (its code was lost or has
+/// expired); the old code stops working. `home` is the home's id or its exact name.
+pub async fn new_code(state: &AppState, home: &str) -> Result<Registered, StoreError> {
+    let now = state.clock.now();
+    let (code, kept) = issue_code(now)?;
+    let code_expires_at = kept.expires_at;
+    let home = home.trim().to_owned();
+    let profile = state
+        .store
+        .write(move |conn| {
+            let id = home_by_id_or_name(conn, &home)?;
+            if !homes::replace_code(conn, &id, &kept)? {
+                return Err(Conflict("该科技工作者之家已接入平台，无需新的登记码".into()).into());
+            }
+            homes::get(conn, &id)
+        })
+        .await?;
+    tracing::info!(home = %profile.id, "new enrolment code issued");
+    Ok(Registered {
+        profile,
+        code,
+        code_expires_at,
+    })
+}
+
+/// The one home `home` names, by id or else by exact name.
+fn home_by_id_or_name(conn: &rusqlite::Connection, home: &str) -> Result<String, StoreError> {
+    match homes::get(conn, home) {
+        Ok(profile) => return Ok(profile.id),
+        Err(StoreError::NotFound) => {}
+        Err(other) => return Err(other),
+    }
+    let ids = homes::ids_named(conn, home)?;
+    match ids.as_slice() {
+        [id] => Ok(id.clone()),
+        [] => Err(Invalid::new("home", format!("平台上没有名为“{home}”的科技工作者之家")).into()),
+        _ => Err(Invalid::new(
+            "home",
+            format!(
+                "有多个名为“{home}”的科技工作者之家，请改用编号（kejia hub home add 打印的编号）"
+            ),
+        )
+        .into()),
+    }
 }
 
 /// Applies a change of details, checked against the home's other details.

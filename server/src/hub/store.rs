@@ -28,31 +28,47 @@ pub fn phone_key(conn: &Connection) -> Result<[u8; 32]> {
     Ok(key)
 }
 
+/// What became of a one-time code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Enrolled {
+    /// The home's id and name.
+    Home(String, String),
+    /// No home has this code, or another key has used it.
+    Unknown,
+    /// The code is right but past its lifetime; the association must issue a new one.
+    Expired,
+}
+
 /// Takes a one-time code with the home's public key. The same code with the same key answers
-/// again (a home whose first answer was lost in transit retries); with another key it is
-/// refused. Returns the home's id and name, or `None`.
+/// again, even after the code's lifetime (a home whose first answer was lost in transit
+/// retries); with another key it is refused.
 pub fn enrol(
     conn: &Connection,
     code_hash: &str,
     public_key: &str,
     now: Timestamp,
-) -> Result<Option<(String, String)>> {
-    let found: Option<(String, String, Option<String>)> = conn
-        .prepare_cached("SELECT id, name, public_key FROM homes WHERE enrol_code_hash = ?1")?
+) -> Result<Enrolled> {
+    type Found = (String, String, Option<String>, Option<i64>);
+    let found: Option<Found> = conn
+        .prepare_cached(
+            "SELECT id, name, public_key, enrol_code_expires_at FROM homes \
+             WHERE enrol_code_hash = ?1",
+        )?
         .query_row([code_hash], |row| {
-            Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
         })
         .optional()?;
     match found {
-        Some((id, name, None)) => {
+        Some((_, _, None, Some(expires))) if to_millis(now) >= expires => Ok(Enrolled::Expired),
+        Some((id, name, None, _)) => {
             conn.prepare_cached(
                 "UPDATE homes SET public_key = ?2, enrolled_at = ?3 WHERE id = ?1",
             )?
             .execute(params![id, public_key, to_millis(now)])?;
-            Ok(Some((id, name)))
+            Ok(Enrolled::Home(id, name))
         }
-        Some((id, name, Some(key))) if key == public_key => Ok(Some((id, name))),
-        _ => Ok(None),
+        Some((id, name, Some(key), _)) if key == public_key => Ok(Enrolled::Home(id, name)),
+        _ => Ok(Enrolled::Unknown),
     }
 }
 
@@ -163,10 +179,11 @@ fn upsert(
             ends_at,
             cancelled,
             filing,
+            checkin_closed,
         } => {
             conn.prepare_cached(
-                "INSERT OR REPLACE INTO activities (home_id, id, title, category, starts_at, ends_at, cancelled, filing) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                "INSERT OR REPLACE INTO activities (home_id, id, title, category, starts_at, ends_at, cancelled, filing, checkin_closed) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             )?
             .execute(params![
                 home,
@@ -176,7 +193,8 @@ fn upsert(
                 millis(starts_at)?,
                 millis(ends_at)?,
                 cancelled,
-                filing
+                filing,
+                checkin_closed
             ])?;
         }
         Record::Checkin {

@@ -303,6 +303,7 @@ impl TestHome {
                 ends_at: end.to_string(),
                 cancelled,
                 filing: "filed".into(),
+                checkin_closed: false,
             },
             None,
         );
@@ -537,6 +538,7 @@ async fn pushes_that_cannot_be_trusted_are_refused_and_leave_the_figures_alone()
             ends_at,
             cancelled: true,
             filing,
+            checkin_closed: false,
         };
         altered[0].record = record.canonical();
     }
@@ -786,6 +788,7 @@ async fn the_hubs_evaluation_equals_the_homes_own_rules_on_the_same_records() {
                 .checked_add(jiff::SignedDuration::from_hours(2))
                 .expect("end"),
             cancelled: *cancelled,
+            checkin_closed: false,
             participants,
         });
     }
@@ -812,9 +815,10 @@ async fn the_hubs_evaluation_equals_the_homes_own_rules_on_the_same_records() {
         serde_json::to_value(&expected).expect("json"),
         "{evaluation}"
     );
-    // January and April qualify; May is short; June was cancelled; July's is still running.
+    // January and April qualify; May is short; June was cancelled; July's is still running, so
+    // not held yet (issue 14: only activities that have ended count).
     assert_eq!(hub["qualifying_activities"], 2);
-    assert_eq!(hub["activities_held"], 4);
+    assert_eq!(hub["activities_held"], 3);
     assert_eq!(hub["short_activities"].as_array().map(Vec::len), Some(1));
 
     // Last year's December (23:30 on 31 December in Shanghai) counts for 2025 only.

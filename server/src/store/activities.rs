@@ -129,6 +129,16 @@ pub fn set_override(
     get(conn, id)
 }
 
+/// Drops a staffer's override: the schedule decides again.
+pub fn clear_override(conn: &Connection, id: ActivityId, now: Timestamp) -> Result<Activity> {
+    conn.prepare_cached(
+        "UPDATE activities SET override_state = NULL, updated_at = ?2 WHERE id = ?1",
+    )?
+    .execute(params![id.to_string(), to_millis(now)])?;
+    changelog::activity(conn, id, now)?;
+    get(conn, id)
+}
+
 pub fn set_filing(
     conn: &Connection,
     id: ActivityId,

@@ -22,22 +22,26 @@ const BUSY_RETRIES: u32 = 200;
 
 #[derive(Debug, thiserror::Error)]
 pub enum BackupError {
-    #[error("there is no home database at {0}; check --data")]
+    #[error("{0} 处没有科技工作者之家的数据库，请检查 --data")]
     NoDatabase(PathBuf),
-    #[error("{0} already exists; choose another file name")]
+    #[error("{0} 已存在，请换一个文件名")]
     Exists(PathBuf),
     #[error("{0}")]
     Source(StoreError),
-    #[error("the database stayed busy for 10 seconds; try again")]
+    #[error("数据库持续繁忙 10 秒，请稍后再试")]
     Busy,
-    #[error("the copy at {path} failed its check ({detail}); it was removed and is not a backup")]
+    #[error("{path} 处的副本未通过校验（{detail}），已删除，不是有效的备份")]
     Unverified { path: PathBuf, detail: String },
-    #[error("cannot write {path}: {source}")]
+    /// The backup file cannot be made where it was asked for (no such folder, no permission,
+    /// a read-only file system).
+    #[error("无法在 {folder} 中写入备份文件，请确认该目录存在且可写")]
+    Unwritable { folder: PathBuf },
+    #[error("无法写入 {path}：{source}")]
     Io {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("database error while copying: {0}")]
+    #[error("复制数据库时出错：{0}")]
     Sqlite(#[from] rusqlite::Error),
 }
 
@@ -82,6 +86,14 @@ pub fn copy_online(db: &Path, to: &Path) -> Result<Copied, BackupError> {
     copied
 }
 
+/// The folder a file is in, as the user named it ("." for a bare file name).
+fn folder_of(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_owned(),
+        _ => PathBuf::from("."),
+    }
+}
+
 /// Where a copy is written before it is checked and renamed: beside it, hidden.
 pub fn partial_path(to: &Path) -> PathBuf {
     let name = to
@@ -94,7 +106,12 @@ pub fn partial_path(to: &Path) -> PathBuf {
 /// The copy into `partial`, checked; returns its newest change.
 fn write_copy(source: &Connection, partial: &Path) -> Result<i64, BackupError> {
     let _ = std::fs::remove_file(partial);
-    let mut copy = Connection::open(partial)?;
+    let mut copy = Connection::open(partial).map_err(|error| {
+        tracing::debug!(%error, "could not create the backup file");
+        BackupError::Unwritable {
+            folder: folder_of(partial),
+        }
+    })?;
     snapshot(source, &mut copy)?;
     // A standalone file: no -wal beside it that could be lost when it is copied off the box.
     let _: String = copy.query_row("PRAGMA journal_mode = DELETE", [], |row| row.get(0))?;

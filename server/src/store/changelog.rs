@@ -136,6 +136,7 @@ pub fn activity(conn: &Connection, id: ActivityId, now: Timestamp) -> Result<()>
                 ends_at: from_millis(row.get(3)?).to_string(),
                 cancelled: state.as_deref() == Some("cancelled"),
                 filing: row.get(5)?,
+                checkin_closed: state.as_deref() == Some("closed"),
             })
         })
         .optional()?

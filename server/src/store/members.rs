@@ -61,7 +61,7 @@ pub fn insert(
 fn refuse_duplicate_phone(outcome: Result<usize>) -> Result<()> {
     match outcome {
         Err(e) if e.is_unique_violation() => {
-            Err(Conflict("该手机号已登记为成员，请搜索已有成员".into()).into())
+            Err(Conflict("该手机号已登记为会员，请搜索已有会员".into()).into())
         }
         other => other.map(drop),
     }
@@ -132,7 +132,7 @@ pub fn update(
 ) -> Result<Member> {
     let current = get(conn, id)?;
     if current.status == MemberStatus::Erased {
-        return Err(Conflict("该成员信息已按本人要求删除，不能再修改".into()).into());
+        return Err(Conflict("该会员信息已按本人要求删除，不能再修改".into()).into());
     }
     let consent_share_at = match changes.consent_share {
         Some(true) if !current.consent_share => Some(Some(to_millis(now))),
@@ -198,7 +198,7 @@ pub fn bind_card(conn: &Connection, id: MemberId, uid: &CardUid, now: Timestamp)
         .optional()?;
     match holder {
         Some(holder) if holder == id.to_string() => Ok(member),
-        Some(_) => Err(Conflict("这张卡已绑定给另一位成员，请先在该成员处解绑".into()).into()),
+        Some(_) => Err(Conflict("这张卡已绑定给另一位会员，请先在该会员处解绑".into()).into()),
         None => {
             conn.prepare_cached(
                 "INSERT INTO cards (uid, member_id, bound_at) VALUES (?1, ?2, ?3)",
@@ -234,7 +234,7 @@ pub fn erase(
 ) -> Result<Member> {
     let member = get(conn, id)?;
     if member.status == MemberStatus::Erased {
-        return Err(Conflict("该成员的个人信息已删除".into()).into());
+        return Err(Conflict("该会员的个人信息已删除".into()).into());
     }
     let member_id = id.to_string();
     forget_scans(conn, &member_id)?;

@@ -27,6 +27,7 @@ pub const HOME: Schema = Schema {
         include_str!("../../migrations/home/0003_sync.sql"),
         include_str!("../../migrations/home/0004_restore.sql"),
         include_str!("../../migrations/home/0005_phone_hashes.sql"),
+        include_str!("../../migrations/home/0006_home_profile.sql"),
     ],
 };
 
@@ -40,6 +41,8 @@ pub const HUB: Schema = Schema {
         include_str!("../../migrations/hub/0003_home_life_cycle.sql"),
         include_str!("../../migrations/hub/0004_evaluation_indexes.sql"),
         include_str!("../../migrations/hub/0005_slow_phone_hashes.sql"),
+        include_str!("../../migrations/hub/0006_checkin_closed.sql"),
+        include_str!("../../migrations/hub/0007_enrol_code_expiry.sql"),
     ],
 };
 

@@ -14,6 +14,7 @@ pub mod changelog;
 pub mod checkins;
 pub mod devices;
 mod disk;
+pub mod home_profile;
 pub use disk::DiskTrouble;
 pub mod members;
 mod migrate;
@@ -86,7 +87,7 @@ pub enum StoreError {
         "{path} is not a kejia database (application id {found:#x}); point --data at a kejia data folder"
     )]
     Foreign { path: PathBuf, found: i64 },
-    #[error("cannot use the data folder: {0}")]
+    #[error("无法使用数据目录：{0}")]
     Io(#[from] std::io::Error),
     #[error("the database writer has stopped")]
     WriterGone,

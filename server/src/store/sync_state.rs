@@ -192,6 +192,71 @@ pub fn newest_notice(conn: &Connection) -> Result<Option<Notice>> {
         .optional()?)
 }
 
+/// The association's decision on a filed activity, as the home applied it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FilingDecision {
+    pub activity_id: ActivityId,
+    pub title: String,
+    /// `Approved` or `Rejected`.
+    pub filing: Filing,
+    pub comment: String,
+    /// When the hub decided (`None` if its text did not parse).
+    pub decided_at: Option<Timestamp>,
+}
+
+/// The decision behind an activity's filing state, while that state is approved or rejected
+/// (once the staffer files again, the activity waits for a new decision and shows none).
+pub fn filing_decision(conn: &Connection, id: ActivityId) -> Result<Option<FilingDecision>> {
+    Ok(filing_decisions(conn, Some(id))?.pop())
+}
+
+/// Every activity's standing decision (see [`filing_decision`]), newest decision first.
+pub fn standing_decisions(conn: &Connection) -> Result<Vec<FilingDecision>> {
+    filing_decisions(conn, None)
+}
+
+fn filing_decisions(conn: &Connection, only: Option<ActivityId>) -> Result<Vec<FilingDecision>> {
+    let mut statement = conn.prepare_cached(
+        "SELECT a.id, a.title, a.filing, coalesce(a.filing_comment, ''), d.decided_at \
+         FROM activities a JOIN applied_decisions d ON d.activity_id = a.id \
+         WHERE a.filing IN ('approved', 'rejected') AND (?1 IS NULL OR a.id = ?1)",
+    )?;
+    let rows = statement.query_map([only.map(|id| id.to_string())], |row| {
+        Ok((
+            row.get::<_, String>(0)?,
+            row.get::<_, String>(1)?,
+            row.get::<_, String>(2)?,
+            row.get::<_, String>(3)?,
+            row.get::<_, String>(4)?,
+        ))
+    })?;
+    // One activity may hold several applied decisions (a rejection, then an approval after it
+    // was filed again): the newest one stands.
+    let mut newest: Vec<FilingDecision> = Vec::new();
+    for row in rows {
+        let (id, title, filing, comment, decided_at) = row?;
+        let (Ok(activity_id), Some(filing)) =
+            (id.parse::<ActivityId>(), Filing::from_code(&filing))
+        else {
+            continue;
+        };
+        let decided_at = decided_at.parse::<Timestamp>().ok();
+        match newest.iter_mut().find(|d| d.activity_id == activity_id) {
+            Some(known) if known.decided_at >= decided_at => {}
+            Some(known) => known.decided_at = decided_at,
+            None => newest.push(FilingDecision {
+                activity_id,
+                title,
+                filing,
+                comment,
+                decided_at,
+            }),
+        }
+    }
+    newest.sort_by_key(|d| std::cmp::Reverse(d.decided_at));
+    Ok(newest)
+}
+
 /// The filing decision's comment on an activity, if any.
 pub fn filing_comment(conn: &Connection, id: ActivityId) -> Result<Option<String>> {
     Ok(conn

@@ -44,6 +44,13 @@ pub fn count(conn: &Connection) -> Result<i64> {
     Ok(conn.query_row("SELECT count(*) FROM users", [], |row| row.get(0))?)
 }
 
+/// When the first staff account was made: the day the home was set up.
+pub fn first_created_at(conn: &Connection) -> Result<Option<jiff::Timestamp>> {
+    let first: Option<i64> =
+        conn.query_row("SELECT min(created_at) FROM users", [], |row| row.get(0))?;
+    Ok(first.map(super::from_millis))
+}
+
 /// The account and its password hash, for a login attempt.
 pub fn find_for_login(conn: &Connection, username: &str) -> Result<Option<(StaffUser, String)>> {
     let found = conn

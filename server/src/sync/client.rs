@@ -4,6 +4,7 @@
 //! A push is idempotent at the hub (upsert by id, a repeated batch changes nothing), so every
 //! failure is handled the same way: keep the cursor, try again later.
 
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,8 +21,11 @@ use super::wire::{
     PushAnswer, Refusal,
 };
 use crate::clock::Clock;
+use crate::domain::compliance::AwardMonth;
+use crate::domain::home::HomeProfile;
 use crate::secrets;
 use crate::store::changelog::{self, Logged};
+use crate::store::home_profile;
 use crate::store::restored::{self, Halt, HaltKind};
 use crate::store::sync_state::{self, Enrolment};
 use crate::store::{Store, StoreError};
@@ -36,6 +40,9 @@ pub enum SyncError {
     Refused(String),
     #[error("无法连接科协平台：{0}")]
     Network(String),
+    /// No connection was made: the hub cannot have seen the request.
+    #[error("无法连接科协平台：{0}")]
+    Unreachable(String),
     #[error("科协平台的回答无法识别：{0}")]
     BadAnswer(String),
     #[error("{0}")]
@@ -59,6 +66,16 @@ impl SyncError {
     /// Worth trying again soon (the network, a busy hub), as opposed to a refusal a person
     /// must look at.
     pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            Self::Network(_) | Self::Unreachable(_) | Self::BadAnswer(_)
+        )
+    }
+
+    /// Whether the hub may have acted on the request although this failed (an answer lost or
+    /// not understood). Then what the home keeps (the enrolment seed) must stay, so that a
+    /// retry presents the same key.
+    pub fn hub_may_have_acted(&self) -> bool {
         matches!(self, Self::Network(_) | Self::BadAnswer(_))
     }
 }
@@ -96,6 +113,61 @@ pub fn check_hub_url(raw: &str, allow_http: bool) -> Result<String, SyncError> {
     Ok(url.to_owned())
 }
 
+/// A request that got no answer, said in words a staffer can act on.
+fn unreachable(hub_url: &str, error: &reqwest::Error) -> SyncError {
+    if error.is_connect() {
+        return SyncError::Unreachable(format!(
+            "{hub_url} 连接不上：请检查地址和网络，或确认平台正在运行"
+        ));
+    }
+    let reason = if error.is_timeout() {
+        "没有及时回答，请稍后再试".to_owned()
+    } else {
+        error.to_string()
+    };
+    SyncError::Network(format!("{hub_url} {reason}"))
+}
+
+/// How long a command waits for the database to close cleanly on its way out.
+const CLOSE_PATIENCE: Duration = Duration::from_secs(5);
+
+/// Runs a command of the home's data folder (`kejia enroll`, `kejia sync`) on its store, and
+/// closes the store after. If the folder did not exist and the command fails, the folder it
+/// made is removed again: a mistyped `--data` or an unreachable hub must not leave an empty
+/// home behind that a later `kejia serve` would take for this home. Kept are a folder that
+/// existed before, and one whose enrolment the hub may have taken although its answer was
+/// lost (the seed in it lets a retry present the same key).
+pub async fn in_data_folder<T>(
+    data: &Path,
+    command: impl AsyncFnOnce(Store) -> Result<T, SyncError>,
+) -> Result<T, SyncError> {
+    let made = first_missing(data);
+    let outcome = match Store::open(data) {
+        Ok(store) => {
+            let outcome = command(store.clone()).await;
+            // The writer stops only when every handle is gone; the command dropped its own.
+            store.close(CLOSE_PATIENCE);
+            outcome
+        }
+        Err(error) => Err(error.into()),
+    };
+    if let (Err(failure), Some(made)) = (&outcome, made)
+        && !failure.hub_may_have_acted()
+        && let Err(error) = std::fs::remove_dir_all(&made)
+    {
+        tracing::debug!(%error, "could not remove the data folder made for a failed command");
+    }
+    outcome
+}
+
+/// The outermost folder of `path` that does not exist yet: what creating `path` would make.
+fn first_missing(path: &Path) -> Option<PathBuf> {
+    path.ancestors()
+        .take_while(|folder| !folder.as_os_str().is_empty() && !folder.exists())
+        .last()
+        .map(Path::to_path_buf)
+}
+
 #[derive(Clone)]
 pub struct SyncClient {
     http: reqwest::Client,
@@ -128,7 +200,9 @@ impl SyncClient {
             return Err(SyncError::Refused("本馆已登记到科协平台".into()));
         }
         // The key follows from a seed kept here and the code, so a retry after a lost answer
-        // presents the same key and the hub answers again.
+        // presents the same key and the hub answers again, however the code was typed.
+        let code = crate::hub::enrol_code::normalize(code);
+        let code = code.as_str();
         let seed = self.store.write(sync_state::enrol_seed).await?;
         let secret: [u8; 32] = Sha256::new()
             .chain_update(seed)
@@ -146,7 +220,7 @@ impl SyncClient {
             .json(&request)
             .send()
             .await
-            .map_err(|e| SyncError::Network(e.to_string()))?;
+            .map_err(|e| unreachable(&hub_url, &e))?;
         if !response.status().is_success() {
             return Err(SyncError::Refused(error_text(response).await));
         }
@@ -168,8 +242,12 @@ impl SyncClient {
             notices_after: 0,
         };
         let now = self.clock.now();
+        let from_hub = answer.clone();
         self.store
-            .write(move |conn| sync_state::enrol(conn, &enrolment, now))
+            .write(move |conn| {
+                sync_state::enrol(conn, &enrolment, now)?;
+                take_details_from_hub(conn, &from_hub, now)
+            })
             .await?;
         Ok(answer)
     }
@@ -413,7 +491,7 @@ impl SyncClient {
             .json(push)
             .send()
             .await
-            .map_err(|e| Failure::Other(SyncError::Network(e.to_string())))?;
+            .map_err(|e| Failure::Other(unreachable(&enrolment.hub_url, &e)))?;
         let status = response.status();
         if status.is_success() {
             return response
@@ -729,6 +807,34 @@ pub fn status(conn: &Connection) -> Result<SyncStatus, StoreError> {
         last_success: health.last_success,
         last_error: health.last_error,
     })
+}
+
+/// The association's record of the home (name, host unit, award date) becomes the home's own
+/// at enrolment: it is what the home is evaluated under. The phone address stays the staffer's.
+fn take_details_from_hub(
+    conn: &Connection,
+    answer: &EnrollAnswer,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let saved = home_profile::get(conn)?;
+    let award = answer
+        .awarded_on
+        .as_deref()
+        .and_then(|day| day.parse::<jiff::civil::Date>().ok())
+        .map(|day| AwardMonth {
+            year: day.year(),
+            month: day.month(),
+        });
+    let profile = HomeProfile {
+        name: answer.home_name.clone(),
+        host_unit: answer
+            .host_unit
+            .clone()
+            .or_else(|| saved.as_ref().and_then(|p| p.host_unit.clone())),
+        award: award.or_else(|| saved.as_ref().and_then(|p| p.award)),
+        phone_base: saved.and_then(|p| p.phone_base),
+    };
+    home_profile::put(conn, &profile, now)
 }
 
 #[cfg(test)]

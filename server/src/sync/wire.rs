@@ -28,6 +28,14 @@ pub struct EnrollAnswer {
     /// home, so one member at two homes can be recognised without the number. It is the salt of
     /// a slow hash ([`super::phone`]), not a secret: the hub keeps it and every home holds it.
     pub phone_key: String,
+    /// The host unit (依托单位) the association has on record, if any. Older hubs leave it
+    /// out, so it is optional on the wire.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host_unit: Option<String>,
+    /// The day the association awarded the home its plaque (`YYYY-MM-DD`), if recorded: the
+    /// home counts its months from then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub awarded_on: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -119,6 +127,11 @@ pub enum Record {
         cancelled: bool,
         /// `draft`, `filed`, `approved` or `rejected`.
         filing: String,
+        /// A staffer closed check-in by hand, so the activity counts as ended even before
+        /// `ends_at`. Absent when false, so every record written before it existed keeps its
+        /// canonical text (and hash), and an older home's records read as not closed.
+        #[serde(default, skip_serializing_if = "is_false")]
+        checkin_closed: bool,
     },
     Checkin {
         id: String,
@@ -135,6 +148,10 @@ pub enum Record {
         clock_trusted: bool,
         undone: bool,
     },
+}
+
+fn is_false(value: &bool) -> bool {
+    !*value
 }
 
 impl Record {
@@ -206,5 +223,34 @@ mod tests {
         );
         let back: Record = serde_json::from_str(&text).unwrap();
         assert_eq!(back.canonical(), text);
+    }
+
+    #[test]
+    fn an_activity_closed_by_hand_says_so_and_an_open_one_keeps_its_old_text() {
+        let activity = |checkin_closed| Record::Activity {
+            id: "a".into(),
+            title: "讲座".into(),
+            category: "advice".into(),
+            starts_at: "2026-05-12T02:00:00Z".into(),
+            ends_at: "2026-05-12T04:00:00Z".into(),
+            cancelled: false,
+            filing: "draft".into(),
+            checkin_closed,
+        };
+        let old = r#"{"kind":"activity","id":"a","title":"讲座","category":"advice","starts_at":"2026-05-12T02:00:00Z","ends_at":"2026-05-12T04:00:00Z","cancelled":false,"filing":"draft"}"#;
+        assert_eq!(activity(false).canonical(), old);
+        assert_eq!(
+            serde_json::from_str::<Record>(old).unwrap(),
+            activity(false)
+        );
+        let closed = activity(true).canonical();
+        assert!(
+            closed.ends_with(r#""filing":"draft","checkin_closed":true}"#),
+            "{closed}"
+        );
+        assert_eq!(
+            serde_json::from_str::<Record>(&closed).unwrap(),
+            activity(true)
+        );
     }
 }

@@ -62,6 +62,34 @@ impl TestHome {
         Self::logged_in(dir, child, addr, kiosk_token)
     }
 
+    /// A home listening on `listen` (e.g. `0.0.0.0:0`, every interface), with what it printed
+    /// at start.
+    pub fn start_listening(listen: &str) -> (Self, Vec<String>) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        add_user(dir.path(), ADMIN, "admin", PASSWORD).expect("user add");
+        let kiosk_token = add_token(dir.path(), "门口签到机");
+        let (child, addr, printed) = spawn_serve_on(listen, &[], dir.path(), &[]);
+        // A client on this machine reaches every interface through loopback.
+        let addr = if addr.ip().is_unspecified() {
+            SocketAddr::from(([127, 0, 0, 1], addr.port()))
+        } else {
+            addr
+        };
+        (Self::logged_in(dir, child, addr, kiosk_token), printed)
+    }
+
+    /// A home run with `--config FILE`, the file holding `settings` (TOML).
+    pub fn start_configured(settings: &str) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let config = dir.path().join("kejia.toml");
+        std::fs::write(&config, settings).expect("write the settings");
+        add_user(dir.path(), ADMIN, "admin", PASSWORD).expect("user add");
+        let kiosk_token = add_token(dir.path(), "门口签到机");
+        let config = config.to_str().expect("a UTF-8 path").to_owned();
+        let (child, addr, _) = spawn_serve_with(dir.path(), &["--config", &config]);
+        Self::logged_in(dir, child, addr, kiosk_token)
+    }
+
     /// A home on a data folder made elsewhere (a restored one), with the administrator and
     /// kiosk token that folder's database holds, logged in as staff.
     pub fn open(dir: TempDir, kiosk_token: String) -> Self {
@@ -270,6 +298,16 @@ pub fn spawn_serve_under(
     data: &Path,
     extra: &[&str],
 ) -> (Child, SocketAddr, Vec<String>) {
+    spawn_serve_on("127.0.0.1:0", wrapper, data, extra)
+}
+
+/// `kejia serve --listen LISTEN`, run by `wrapper` if one is given.
+pub fn spawn_serve_on(
+    listen: &str,
+    wrapper: &[&str],
+    data: &Path,
+    extra: &[&str],
+) -> (Child, SocketAddr, Vec<String>) {
     let mut command = match wrapper.split_first() {
         Some((program, args)) => {
             let mut command = Command::new(program);
@@ -279,7 +317,7 @@ pub fn spawn_serve_under(
         None => Command::new(KEJIA),
     };
     let mut child = command
-        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+        .args(["serve", "--listen", listen, "--data"])
         .arg(data)
         .args(extra)
         .stdout(Stdio::piped())

@@ -4,19 +4,20 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use super::{year_or_current, year_span};
 use crate::domain::Conflict;
-use crate::domain::activity::{Activity, ActivityFields, Override};
+use crate::domain::activity::{Activity, ActivityFields, EarlyClose, Override};
 use crate::domain::ids::ActivityId;
 use crate::http::AppState;
 use crate::http::auth::{Principal, Staff};
 use crate::http::error::ApiError;
-use crate::http::extract::{ApiJson, ApiQuery, Id};
-use crate::http::views::{ActivityView, rfc3339};
+use crate::http::extract::{ApiJson, ApiQuery, Id, OptionalJson};
+use crate::http::views::{ActivityView, FilingDecisionView, rfc3339};
 use crate::store::checkins::{self, Attendance};
-use crate::store::{StoreError, activities, audit};
+use crate::store::{StoreError, activities, audit, sync_state};
 
 #[derive(Debug, Deserialize, Default)]
 pub struct ActivityBody {
@@ -77,23 +78,50 @@ pub async fn list(
     let now = state.clock.now();
     let year = year_or_current(query.year, now, &state.settings.tz)?;
     let (from, until) = year_span(year, &state.settings.tz)?;
-    let found = state
+    let (found, decisions) = state
         .store
-        .read(move |conn| activities::starting_between(conn, from, until))
+        .read(move |conn| {
+            Ok((
+                activities::starting_between(conn, from, until)?,
+                sync_state::standing_decisions(conn)?,
+            ))
+        })
         .await?;
-    Ok(Json(found.into_iter().map(|a| view(&state, a)).collect()))
+    let tz = &state.settings.tz;
+    Ok(Json(
+        found
+            .into_iter()
+            .map(|a| {
+                let decision = decisions.iter().find(|d| d.activity_id == a.id);
+                let mut shown = view(&state, a);
+                shown.filing_decision = decision.map(|d| FilingDecisionView::new(d, tz));
+                shown
+            })
+            .collect(),
+    ))
 }
 
+/// One activity, with the association's decision on its filing (`filing_decision`: state,
+/// comment, decided_at) once one came back.
 pub async fn get(
     State(state): State<AppState>,
     _caller: Principal,
     Id(id): Id<ActivityId>,
 ) -> Result<Json<ActivityView>, ApiError> {
-    let activity = state
+    let (activity, decision) = state
         .store
-        .read(move |conn| activities::get(conn, id))
+        .read(move |conn| {
+            Ok((
+                activities::get(conn, id)?,
+                sync_state::filing_decision(conn, id)?,
+            ))
+        })
         .await?;
-    Ok(Json(view(&state, activity)))
+    let mut shown = view(&state, activity);
+    shown.filing_decision = decision
+        .as_ref()
+        .map(|d| FilingDecisionView::new(d, &state.settings.tz));
+    Ok(Json(shown))
 }
 
 pub async fn update(
@@ -119,15 +147,29 @@ pub async fn open(
     staff: Staff,
     id: Id<ActivityId>,
 ) -> Result<Json<ActivityView>, ApiError> {
-    change_state(state, staff, id, "activity.open", Activity::open_now).await
+    change_state(state, staff, id, "activity.open", |a, _| a.open_now()).await
+}
+
+/// `POST /api/v1/activities/{id}/close`, with an optional body `{"confirm": true}`. Closing an
+/// activity that has not started yet counts it as held at once, so without `confirm` that is a
+/// 409 whose message says so; a running or past activity closes as before, body or not.
+#[derive(Debug, Deserialize, Default)]
+pub struct CloseBody {
+    #[serde(default)]
+    confirm: bool,
 }
 
 pub async fn close(
     state: State<AppState>,
     staff: Staff,
     id: Id<ActivityId>,
+    OptionalJson(body): OptionalJson<CloseBody>,
 ) -> Result<Json<ActivityView>, ApiError> {
-    change_state(state, staff, id, "activity.close", Activity::close_now).await
+    let confirmed = body.confirm;
+    change_state(state, staff, id, "activity.close", move |a, now| {
+        a.close_now(now, confirmed)
+    })
+    .await
 }
 
 pub async fn cancel(
@@ -135,7 +177,18 @@ pub async fn cancel(
     staff: Staff,
     id: Id<ActivityId>,
 ) -> Result<Json<ActivityView>, ApiError> {
-    change_state(state, staff, id, "activity.cancel", Activity::cancel).await
+    change_state(state, staff, id, "activity.cancel", |a, _| a.cancel()).await
+}
+
+/// `POST /api/v1/activities/{id}/restore`: drops a staffer's open or close, so the schedule
+/// decides again (an activity closed before its end is no longer counted as held).
+pub async fn restore(
+    State(state): State<AppState>,
+    Staff(staff): Staff,
+    Id(id): Id<ActivityId>,
+) -> Result<Json<ActivityView>, ApiError> {
+    let restored = restore_schedule(&state, staff.username, id).await?;
+    Ok(Json(view(&state, restored)))
 }
 
 /// A staffer's override of the schedule, recorded in the audit log.
@@ -144,32 +197,71 @@ async fn change_state(
     Staff(staff): Staff,
     Id(id): Id<ActivityId>,
     action: &'static str,
-    decide: fn(&Activity) -> Result<Override, Conflict>,
+    decide: impl FnOnce(&Activity, Timestamp) -> Result<Override, Conflict> + Send + 'static,
 ) -> Result<Json<ActivityView>, ApiError> {
     let changed = override_schedule(&state, staff.username, id, action, decide).await?;
     Ok(Json(view(&state, changed)))
 }
 
-/// Opens, closes or cancels an activity now and audits it (the API and the pages share it).
+/// Opens, closes or cancels an activity now and audits it (the API and the pages share it). A
+/// close before the scheduled end says so in the audit entry's detail.
 pub(crate) async fn override_schedule(
     state: &AppState,
     staffer: String,
     id: ActivityId,
     action: &'static str,
-    decide: fn(&Activity) -> Result<Override, Conflict>,
+    decide: impl FnOnce(&Activity, Timestamp) -> Result<Override, Conflict> + Send + 'static,
 ) -> Result<Activity, ApiError> {
     let now = state.clock.now();
     let changed = state
         .store
         .write(move |conn| {
             let current = activities::get(conn, id)?;
-            let next = decide(&current)?;
+            let next = decide(&current, now)?;
+            let detail = match (next, current.early_close(now)) {
+                (Override::Closed, Some(EarlyClose::NotStarted)) => {
+                    Some("closed before the start (confirmed)")
+                }
+                (Override::Closed, Some(EarlyClose::Running)) => {
+                    Some("closed before the scheduled end")
+                }
+                _ => None,
+            };
             let changed = activities::set_override(conn, id, next, now)?;
-            audit::append(conn, now, &staffer, action, &id.to_string(), None, None)?;
+            audit::append(conn, now, &staffer, action, &id.to_string(), None, detail)?;
             Ok::<_, StoreError>(changed)
         })
         .await?;
     Ok(changed)
+}
+
+/// Puts the schedule back after a staffer's open or close (恢复) and audits it.
+pub(crate) async fn restore_schedule(
+    state: &AppState,
+    staffer: String,
+    id: ActivityId,
+) -> Result<Activity, ApiError> {
+    let now = state.clock.now();
+    let restored = state
+        .store
+        .write(move |conn| {
+            let current = activities::get(conn, id)?;
+            current.restore_schedule()?;
+            let detail = current.override_state.map(|o| format!("was {}", o.code()));
+            let restored = activities::clear_override(conn, id, now)?;
+            audit::append(
+                conn,
+                now,
+                &staffer,
+                "activity.restore",
+                &id.to_string(),
+                None,
+                detail.as_deref(),
+            )?;
+            Ok::<_, StoreError>(restored)
+        })
+        .await?;
+    Ok(restored)
 }
 
 pub async fn file(

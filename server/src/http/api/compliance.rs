@@ -5,6 +5,7 @@ use axum::extract::State;
 use serde::Deserialize;
 
 use super::{year_or_current, year_span};
+use crate::domain::activity::Activity;
 use crate::domain::compliance::{self, Compliance, Tally};
 use crate::http::AppState;
 use crate::http::auth::Staff;
@@ -30,22 +31,12 @@ pub async fn get(
         .store
         .read(move |conn| activities::starting_between(conn, from, until))
         .await?;
-    let tallies: Vec<Tally> = held
-        .into_iter()
-        .map(|a| Tally {
-            cancelled: a.is_cancelled(),
-            id: a.id,
-            starts_at: a.schedule.starts_at(),
-            ends_at: a.schedule.ends_at(),
-            participants: a.participants,
-            title: a.title,
-        })
-        .collect();
+    let tallies: Vec<Tally> = held.iter().map(Activity::tally).collect();
     Ok(Json(compliance::evaluate(
         year,
         &tallies,
         now,
         tz,
-        state.settings.award,
+        state.award(),
     )))
 }

@@ -21,7 +21,7 @@ pub async fn ledger_xlsx(
     query: ApiQuery<YearQuery>,
 ) -> Result<Response, ApiError> {
     let (year, rows) = ledger_rows(&state, staff, query).await?;
-    let bytes = export::xlsx::ledger(&state.settings.home_name, year, &rows)
+    let bytes = export::xlsx::ledger(&state.home_name(), year, &rows)
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok(download(XLSX, &format!("ledger-{year}.xlsx"), bytes))
 }

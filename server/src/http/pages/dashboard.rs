@@ -6,6 +6,7 @@ use std::convert::Infallible;
 use askama::Template;
 use axum::Router;
 use axum::extract::State;
+use axum::http::{HeaderMap, header};
 use axum::response::Response;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::routing::{get, post};
@@ -17,13 +18,17 @@ use super::csrf::{Csrf, CsrfForm};
 use super::render::{self, Chrome, PageError, Section, StaffPage};
 use crate::domain::activity::{Activity, Filing};
 use crate::domain::advice;
-use crate::domain::compliance::{self, Compliance, MIN_PARTICIPANTS, Tally};
+use crate::domain::compliance::{self, AwardMonth, Compliance, MIN_PARTICIPANTS, Tally};
+use crate::domain::reach::Unreachable;
 use crate::http::AppState;
 use crate::http::api::{year_or_current, year_span};
 use crate::http::auth::Staff;
 use crate::http::error::ApiError;
 use crate::http::live::CountChanged;
-use crate::store::{activities, sync_state};
+use crate::http::reach;
+use crate::http::views::{chinese_time, chinese_time_text};
+use crate::store::sync_state::FilingDecision;
+use crate::store::{activities, sync_state, users};
 use crate::sync::client as sync_client;
 use crate::sync::wire::Notice;
 
@@ -47,14 +52,27 @@ struct Line {
     participants: u32,
 }
 
-/// One month of the chart.
+/// One month of the chart: its activities held, and its best attendance against the
+/// 10-person line, readable without hovering (a phone has no hover).
 struct Bar {
     month: i8,
     activities: u32,
     qualifying: u32,
+    /// The most participants any ended activity of the month had.
+    best: u32,
     /// Bar height in percent of the chart.
     height: u32,
     missing: bool,
+    /// A month still to come.
+    later: bool,
+}
+
+/// One thing the staffer should look at, most urgent first.
+struct Alert {
+    text: String,
+    /// Where to act on it: a path and the link's words.
+    link: Option<(String, &'static str)>,
+    urgent: bool,
 }
 
 #[derive(Template)]
@@ -68,14 +86,63 @@ struct DashboardPage {
     year: i16,
     compliance: Compliance,
     bars: Vec<Bar>,
-    warnings: Vec<String>,
+    /// Where the 10-person line sits, in percent of the chart's height.
+    line: u32,
+    alerts: Vec<Alert>,
+    /// The award month is not recorded: months are counted from the day the home was set up.
+    counted_from: Option<String>,
     min_participants: u32,
     yearly_needed: u32,
     notice: Option<Notice>,
+    /// When the notice was published, in Chinese (`chinese_time`).
+    notice_at: String,
+    /// The association's decisions on filed activities: rejections first.
+    decisions: Vec<DecisionLine>,
     sync: SyncLine,
     /// The device's time, while its clock is not trusted (else `None`).
     unsynchronised_clock: Option<String>,
     backup: BackupLine,
+}
+
+/// One decision of the association on a filed activity, for the dashboard: a rejection stays
+/// until the staffer files again; an approval shows for [`APPROVAL_SHOWN`].
+struct DecisionLine {
+    id: String,
+    title: String,
+    rejected: bool,
+    comment: String,
+    at: String,
+}
+
+/// How long an approval stays on the dashboard.
+const APPROVAL_SHOWN: SignedDuration = SignedDuration::from_hours(14 * 24);
+
+fn decision_lines(
+    decisions: Vec<FilingDecision>,
+    now: Timestamp,
+    tz: &jiff::tz::TimeZone,
+) -> Vec<DecisionLine> {
+    let mut lines: Vec<DecisionLine> = decisions
+        .into_iter()
+        .filter(|d| {
+            d.filing == Filing::Rejected
+                || d.decided_at
+                    .is_some_and(|at| now.duration_since(at) <= APPROVAL_SHOWN)
+        })
+        .map(|d| DecisionLine {
+            id: d.activity_id.to_string(),
+            rejected: d.filing == Filing::Rejected,
+            at: d
+                .decided_at
+                .map(|at| chinese_time(at, now, tz))
+                .unwrap_or_default(),
+            title: d.title,
+            comment: d.comment,
+        })
+        .collect();
+    // Stable: newest first within each kind.
+    lines.sort_by_key(|l| !l.rejected);
+    lines
 }
 
 /// The nightly backups, in one line for the staffer.
@@ -99,6 +166,7 @@ async fn view(
     State(state): State<AppState>,
     staff: StaffPage,
     csrf: Csrf,
+    headers: HeaderMap,
 ) -> Result<Response, PageError> {
     let reading = state.now();
     let now = reading.at;
@@ -108,7 +176,8 @@ async fn view(
     let (year_from, year_until) = year_span(year, &tz)?;
     let day_from = zoned_start(today, &tz)?;
     let day_until = zoned_start(today.tomorrow().map_err(internal)?, &tz)?;
-    let (candidates, year_list, upcoming, notice, sync) = state
+    state.reload_profile().await?;
+    let (candidates, year_list, upcoming, notice, sync, set_up, decisions) = state
         .store
         .read(move |conn| {
             Ok((
@@ -117,6 +186,8 @@ async fn view(
                 activities::starting_between(conn, day_from, now + LOOKAHEAD)?,
                 sync_state::newest_notice(conn)?,
                 sync_client::status(conn)?,
+                users::first_created_at(conn)?,
+                sync_state::standing_decisions(conn)?,
             ))
         })
         .await?;
@@ -143,7 +214,20 @@ async fn view(
         .take(COMING_UP)
         .map(line)
         .collect();
-    let compliance = year_compliance(&state, year, &year_list, now);
+    // Without a recorded award month the home is judged from the month it was set up: a home
+    // set up in December is not told that January to November were missed.
+    let set_up_month = set_up.map(|at| {
+        let day = at.to_zoned_datetime(tz.clone()).date();
+        AwardMonth {
+            year: day.year(),
+            month: day.month(),
+        }
+    });
+    let counted_from = match (state.award(), set_up_month) {
+        (None, Some(month)) => Some(month),
+        _ => None,
+    };
+    let compliance = year_compliance(&state, year, &year_list, now, counted_from);
     let unfiled = year_list
         .iter()
         .filter(|a| !a.is_cancelled() && a.filing == Filing::Draft)
@@ -152,23 +236,30 @@ async fn view(
         &compliance,
         today,
         u32::try_from(unfiled).unwrap_or(u32::MAX),
-    )
-    .iter()
-    .map(advice::Warning::text)
-    .collect();
+    );
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+    let alerts = alerts(reach::phone_address(&state, host).problem, &warnings);
+    let (bars, chart_line) = bars(&compliance, &year_list, now, &tz);
     render::ok(&DashboardPage {
         chrome: Chrome::new(&state, &staff, &csrf, Section::Dashboard),
         today: today.strftime("%Y年%-m月%-d日").to_string(),
-        bars: bars(&compliance),
+        bars,
+        line: chart_line,
+        alerts,
+        counted_from: counted_from.map(|m| format!("{}年{}月", m.year, m.month)),
         open,
         today_lines,
         coming,
         year,
         compliance,
-        warnings,
         min_participants: MIN_PARTICIPANTS,
         yearly_needed: advice::YEARLY_ACTIVITIES,
+        notice_at: notice
+            .as_ref()
+            .map(|n| chinese_time_text(&n.published_at, now, &tz))
+            .unwrap_or_default(),
         notice,
+        decisions: decision_lines(decisions, now, &tz),
         unsynchronised_clock: (!reading.trusted).then(|| {
             now.to_zoned_datetime(tz.clone())
                 .strftime("%Y年%-m月%-d日 %H:%M")
@@ -233,7 +324,13 @@ async fn confirm_clock(
     Ok(render::see_other("/admin"))
 }
 
-fn year_compliance(state: &AppState, year: i16, held: &[Activity], now: Timestamp) -> Compliance {
+fn year_compliance(
+    state: &AppState,
+    year: i16,
+    held: &[Activity],
+    now: Timestamp,
+    counted_from: Option<AwardMonth>,
+) -> Compliance {
     let tallies: Vec<Tally> = held
         .iter()
         .map(|a| Tally {
@@ -242,6 +339,7 @@ fn year_compliance(state: &AppState, year: i16, held: &[Activity], now: Timestam
             starts_at: a.schedule.starts_at(),
             ends_at: a.schedule.ends_at(),
             cancelled: a.is_cancelled(),
+            checkin_closed: a.checkin_closed(),
             participants: a.participants,
         })
         .collect();
@@ -250,24 +348,86 @@ fn year_compliance(state: &AppState, year: i16, held: &[Activity], now: Timestam
         &tallies,
         now,
         &state.settings.tz,
-        state.settings.award,
+        state.award().or(counted_from),
     )
 }
 
-fn bars(compliance: &Compliance) -> Vec<Bar> {
-    // Four activities fill the chart; more are still shown as full.
-    const FULL: u32 = 4;
-    compliance
+/// The chart's bars and where its 10-person line sits (both in percent of its height). The
+/// scale fits the best month, and at least twice the line, so the line stays readable.
+fn bars(
+    compliance: &Compliance,
+    activities: &[Activity],
+    now: Timestamp,
+    tz: &jiff::tz::TimeZone,
+) -> (Vec<Bar>, u32) {
+    let today = now.to_zoned_datetime(tz.clone()).date();
+    let month_of = |a: &Activity| a.schedule.starts_at().to_zoned_datetime(tz.clone()).month();
+    let best = |month: i8| {
+        activities
+            .iter()
+            .filter(|a| {
+                !a.is_cancelled()
+                    && (a.checkin_closed() || a.schedule.ends_at() <= now)
+                    && month_of(a) == month
+            })
+            .map(|a| a.participants)
+            .max()
+            .unwrap_or(0)
+    };
+    let bests: Vec<u32> = compliance.months.iter().map(|m| best(m.month)).collect();
+    let scale = bests
+        .iter()
+        .copied()
+        .max()
+        .unwrap_or(0)
+        .max(2 * MIN_PARTICIPANTS);
+    let bars = compliance
         .months
         .iter()
-        .map(|m| Bar {
+        .zip(bests)
+        .map(|(m, best)| Bar {
             month: m.month,
             activities: m.activities,
             qualifying: m.qualifying,
-            height: m.activities.min(FULL) * 100 / FULL,
+            best,
+            height: best * 100 / scale,
             missing: compliance.missing_months.contains(&m.month),
+            later: compliance.year > today.year()
+                || (compliance.year == today.year() && m.month > today.month()),
         })
-        .collect()
+        .collect();
+    (bars, MIN_PARTICIPANTS * 100 / scale)
+}
+
+/// The compliance warnings and what else needs the staffer, most urgent first.
+fn alerts(phone_problem: Option<Unreachable>, warnings: &[advice::Warning]) -> Vec<Alert> {
+    let mut alerts: Vec<Alert> = phone_problem
+        .into_iter()
+        .map(|problem| Alert {
+            text: problem.message(),
+            // A wrong listen address or network is fixed on the server, not on a page.
+            link: matches!(
+                problem,
+                Unreachable::NotListened { .. } | Unreachable::NotThisMachine { .. }
+            )
+            .then(|| ("/admin/settings".into(), "本站设置")),
+            urgent: true,
+        })
+        .collect();
+    alerts.extend(warnings.iter().map(|warning| Alert {
+        text: warning.text(),
+        link: match warning {
+            advice::Warning::ThisMonthEmpty { .. } | advice::Warning::YearBehind { .. } => {
+                Some(("/admin/activities/new".into(), "新建活动"))
+            }
+            advice::Warning::Unfiled { .. } => Some(("/admin/activities".into(), "去报送")),
+            _ => None,
+        },
+        urgent: warning.is_urgent(),
+    }));
+    // Stable: within each kind the order above stands.
+    alerts.sort_by_key(|alert| !alert.urgent);
+    alerts
 }
 
 fn time_range(activity: &Activity, tz: &jiff::tz::TimeZone) -> String {

@@ -77,7 +77,7 @@ async fn view(
     PageQuery(query): PageQuery<NextQuery>,
 ) -> Result<Response, PageError> {
     render::ok(&LoginPage {
-        name: heading.name.unwrap_or(&state.settings.home_name),
+        name: heading.name.unwrap_or(&state.home_name()),
         subtitle: heading.subtitle,
         public_link: heading.public_link,
         csrf: &csrf.0,
@@ -116,7 +116,7 @@ async fn submit(
         render::html(
             status,
             &LoginPage {
-                name: heading.name.unwrap_or(&state.settings.home_name),
+                name: heading.name.unwrap_or(&state.home_name()),
                 subtitle: heading.subtitle,
                 public_link: heading.public_link,
                 csrf: &csrf.0,

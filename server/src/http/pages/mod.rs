@@ -11,6 +11,7 @@ pub mod login;
 pub mod members;
 pub mod phone;
 pub mod render;
+pub mod settings;
 pub mod setup;
 
 #[cfg(test)]
@@ -32,6 +33,7 @@ pub fn routes() -> Router<AppState> {
         .merge(activities::routes())
         .merge(members::routes())
         .merge(ledger::routes())
+        .merge(settings::routes())
         .merge(phone::routes())
         .layer(middleware::from_fn(csrf::ensure_cookie))
         .merge(assets::routes())

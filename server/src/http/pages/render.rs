@@ -153,6 +153,7 @@ pub enum Section {
     Activities,
     Members,
     Ledger,
+    Settings,
 }
 
 /// The frame of every staff page: home name, who is logged in, the tabs, the logout form.
@@ -167,7 +168,7 @@ pub struct Chrome {
 impl Chrome {
     pub fn new(state: &AppState, staff: &StaffPage, csrf: &Csrf, section: Section) -> Self {
         Self {
-            home_name: state.settings.home_name.clone(),
+            home_name: state.home_name(),
             username: staff.0.username.clone(),
             csrf: csrf.0.clone(),
             section,
@@ -181,6 +182,7 @@ impl Chrome {
             Section::Activities => "activities",
             Section::Members => "members",
             Section::Ledger => "ledger",
+            Section::Settings => "settings",
         };
         if current == section { "here" } else { "" }
     }

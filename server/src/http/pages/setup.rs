@@ -20,7 +20,7 @@ use crate::store::users;
 #[derive(Template)]
 #[template(path = "setup.html")]
 struct SetupPage<'a> {
-    home_name: &'a str,
+    home_name: String,
     token: &'a str,
     username: &'a str,
     error: Option<String>,
@@ -46,7 +46,7 @@ pub async fn view(
             StatusCode::NOT_FOUND
         },
         &SetupPage {
-            home_name: &state.settings.home_name,
+            home_name: state.home_name(),
             token: &token,
             username: "",
             error: None,
@@ -69,7 +69,7 @@ pub async fn submit(
     Form(form): Form<SetupForm>,
 ) -> Result<Response, ApiError> {
     let page = |error: Option<String>, link_valid: bool, done: bool| SetupPage {
-        home_name: &state.settings.home_name,
+        home_name: state.home_name(),
         token: &form.token,
         username: &form.username,
         error,

@@ -221,8 +221,9 @@ async fn registering_on_the_page_shows_the_code_once_and_it_enrols() {
         .and_then(|rest| rest.split("</p>").next())
         .expect("the code on the page")
         .to_owned();
-    assert!(code.len() >= 20, "{code}");
+    assert_eq!(code.len(), "XXXX-XXXX".len(), "{code}");
     assert!(page.contains("只显示这一次"));
+    assert!(page.contains(&format!("有效期 {}", crate::hub::enrol_code::LIFETIME_TEXT)));
 
     let homes = site.get("/admin/homes").await.text();
     assert!(homes.contains("益阳高新区科技工作者之家"));
@@ -771,4 +772,96 @@ async fn notices_are_published_from_their_page_and_refusals_are_listed() {
     assert!(page.contains("未知"));
     let detail = site.get(&format!("/admin/homes/{id}")).await.text();
     assert!(detail.contains("哈希链不连续（序号 7）"));
+}
+
+/// The values of the `<td class="num">` cells of the first table row that names `home`.
+fn num_cells(text: &str, home: &str) -> Vec<String> {
+    let row = text
+        .split("<tr")
+        .find(|row| row.contains(home))
+        .unwrap_or_default();
+    // Cells are `<td class="num" …>N</td>` (phone layouts add a caption attribute).
+    row.split(r#"<td class="num""#)
+        .skip(1)
+        .filter_map(|cell| cell.split_once('>').map(|(_, rest)| rest))
+        .filter_map(|cell| cell.split("</td>").next())
+        .map(|cell| cell.trim().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_hub_counts_only_activities_that_have_ended_by_its_clock_or_by_hand() {
+    let site = HubSite::new().await;
+    let id = site.enrolled_home("赫山区科技工作者之家").await;
+    award(&site, &id, "2026-07-01").await;
+    // Now is 12:00 on 15 July in Shanghai. A past activity; one running 11:00–13:00 with twelve
+    // in already; a future one the home filled in advance; one the home closed early by hand.
+    let ids = site
+        .seed(
+            &id,
+            vec![
+                activity("已结束的沙龙", "2026-07-10T06:00:00Z", 11),
+                activity("正在进行的讲座", "2026-07-15T03:00:00Z", 12),
+                activity("下周的讲座", "2026-07-22T06:00:00Z", 15),
+                activity("提前结束的培训", "2026-07-25T06:00:00Z", 10),
+            ],
+        )
+        .await;
+    let figures = |evaluation: &serde_json::Value| {
+        let home = &evaluation["homes"][0];
+        (
+            home["activities_held"].clone(),
+            home["qualifying_activities"].clone(),
+            home["short_activities"].clone(),
+            home["months"][6].clone(),
+        )
+    };
+    let (status, evaluation) = site.json("GET", "/api/v1/evaluation?year=2026", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        figures(&evaluation),
+        (
+            json!(1),
+            json!(1),
+            json!([]),
+            json!({ "month": 7, "activities": 1, "qualifying": 1 })
+        ),
+        "{evaluation}"
+    );
+    let page = site.get("/admin/evaluation?year=2026").await.text();
+    assert_eq!(num_cells(&page, "赫山区科技工作者之家")[..2], ["1", "1"]);
+
+    // The home closes check-in of the 25 July training early (its sync says so).
+    let closed = ids[3].clone();
+    site.hub
+        .store()
+        .write(move |conn| {
+            conn.execute(
+                "UPDATE activities SET checkin_closed = 1 WHERE id = ?1",
+                [closed],
+            )?;
+            Ok(())
+        })
+        .await
+        .expect("close");
+    let (_, evaluation) = site.json("GET", "/api/v1/evaluation?year=2026", None).await;
+    assert_eq!(evaluation["homes"][0]["activities_held"], 2, "{evaluation}");
+    let (status, _) = site
+        .json(
+            "PUT",
+            &format!("/api/v1/homes/{id}/ratings/2026"),
+            Some(json!({ "rating": "qualified" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let public = site.get_anonymous("/results?year=2026").await.text();
+    assert_eq!(num_cells(&public, "赫山区科技工作者之家"), ["2", "2"]);
+
+    // Two hours later the lecture has ended by the hub's clock: it is held, and qualifies.
+    site.clock
+        .set("2026-07-15T06:00:00Z".parse().expect("later"));
+    let public = site.get_anonymous("/results?year=2026").await.text();
+    assert_eq!(num_cells(&public, "赫山区科技工作者之家"), ["3", "3"]);
+    let page = site.get("/admin/evaluation?year=2026").await.text();
+    assert_eq!(num_cells(&page, "赫山区科技工作者之家")[..2], ["3", "3"]);
 }

@@ -25,10 +25,13 @@ pub(crate) fn record() -> impl Strategy<Value = Record> {
         ),
         (
             (text(), text(), text()),
-            (text(), text(), any::<bool>(), text())
+            (text(), text(), any::<bool>(), text(), any::<bool>())
         )
             .prop_map(
-                |((id, title, category), (starts_at, ends_at, cancelled, filing))| {
+                |(
+                    (id, title, category),
+                    (starts_at, ends_at, cancelled, filing, checkin_closed),
+                )| {
                     Record::Activity {
                         id,
                         title,
@@ -37,6 +40,7 @@ pub(crate) fn record() -> impl Strategy<Value = Record> {
                         ends_at,
                         cancelled,
                         filing,
+                        checkin_closed,
                     }
                 }
             ),

@@ -7,19 +7,23 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use super::Shown;
-use crate::domain::activity::{Activity, Filing, Lifecycle};
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
+
+use crate::domain::activity::{Activity, Filing, Lifecycle, Override};
 use crate::domain::checkin::{Actor, Method, Outcome};
 use crate::domain::ids::{ActivityId, CheckinId, MemberId};
 use crate::domain::phone::mask_phone;
 use crate::domain::{Invalid, optional_text, required_text};
 use crate::http::AppState;
-use crate::http::api::activities::{file_with_association, override_schedule};
+use crate::http::api::activities::{file_with_association, override_schedule, restore_schedule};
 use crate::http::error::ApiError;
 use crate::http::extract::PageQuery;
 use crate::http::pages::csrf::{Csrf, CsrfForm};
 use crate::http::pages::render::{self, Chrome, PageError, Section, StaffPage};
+use crate::http::views::chinese_time;
 use crate::store::checkins::{self, CheckinRequest, Presenting, Recorded};
-use crate::store::{activities, audit, members, photos};
+use crate::store::{activities, audit, members, photos, sync_state};
 
 const SUMMARY_LIMIT: usize = 2000;
 const MATCHES: u32 = 20;
@@ -31,6 +35,18 @@ struct Line {
     employer: String,
     phone: String,
     method: &'static str,
+    /// When the member counts as present: the time of day for a check-in at the door; for one
+    /// entered by hand, the day and time it stands for, marked 补录 (see [`shown_time`]).
+    at: String,
+    /// For a check-in entered by hand: when it was typed.
+    entered: String,
+}
+
+/// The association's decision on the filing, as the page says it.
+struct DecisionLine {
+    rejected: bool,
+    comment: String,
+    /// In Chinese (`chinese_time`), or empty.
     at: String,
 }
 
@@ -51,6 +67,10 @@ struct DetailPage<'a> {
     can_close: bool,
     can_cancel: bool,
     can_file: bool,
+    can_restore: bool,
+    /// Check-in was closed by hand before the scheduled end: what that means for the figures.
+    closed_early: Option<&'static str>,
+    decision: Option<DecisionLine>,
     lines: Vec<Line>,
     query: String,
     matches: Vec<Match>,
@@ -75,7 +95,7 @@ pub async fn view(
     let id = activity_id(&id)?;
     let search = query.q.clone().unwrap_or_default();
     let text = search.trim().to_owned();
-    let (activity, attendance, found, summary, photos) = state
+    let (activity, attendance, found, summary, photos, decision) = state
         .store
         .read(move |conn| {
             let found = if text.is_empty() {
@@ -89,6 +109,7 @@ pub async fn view(
                 found,
                 activities::summary(conn, id)?,
                 photos::list(conn, id)?,
+                sync_state::filing_decision(conn, id)?,
             ))
         })
         .await?;
@@ -101,11 +122,12 @@ pub async fn view(
         .map(|(n, a)| Line {
             number: n + 1,
             checkin_id: a.checkin_id.to_string(),
-            at: a
-                .at
-                .to_zoned_datetime(tz.clone())
-                .strftime("%H:%M")
-                .to_string(),
+            at: shown_time(&activity, &a.method, a.at, now.at, tz),
+            entered: if a.method == Method::Manual.code() {
+                format!("录入于 {}", chinese_time(a.at, now.at, tz))
+            } else {
+                String::new()
+            },
             method: Method::from_code(&a.method).map_or("", Method::label),
             name: a.name,
             employer: a.employer,
@@ -128,6 +150,20 @@ pub async fn view(
         can_close: lifecycle == Lifecycle::Open,
         can_cancel: lifecycle != Lifecycle::Cancelled,
         can_file: activity.filing == Filing::Draft && lifecycle != Lifecycle::Cancelled,
+        can_restore: matches!(
+            activity.override_state,
+            Some(Override::Open | Override::Closed)
+        ),
+        closed_early: (activity.checkin_closed() && activity.early_close(now.at).is_some())
+            .then_some("已提前结束签到，本场活动计为已举办。如结束有误，可点“恢复按时间表”。"),
+        decision: decision.map(|d| DecisionLine {
+            rejected: d.filing == Filing::Rejected,
+            comment: d.comment,
+            at: d
+                .decided_at
+                .map(|at| chinese_time(at, now.at, tz))
+                .unwrap_or_default(),
+        }),
         a: Shown::new(&activity, now, tz),
         lines,
         query: search,
@@ -149,6 +185,8 @@ fn notice(code: &str) -> Option<&'static str> {
         "saved" => "已保存",
         "photo" => "照片已上传",
         "photo_deleted" => "照片已删除",
+        "closed" => "已结束签到",
+        "restored" => "已恢复按时间表：签到按活动时间自动开放和关闭",
         _ => return None,
     })
 }
@@ -157,34 +195,106 @@ fn notice(code: &str) -> Option<&'static str> {
 #[serde(default)]
 pub struct ActForm {
     summary: String,
+    /// "1" once the staffer confirmed closing check-in before the scheduled end.
+    confirm: String,
 }
 
-/// The buttons on the page: open or close check-in now, cancel, file, save the summary.
+#[derive(Template)]
+#[template(path = "activities/confirm_close.html")]
+struct ConfirmClosePage<'a> {
+    chrome: Chrome,
+    csrf: &'a str,
+    a: Shown,
+    warning: &'static str,
+}
+
+/// The buttons on the page: open or close check-in now, restore the schedule, cancel, file,
+/// save the summary. Closing before the scheduled end first shows what it will do and asks.
 pub async fn act(
     State(state): State<AppState>,
     staff: StaffPage,
+    csrf: Csrf,
     Path((id, action)): Path<(String, String)>,
     CsrfForm(form): CsrfForm<ActForm>,
 ) -> Result<Response, PageError> {
     let id = activity_id(&id)?;
     let staffer = staff.0.username.clone();
-    match action.as_str() {
+    let done = match action.as_str() {
         "open" => {
-            override_schedule(&state, staffer, id, "activity.open", Activity::open_now).await?;
+            override_schedule(&state, staffer, id, "activity.open", |a, _| a.open_now()).await?;
+            "saved"
         }
         "close" => {
-            override_schedule(&state, staffer, id, "activity.close", Activity::close_now).await?;
+            let confirmed = form.confirm == "1";
+            if !confirmed {
+                let activity = state
+                    .store
+                    .read(move |conn| activities::get(conn, id))
+                    .await?;
+                let now = state.now();
+                if let Some(early) = activity.early_close(now.at)
+                    && !activity.is_cancelled()
+                {
+                    return render::ok(&ConfirmClosePage {
+                        chrome: Chrome::new(&state, &staff, &csrf, Section::Activities),
+                        csrf: &csrf.0,
+                        a: Shown::new(&activity, now, &state.settings.tz),
+                        warning: early.warning(),
+                    });
+                }
+            }
+            override_schedule(&state, staffer, id, "activity.close", move |a, now| {
+                a.close_now(now, confirmed)
+            })
+            .await?;
+            "closed"
+        }
+        "restore" => {
+            restore_schedule(&state, staffer, id).await?;
+            "restored"
         }
         "cancel" => {
-            override_schedule(&state, staffer, id, "activity.cancel", Activity::cancel).await?;
+            override_schedule(&state, staffer, id, "activity.cancel", |a, _| a.cancel()).await?;
+            "saved"
         }
         "filing" => {
             file_with_association(&state, staffer, id).await?;
+            "saved"
         }
-        "summary" => save_summary(&state, id, &form.summary).await?,
+        "summary" => {
+            save_summary(&state, id, &form.summary).await?;
+            "saved"
+        }
         _ => return Err(ApiError::NotFound.into()),
+    };
+    Ok(back(id, done))
+}
+
+/// When an attendance line says the member was there. A check-in at the door shows its time of
+/// day. One a staffer entered by hand (the backfill from a paper sheet) shows the day and time
+/// it stands for, in the activity's calendar, marked 补录: its own time when it was typed while
+/// check-in was open, else the activity's start, since the time of typing (often days later)
+/// says nothing about the activity; the time of typing is shown beside it.
+fn shown_time(
+    activity: &Activity,
+    method: &str,
+    at: Timestamp,
+    now: Timestamp,
+    tz: &TimeZone,
+) -> String {
+    if method != Method::Manual.code() {
+        return at
+            .to_zoned_datetime(tz.clone())
+            .strftime("%H:%M")
+            .to_string();
     }
-    Ok(back(id, "saved"))
+    let during = activity.checkin_opens_at() <= at && at < activity.checkin_closes_at();
+    let stands_for = if during {
+        at
+    } else {
+        activity.schedule.starts_at()
+    };
+    format!("{}（补录）", chinese_time(stands_for, now, tz))
 }
 
 async fn save_summary(state: &AppState, id: ActivityId, raw: &str) -> Result<(), PageError> {

@@ -59,7 +59,7 @@ pub async fn view(
         .collect();
     let blanks = (lines.len() + 1..=lines.len() + BLANK_ROWS).collect();
     render::ok(&SheetPage {
-        home_name: state.settings.home_name.clone(),
+        home_name: state.home_name(),
         a: Shown::new(&activity, state.now(), tz),
         lines,
         blanks,

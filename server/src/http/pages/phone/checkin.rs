@@ -1,5 +1,5 @@
 //! `GET /m/checkin?code=…` (a known phone's one-tap page, or the registration form),
-//! `POST /m/checkin` (the tap) and `POST /m/forget` ("不是本人？").
+//! `POST /m/checkin` (the tap) and `POST /m/forget` ("不是本人，重新登记").
 
 use askama::Template;
 use axum::extract::rejection::QueryRejection;
@@ -89,7 +89,7 @@ async fn one_tap_page(
         .map(|a| a.title)
         .collect();
     render::ok(&OneTapPage {
-        home_name: &state.settings.home_name,
+        home_name: &state.home_name(),
         name: &owner.member.name,
         open,
         csrf: &csrf.0,
@@ -185,9 +185,9 @@ async fn forget_phone(
         .render(state, csrf, StatusCode::OK)?,
         Err(_) => Notice::done(
             "已退出",
-            "这部手机已不再代表你。如需签到，请重新扫描签到屏上的二维码。",
+            "这部手机已不再代表您。如需签到，请重新扫描签到屏上的二维码。",
         )
-        .render(&state.settings.home_name),
+        .render(&state.home_name()),
     };
     response
         .headers_mut()

@@ -1,5 +1,5 @@
 //! The phone's cookie: a random token standing for one member (only its hash is stored), so a
-//! known phone checks in with one tap. Staff can revoke it; "不是本人？" clears it.
+//! known phone checks in with one tap. Staff can revoke it; "不是本人，重新登记" clears it.
 
 use axum::http::{HeaderMap, HeaderValue, header};
 use jiff::Timestamp;

@@ -39,7 +39,7 @@ pub async fn rate_limit(State(state): State<AppState>, request: Request, next: N
         Ok(()) => next.run(request).await,
         Err(left) => {
             tracing::debug!(%route, "phone page refused: rate limit");
-            let mut response = Notice::too_many(left).render(&state.settings.home_name);
+            let mut response = Notice::too_many(left).render(&state.home_name());
             if let Ok(value) = HeaderValue::from_str(&retry_after(left)) {
                 response.headers_mut().insert(header::RETRY_AFTER, value);
             }

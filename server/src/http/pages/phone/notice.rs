@@ -145,7 +145,7 @@ impl Notice {
 
 /// The page a handler's outcome turns into.
 pub fn respond(state: &AppState, outcome: Result<Response, Notice>) -> Response {
-    outcome.unwrap_or_else(|notice| notice.render(&state.settings.home_name))
+    outcome.unwrap_or_else(|notice| notice.render(&state.home_name()))
 }
 
 impl From<ApiError> for Notice {

@@ -112,7 +112,7 @@ impl<'a> FormPage<'a> {
         render::html(
             status,
             &RegisterPage {
-                home_name: &state.settings.home_name,
+                home_name: &state.home_name(),
                 csrf: &csrf.0,
                 ticket: &self.ticket.text,
                 form: self.form.unwrap_or(&blank),

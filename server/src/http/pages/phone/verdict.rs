@@ -77,7 +77,7 @@ pub async fn check_in(state: &AppState, owner: &Owner, tap: Tap<'_>) -> Result<R
         Recorded::Choose(choices) => (None, choices),
     };
     render::ok(&ResultPage {
-        home_name: &state.settings.home_name,
+        home_name: &state.home_name(),
         name: &owner.member.name,
         verdict,
         choices,
@@ -96,18 +96,18 @@ pub fn describe(answer: &Answer) -> Verdict {
             "ok",
             answer
                 .participants
-                .map(|n| format!("你是本次活动第 {n} 位签到的成员")),
+                .map(|n| format!("您是本次活动第 {n} 位签到的会员")),
         ),
         Outcome::AlreadyCheckedIn => (
             "已签到过",
             "ok",
-            Some("你已签到过本次活动，无需重复签到。".to_owned()),
+            Some("您已签到过本次活动，无需重复签到。".to_owned()),
         ),
         Outcome::Visit => ("已记录到访", "ok", Some(visit_detail(answer))),
         Outcome::MemberSuspended => (
             "账号已停用",
             "error",
-            Some("你的账号已停用，请联系工作人员。".to_owned()),
+            Some("您的账号已停用，请联系工作人员。".to_owned()),
         ),
         Outcome::ActivityNotOpen => (
             "活动未开放",
@@ -135,8 +135,8 @@ fn visit_detail(answer: &Answer) -> String {
         .map(|d| d.strftime("%-m月%-d日").to_string())
         .unwrap_or_else(|| "今天".to_owned());
     if answer.repeat {
-        format!("{day}已记录过你的到访，只计一次。")
+        format!("{day}已记录过您的到访，只计一次。")
     } else {
-        format!("现在没有正在签到的活动，已记录你{day}到访。")
+        format!("现在没有正在签到的活动，已记录您{day}到访。")
     }
 }

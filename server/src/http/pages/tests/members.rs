@@ -221,7 +221,7 @@ async fn a_phone_already_registered_is_refused_in_words() {
         )
         .await;
     assert_eq!(again.status, StatusCode::CONFLICT);
-    assert!(again.body.contains("该手机号已登记为成员"));
+    assert!(again.body.contains("该手机号已登记为会员"));
     assert!(again.body.contains(r#"value="王五二""#));
 }
 
@@ -341,7 +341,7 @@ async fn a_card_scanned_at_the_kiosk_is_picked_and_bound() {
         )
         .await;
     assert_eq!(taken.status, StatusCode::CONFLICT);
-    assert!(taken.body.contains("已绑定给另一位成员"));
+    assert!(taken.body.contains("已绑定给另一位会员"));
 
     let unbound = site
         .post(

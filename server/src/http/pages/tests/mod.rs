@@ -4,9 +4,12 @@
 mod activities;
 mod backup;
 mod dashboard;
+mod figures;
 mod login;
 mod members;
 mod phone;
+mod settings;
+mod wording;
 
 use std::sync::Arc;
 

@@ -399,7 +399,7 @@ async fn registering_needs_consent_then_remembers_the_phone_and_checks_in() {
     assert!(done.body.contains("签到成功"));
     assert!(done.body.contains("量子计算讲座"));
     assert!(done.body.contains("第 1 位"), "{}", done.body);
-    assert!(done.body.contains("你好，张三"));
+    assert!(done.body.contains("您好，张三"));
     assert_eq!(participants(&site, lecture).await, 1);
     let cookie = phone_cookie(&done).expect("the phone is remembered");
     assert!(
@@ -411,9 +411,9 @@ async fn registering_needs_consent_then_remembers_the_phone_and_checks_in() {
     // Next time: one tap.
     let next = phone_get(&site, &format!("/m/checkin?code={code}"), Some(&token)).await;
     assert_eq!(next.status, StatusCode::OK);
-    assert!(next.body.contains("你好，张三"));
+    assert!(next.body.contains("您好，张三"));
     assert!(next.body.contains("正在签到：量子计算讲座"));
-    assert!(next.body.contains("不是本人？"));
+    assert!(next.body.contains("不是本人，重新登记"));
     assert!(!next.body.contains("/m/register"));
     let again = phone_post(
         &site,
