@@ -284,7 +284,10 @@ mod tests {
         // Where the C library reports a failed exec late (some posix_spawn builds), a handle
         // comes back; it must then say that nothing played, and never panic.
         if let Some(player) = speaker.play(Tone::Failure) {
-            assert!(!player.join().unwrap(), "a missing player cannot have played");
+            assert!(
+                !player.join().unwrap(),
+                "a missing player cannot have played"
+            );
         }
     }
 

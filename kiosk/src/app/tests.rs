@@ -4,8 +4,8 @@ use embedded_graphics::prelude::{Point, Size};
 
 use super::*;
 use crate::client::{ActivityStatus, MemberBrief, PhoneMatch, Who};
-use crate::screens::{Connection, idle};
 use crate::screens::keypad::{self, Key};
+use crate::screens::{Connection, idle};
 
 fn kiosk() -> Kiosk {
     Kiosk::new(Size::new(800, 480), "益阳高新区科技工作者之家")
@@ -356,8 +356,102 @@ fn the_keypad_needs_four_digits_and_says_when_nobody_matches() {
         },
         now,
     );
-    assert!(matches!(kiosk.screen(), Screen::Failed { .. }));
+    assert_eq!(
+        kiosk.screen(),
+        &Screen::Failed {
+            message: NO_MATCH.to_owned()
+        }
+    );
+    assert!(
+        NO_MATCH.contains("请核对") && NO_MATCH.contains("工作人员"),
+        "it says what to do next: {NO_MATCH}"
+    );
     press(&mut kiosk, Key::Cancel, now);
+}
+
+#[test]
+fn the_back_button_leaves_both_choose_screens_without_checking_in() {
+    let size = Size::new(800, 480);
+    let now = Instant::now();
+    // Which activity: two are open.
+    let mut kiosk = kiosk();
+    let (scan, _, _) =
+        posted(&kiosk.handle(Event::Scan(Scan::Qr("KJ1X".into())), now)).expect("post");
+    let brief = |id: &str| ActivityBrief {
+        id: id.into(),
+        title: "沙龙".into(),
+    };
+    kiosk.handle(
+        Event::Answered {
+            scan,
+            reply: Reply::Choose(vec![brief("a1"), brief("a2")]),
+        },
+        now,
+    );
+    assert!(matches!(kiosk.screen(), Screen::Choose { .. }));
+    let effects = kiosk.handle(Event::Touch(choose::back_button(size).center()), now);
+    assert!(posted(&effects).is_none(), "{effects:?}");
+    assert!(matches!(kiosk.screen(), Screen::Idle(_)));
+    // Which member: the keypad found two.
+    kiosk.handle(Event::Touch(idle::keypad_button(size).center()), now);
+    for d in [8, 0, 0, 1] {
+        press(&mut kiosk, Key::Digit(d), now);
+    }
+    let Some(Effect::FindMembers { lookup, .. }) =
+        press(&mut kiosk, Key::Search, now).first().cloned()
+    else {
+        panic!("a search")
+    };
+    let found = |id: &str| PhoneMatch {
+        id: id.into(),
+        name_masked: "张*明".into(),
+        employer: "某公司".into(),
+        phone_masked: "138****8001".into(),
+    };
+    kiosk.handle(
+        Event::Found {
+            lookup,
+            matches: Some(vec![found("m1"), found("m2")]),
+        },
+        now,
+    );
+    assert!(matches!(kiosk.screen(), Screen::Matches { .. }));
+    let effects = kiosk.handle(Event::Touch(choose::back_button(size).center()), now);
+    assert!(posted(&effects).is_none(), "{effects:?}");
+    assert!(matches!(kiosk.screen(), Screen::Idle(_)));
+}
+
+fn idle_connection(kiosk: &Kiosk) -> Connection {
+    match kiosk.screen() {
+        Screen::Idle(view) => view.connection,
+        other => panic!("not idle: {other:?}"),
+    }
+}
+
+#[test]
+fn at_start_a_moment_without_the_server_is_connecting_not_offline() {
+    let mut kiosk = kiosk();
+    let start = Instant::now();
+    assert_eq!(idle_connection(&kiosk), Connection::Connecting);
+    // The server is still starting: the first requests fail, within the grace.
+    kiosk.handle(Event::Status(None), start);
+    kiosk.handle(Event::Status(None), start + CONNECT_GRACE / 2);
+    assert_eq!(idle_connection(&kiosk), Connection::Connecting);
+    // Then it answers: online, no red band was ever drawn.
+    kiosk.handle(
+        Event::Status(Some(status_with_phone(None))),
+        start + CONNECT_GRACE - Duration::from_millis(1),
+    );
+    assert_eq!(idle_connection(&kiosk), Connection::Online);
+    // Once it has answered, one failure is offline at once.
+    kiosk.handle(Event::Status(None), start + CONNECT_GRACE * 2);
+    assert_eq!(idle_connection(&kiosk), Connection::Offline);
+
+    // A server that never comes up is offline once the failures span the grace.
+    let mut kiosk = self::kiosk();
+    kiosk.handle(Event::Status(None), start);
+    kiosk.handle(Event::Status(None), start + CONNECT_GRACE);
+    assert_eq!(idle_connection(&kiosk), Connection::Offline);
 }
 
 fn status_with_phone(url: Option<&str>) -> Status {

@@ -124,7 +124,8 @@ pub fn blocks<'a>(size: Size, card: &Card<'a>) -> Vec<Block<'a>> {
         theme::ON_COLOUR,
         card.colour,
     );
-    let mut blocks = vec![Block::new(card.headline, headline_style(size, card.colour), 2).anchor(at(12))];
+    let mut blocks =
+        vec![Block::new(card.headline, headline_style(size, card.colour), 2).anchor(at(12))];
     if let Some(name) = card.name {
         blocks.push(
             Block::new(name, name_style(size, card.colour), 2)

@@ -122,13 +122,26 @@ pub fn draw(heading_text: &str, choices: &[String], frame: &mut Frame) {
     let _ = RoundedRectangle::with_equal_corners(back, radius)
         .into_styled(PrimitiveStyle::with_fill(theme::MUTED))
         .draw(frame);
-    let back_label = Style::new(scale(size, 28), Weight::Bold, theme::ON_COLOUR, theme::MUTED);
+    let back_label = Style::new(
+        scale(size, 28),
+        Weight::Bold,
+        theme::ON_COLOUR,
+        theme::MUTED,
+    );
     draw_centred_in(
         frame,
-        &column::lay_out(&[Block::new(BACK, back_label, 1)], back.size.width, back.size.height),
+        &column::lay_out(
+            &[Block::new(BACK, back_label, 1)],
+            back.size.width,
+            back.size.height,
+        ),
         &back,
     );
-    draw_centred_in(frame, &heading_column(size, heading_text), &heading_area(size));
+    draw_centred_in(
+        frame,
+        &heading_column(size, heading_text),
+        &heading_area(size),
+    );
     for (button, title) in buttons(size, choices.len()).iter().zip(choices) {
         let _ = RoundedRectangle::with_equal_corners(*button, radius)
             .into_styled(PrimitiveStyle::with_fill(theme::BRAND))

@@ -332,7 +332,12 @@ fn draw_home_name(frame: &mut Frame, name: &str, style: Style, width: u32) {
     let size = frame.size();
     let margin = scale(size, 28) as i32;
     if text::width(name, &style) <= width {
-        let _ = text::draw(frame, name, Point::new(margin, scale(size, 16) as i32), &style);
+        let _ = text::draw(
+            frame,
+            name,
+            Point::new(margin, scale(size, 16) as i32),
+            &style,
+        );
         return;
     }
     let pad = scale(size, 4);

@@ -112,7 +112,11 @@ pub fn draw(digits: &str, frame: &mut Frame) {
         theme::BACKGROUND,
     );
     let area = prompt_area(size);
-    let laid = column::lay_out(&[Block::new(shown, line, 2)], area.size.width, area.size.height);
+    let laid = column::lay_out(
+        &[Block::new(shown, line, 2)],
+        area.size.width,
+        area.size.height,
+    );
     // Centred down the space above the keys, whether one line or two.
     column::draw_middle(frame, &laid, &area);
     for (key, area) in keys(size) {

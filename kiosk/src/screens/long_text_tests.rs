@@ -12,7 +12,8 @@ use crate::app::NO_MATCH;
 use crate::ui::{column, text, theme};
 
 /// A real activity title from the association's calendar, as long as they come.
-pub const LONG_TITLE: &str = "益阳高新区科技工作者之家2026年度人工智能与智能制造产业创新发展专题学术交流报告会（第三期）";
+pub const LONG_TITLE: &str =
+    "益阳高新区科技工作者之家2026年度人工智能与智能制造产业创新发展专题学术交流报告会（第三期）";
 /// A long name as a server might send it (the home masks names; a kiosk must cope anyway).
 const LONG_NAME: &str = "欧阳娜娜·买买提艾力";
 /// The same name as the home masks it.
@@ -158,9 +159,8 @@ fn around(outer: Rectangle, inner: Rectangle) -> [Rectangle; 4] {
 fn inked_rows(frame: &Frame, area: Rectangle, colour: Rgb565) -> usize {
     (0..area.size.height as i32)
         .filter(|dy| {
-            (0..area.size.width as i32).any(|dx| {
-                frame.pixel(area.top_left + Point::new(dx, *dy)) != Some(colour)
-            })
+            (0..area.size.width as i32)
+                .any(|dx| frame.pixel(area.top_left + Point::new(dx, *dy)) != Some(colour))
         })
         .count()
 }
@@ -351,7 +351,12 @@ fn choices_wrap_inside_their_buttons_and_the_heading_inside_its_box() {
                 Point::new(w as i32 - 1, first - 1),
             );
             let gap = Rectangle::with_corners(
-                Point::new(0, gap.top_left.y.max(back.top_left.y + back.size.height as i32)),
+                Point::new(
+                    0,
+                    gap.top_left
+                        .y
+                        .max(back.top_left.y + back.size.height as i32),
+                ),
                 gap.bottom_right().unwrap_or(gap.top_left),
             );
             assert_plain(&frame, gap, theme::BACKGROUND, &what);

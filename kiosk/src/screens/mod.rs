@@ -6,10 +6,10 @@ mod card;
 pub mod choose;
 pub mod idle;
 pub mod keypad;
-pub mod outcomes;
-pub mod phone;
 #[cfg(test)]
 mod long_text_tests;
+pub mod outcomes;
+pub mod phone;
 #[cfg(test)]
 mod tests;
 

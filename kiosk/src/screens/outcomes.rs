@@ -71,7 +71,10 @@ pub fn draw(screen: &Screen, frame: &mut Frame) {
                 colour: theme::WARNING,
                 headline: "活动未开放签到",
                 name: None,
-                lines: [Some(&position), Some("现在不在签到时间内，请您联系工作人员")],
+                lines: [
+                    Some(&position),
+                    Some("现在不在签到时间内，请您联系工作人员"),
+                ],
                 phone: None,
             }
         }

@@ -143,7 +143,11 @@ fn place(blocks: &[Block<'_>], width: u32, percent: u32) -> Column {
 /// ends on a lone character under a full line.
 fn balanced(text: &str, style: &Style, width: u32, max_lines: usize) -> Vec<String> {
     let full = text::wrap(text, style, width, max_lines);
-    let whole = |lines: &[String]| lines.last().is_none_or(|l| !l.ends_with('…') || text.ends_with('…'));
+    let whole = |lines: &[String]| {
+        lines
+            .last()
+            .is_none_or(|l| !l.ends_with('…') || text.ends_with('…'))
+    };
     if full.len() < 2 || !whole(&full) {
         return full;
     }
@@ -177,7 +181,10 @@ where
         let left = match align {
             Align::Left => area.top_left.x,
             Align::Centre => {
-                let spare = area.size.width.saturating_sub(text::width(&line.text, &line.style));
+                let spare = area
+                    .size
+                    .width
+                    .saturating_sub(text::width(&line.text, &line.style));
                 area.top_left.x + (spare / 2) as i32
             }
         };
@@ -238,7 +245,11 @@ mod tests {
         assert_eq!(column.lines.len(), 2);
         assert_eq!(column.lines[0].style.size, 44);
         assert_eq!(column.lines[1].top, 120);
-        assert_eq!(column.height, 120 + text::line_height(&style(80)));
+        assert_eq!(
+            column.height,
+            120 + text::line_height(&style(80)) + text::overhang(&style(80)),
+            "the last line's descenders are held"
+        );
     }
 
     #[test]
@@ -280,7 +291,11 @@ mod tests {
         let one = text::width("人", &style(40));
         // Thirteen characters fit a line: the fourteenth would go alone on the second.
         let column = lay_out(&[Block::new(text, style(40), 2)], 13 * one + one / 2, 400);
-        let lengths: Vec<usize> = column.lines.iter().map(|l| l.text.chars().count()).collect();
+        let lengths: Vec<usize> = column
+            .lines
+            .iter()
+            .map(|l| l.text.chars().count())
+            .collect();
         assert_eq!(lengths, vec![7, 7], "{column:?}");
     }
 
@@ -297,8 +312,7 @@ mod tests {
         let drawn = display.affected_area();
         assert!(!drawn.is_zero_sized(), "something is drawn");
         assert!(
-            area.contains(drawn.top_left)
-                && drawn.bottom_right().is_none_or(|c| area.contains(c)),
+            area.contains(drawn.top_left) && drawn.bottom_right().is_none_or(|c| area.contains(c)),
             "{drawn:?}"
         );
     }
