@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use kejia_kiosk::Size;
 use kejia_kiosk::display::{Display, Frame, Framebuffer, Geometry, PngDisplay};
-use kejia_kiosk::screens::{IdleView, NoticeView, Screen, render};
+use kejia_kiosk::screens::{Connection, IdleView, NoticeView, Screen, render};
 use serde_json::{Value, json};
 use serialport::{SerialPort, TTYPort};
 
@@ -435,7 +435,7 @@ fn idle() -> Screen {
         open: Some(("人工智能与制造业转型学术沙龙".into(), 37)),
         more_open: 0,
         next: Some(("青年科技人才职称申报讲座".into(), "12月3日 14:00".into())),
-        online: true,
+        connection: Connection::Online,
         phone_url: Some(PHONE_URL.into()),
         notice: Some(NoticeView {
             title: "关于开展2026年全国科技活动周的通知".into(),
