@@ -86,31 +86,47 @@ fn the_xlsx_ledger_opens_with_one_row_per_activity() {
         .send()
         .expect("xlsx");
     assert_eq!(response.status(), StatusCode::OK);
+    let disposition = response.headers()["content-disposition"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    assert!(
+        disposition.contains("filename=\"ledger-2025.xlsx\"")
+            && disposition.contains("filename*=UTF-8''")
+            && disposition.contains("2025%E5%B9%B4%E6%B4%BB%E5%8A%A8%E5%8F%B0%E8%B4%A6.xlsx"),
+        "a Chinese name (…2025年活动台账.xlsx) with an ASCII fallback: {disposition}"
+    );
     let bytes = response.bytes().expect("bytes").to_vec();
     let mut workbook: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).expect("a real xlsx workbook");
     let sheet = workbook
-        .worksheet_range_at(0)
-        .expect("a sheet")
-        .expect("readable");
+        .worksheet_range("活动一览")
+        .expect("the overview sheet");
     let rows: Vec<Vec<String>> = sheet
         .rows()
         .map(|r| r.iter().map(|c| c.to_string()).collect())
         .collect();
-    assert_eq!(rows[1][0], "序号");
-    assert_eq!(rows[1][1], "活动名称");
-    assert_eq!(rows[1][10], "参与人数");
-    let data = &rows[2..];
+    let header = rows
+        .iter()
+        .position(|r| r.first().is_some_and(|c| c == "序号"))
+        .expect("a header row");
+    assert_eq!(rows[header][1], "活动名称");
+    assert_eq!(rows[header][2], "日期");
+    assert_eq!(rows[header][11], "参与人数");
+    let data: Vec<&Vec<String>> = rows[header + 1..]
+        .iter()
+        .filter(|r| r.first().is_some_and(|c| !c.is_empty()))
+        .collect();
     assert_eq!(data.len(), 3, "{rows:?}");
     for (row, title) in data.iter().zip(titles) {
         assert_eq!(row[1], title, "titles stay literal text");
     }
-    assert_eq!(data[0][2], "学术交流");
-    assert_eq!(data[0][3], "2025-01-10 14:00");
-    assert_eq!(data[0][10], "11");
+    assert_eq!(data[0][3], "14:00–16:00");
+    assert_eq!(data[0][5], "学术交流");
     assert_eq!(data[0][11], "11");
-    assert_eq!(data[0][12], "是");
-    assert_eq!(data[1][10], "1");
-    assert_eq!(data[1][12], "否");
+    assert_eq!(data[0][12], "11");
+    assert_eq!(data[0][13], "是");
+    assert_eq!(data[1][11], "1");
+    assert_eq!(data[1][13], "否");
 
     let csv = home
         .request(
@@ -128,7 +144,11 @@ fn the_xlsx_ledger_opens_with_one_row_per_activity() {
     );
     let text = csv.text().expect("utf-8");
     let lines: Vec<&str> = text.trim_start_matches('\u{feff}').lines().collect();
-    assert!(lines[0].starts_with("序号,活动名称,活动类别"));
+    assert!(
+        lines[0].starts_with("序号,活动名称,日期,时间"),
+        "{}",
+        lines[0]
+    );
     assert_eq!(lines.len(), 4);
     assert!(
         lines[2].contains("'=HYPERLINK"),

@@ -136,8 +136,26 @@ fn month_index(month: i8) -> usize {
     usize::try_from(month - 1).unwrap_or(0).min(11)
 }
 
+/// The month from which a home's months are due: its award month, or without one the month it
+/// was set up (a home set up in December is not told that January to November were missed).
+pub fn counted_from(
+    award: Option<AwardMonth>,
+    set_up: Option<Timestamp>,
+    tz: &TimeZone,
+) -> Option<AwardMonth> {
+    award.or_else(|| {
+        set_up.map(|at| {
+            let day = at.to_zoned_datetime(tz.clone()).date();
+            AwardMonth {
+                year: day.year(),
+                month: day.month(),
+            }
+        })
+    })
+}
+
 /// Whether a month of `year` must already hold a qualifying activity.
-fn is_due(year: i16, month: i8, today: Date, award: Option<AwardMonth>) -> bool {
+pub fn is_due(year: i16, month: i8, today: Date, award: Option<AwardMonth>) -> bool {
     let not_future = (year, month) <= (today.year(), today.month());
     let after_award = award.is_none_or(|a| (year, month) >= (a.year, a.month));
     not_future && after_award

@@ -1,6 +1,6 @@
 //! The ledger as CSV: UTF-8 with a byte-order mark, which Excel needs to read Chinese.
 
-use super::ledger::{HEADERS, LedgerRow};
+use super::ledger::{Cell, HEADERS, LedgerRow};
 
 #[derive(Debug, thiserror::Error)]
 #[error("could not write the CSV: {0}")]
@@ -10,13 +10,11 @@ pub fn ledger(rows: &[LedgerRow]) -> Result<Vec<u8>, CsvError> {
     let mut writer = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
     writer.write_record(HEADERS)?;
     for row in rows {
-        let mut record = vec![row.number.to_string()];
-        record.extend(row.text_cells().iter().map(|cell| defuse_formula(cell)));
-        record.extend([
-            row.participants.to_string(),
-            row.manual_participants.to_string(),
-            row.qualifies.to_owned(),
-        ]);
+        let record = row.cells().map(|cell| match cell {
+            Cell::Number(n) => n.to_string(),
+            Cell::Text(text) => defuse_formula(text),
+            Cell::Date(date) => date.to_string(),
+        });
         writer.write_record(&record)?;
     }
     writer

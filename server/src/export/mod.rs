@@ -2,5 +2,7 @@
 
 pub mod csv;
 pub mod ledger;
+pub mod load;
+pub mod photo;
 pub mod qr;
 pub mod xlsx;

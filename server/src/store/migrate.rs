@@ -28,6 +28,7 @@ pub const HOME: Schema = Schema {
         include_str!("../../migrations/home/0004_restore.sql"),
         include_str!("../../migrations/home/0005_phone_hashes.sql"),
         include_str!("../../migrations/home/0006_home_profile.sql"),
+        include_str!("../../migrations/home/0007_photo_print_copy.sql"),
     ],
 };
 

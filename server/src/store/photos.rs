@@ -13,23 +13,26 @@ pub struct PhotoEntry {
     pub created_at: Timestamp,
 }
 
+/// Keeps a photo with its print copy (see `export::photo`).
 pub fn insert(
     conn: &Connection,
     activity: ActivityId,
     content_type: &str,
     bytes: &[u8],
+    print_copy: &[u8],
     now: Timestamp,
 ) -> Result<PhotoId> {
     let id = PhotoId::new();
     conn.prepare_cached(
-        "INSERT INTO activity_photos (id, activity_id, content_type, bytes, created_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO activity_photos (id, activity_id, content_type, bytes, print_bytes, created_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?
     .execute(params![
         id.to_string(),
         activity.to_string(),
         content_type,
         bytes,
+        print_copy,
         to_millis(now)
     ])?;
     Ok(id)
@@ -59,6 +62,15 @@ pub fn list(conn: &Connection, activity: ActivityId) -> Result<Vec<PhotoEntry>> 
 pub fn get(conn: &Connection, id: PhotoId) -> Result<(String, Vec<u8>)> {
     conn.prepare_cached("SELECT content_type, bytes FROM activity_photos WHERE id = ?1")?
         .query_row([id.to_string()], |row| Ok((row.get(0)?, row.get(1)?)))
+        .optional()?
+        .ok_or(StoreError::NotFound)
+}
+
+/// The bytes the printed ledger embeds: the print copy, or the original for a photo stored
+/// before print copies were made.
+pub fn print_bytes(conn: &Connection, id: PhotoId) -> Result<Vec<u8>> {
+    conn.prepare_cached("SELECT coalesce(print_bytes, bytes) FROM activity_photos WHERE id = ?1")?
+        .query_row([id.to_string()], |row| row.get(0))
         .optional()?
         .ok_or(StoreError::NotFound)
 }

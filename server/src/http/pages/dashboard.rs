@@ -214,18 +214,10 @@ async fn view(
         .take(COMING_UP)
         .map(line)
         .collect();
-    // Without a recorded award month the home is judged from the month it was set up: a home
-    // set up in December is not told that January to November were missed.
-    let set_up_month = set_up.map(|at| {
-        let day = at.to_zoned_datetime(tz.clone()).date();
-        AwardMonth {
-            year: day.year(),
-            month: day.month(),
-        }
-    });
-    let counted_from = match (state.award(), set_up_month) {
-        (None, Some(month)) => Some(month),
-        _ => None,
+    // Without a recorded award month the home is judged from the month it was set up.
+    let counted_from = match state.award() {
+        None => compliance::counted_from(None, set_up, &tz),
+        Some(_) => None,
     };
     let compliance = year_compliance(&state, year, &year_list, now, counted_from);
     let unfiled = year_list

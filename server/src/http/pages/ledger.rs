@@ -9,31 +9,22 @@ use serde::Deserialize;
 
 use super::csrf::Csrf;
 use super::render::{self, Chrome, PageError, Section, StaffPage};
-use crate::export::ledger::{self, LedgerRow};
+use crate::export::ledger::YearLedger;
+use crate::export::load::{self, LedgerRequest, Photos};
 use crate::http::AppState;
 use crate::http::api::{year_or_current, year_span};
+use crate::http::error::ApiError;
 use crate::http::extract::PageQuery;
-use crate::store::{activities, photos};
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/admin/ledger", get(view))
-}
-
-struct Entry {
-    id: String,
-    row: LedgerRow,
-    summary: String,
-    photos: u32,
 }
 
 #[derive(Template)]
 #[template(path = "ledger.html")]
 struct LedgerPage {
     chrome: Chrome,
-    year: i16,
-    entries: Vec<Entry>,
-    participants: u32,
-    qualifying: usize,
+    ledger: YearLedger,
 }
 
 #[derive(Debug, Deserialize)]
@@ -47,39 +38,32 @@ async fn view(
     csrf: Csrf,
     PageQuery(query): PageQuery<YearQuery>,
 ) -> Result<Response, PageError> {
-    let reading = state.now();
-    let now = reading.at;
-    let tz = &state.settings.tz;
-    let year = year_or_current(query.year, now, tz)?;
-    let (from, until) = year_span(year, tz)?;
-    let (held, extras) = state
-        .store
-        .read(move |conn| {
-            let held = activities::starting_between(conn, from, until)?;
-            let extras = held
-                .iter()
-                .map(|a| Ok((activities::summary(conn, a.id)?, photos::count(conn, a.id)?)))
-                .collect::<Result<Vec<_>, crate::store::StoreError>>()?;
-            Ok((held, extras))
-        })
-        .await?;
-    let rows = ledger::rows(&held, reading, tz);
-    let entries: Vec<Entry> = held
-        .iter()
-        .zip(rows)
-        .zip(extras)
-        .map(|((activity, row), (summary, photos))| Entry {
-            id: activity.id.to_string(),
-            row,
-            summary: summary.unwrap_or_default(),
-            photos,
-        })
-        .collect();
+    let ledger = year_ledger(&state, query.year, Photos::Linked).await?;
     render::ok(&LedgerPage {
         chrome: Chrome::new(&state, &staff, &csrf, Section::Ledger),
-        participants: entries.iter().map(|e| e.row.participants).sum(),
-        qualifying: entries.iter().filter(|e| e.row.qualifies == "是").count(),
-        year,
-        entries,
+        ledger,
     })
+}
+
+/// The ledger of `year` (this year when none is given) as the store holds it now.
+pub async fn year_ledger(
+    state: &AppState,
+    year: Option<i16>,
+    photos: Photos,
+) -> Result<YearLedger, ApiError> {
+    let now = state.now();
+    let tz = state.settings.tz.clone();
+    let year = year_or_current(year, now.at, &tz)?;
+    let request = LedgerRequest {
+        profile: state.profile(),
+        year,
+        span: year_span(year, &tz)?,
+        now,
+        tz,
+        photos,
+    };
+    Ok(state
+        .store
+        .read(move |conn| load::year_ledger(conn, &request))
+        .await?)
 }

@@ -50,6 +50,14 @@ pub async fn upload(
     if bytes.len() > MAX_PHOTO_BYTES {
         return Err(photo_too_large().into());
     }
+    // Decoding a phone photo takes a moment: off the async threads.
+    let print_copy = tokio::task::spawn_blocking({
+        let bytes = bytes.clone();
+        move || crate::export::photo::print_copy(&bytes)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))?
+    .map_err(|e| Invalid::new("photo", e.to_string()))?;
     let now = state.clock.now();
     state
         .store
@@ -61,7 +69,7 @@ pub async fn upload(
                 ))
                 .into());
             }
-            photos::insert(conn, id, content_type, &bytes, now)
+            photos::insert(conn, id, content_type, &bytes, &print_copy, now)
         })
         .await?;
     Ok(render::see_other(&format!(

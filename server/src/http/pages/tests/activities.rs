@@ -292,6 +292,15 @@ async fn upload(site: &Site, id: ActivityId, csrf: Option<&str>, file: &[u8]) ->
     site.send(request, true, axum::body::Body::from(body)).await
 }
 
+/// A real 64×48 PNG.
+fn small_png() -> Vec<u8> {
+    let mut out = Vec::new();
+    image::RgbImage::from_pixel(64, 48, image::Rgb([20, 120, 200]))
+        .write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png)
+        .expect("png");
+    out
+}
+
 #[tokio::test]
 async fn photos_are_uploaded_shown_and_checked() {
     let site = Site::new(NOW).await;
@@ -302,12 +311,24 @@ async fn photos_are_uploaded_shown_and_checked() {
         "2026-05-12T11:30",
     )
     .await;
-    let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR-not-a-whole-image";
+    let png = &small_png();
     let forged = upload(&site, id, None, png).await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
     let text = upload(&site, id, Some(super::CSRF), b"<script>alert(1)</script>").await;
     assert_eq!(text.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(text.body.contains("只能上传 JPEG 或 PNG"), "{}", text.body);
+    // A PNG's signature on bytes no decoder reads: refused in words, nothing stored.
+    let broken = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR-not-a-whole-image";
+    let refused = upload(&site, id, Some(super::CSRF), broken).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.body.contains("照片无法读取"), "{}", refused.body);
+    assert!(
+        !site
+            .get(&format!("/admin/activities/{id}"))
+            .await
+            .body
+            .contains("/admin/photos/")
+    );
     let done = upload(&site, id, Some(super::CSRF), png).await;
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
     let page = site.get(&format!("/admin/activities/{id}")).await;
@@ -322,9 +343,8 @@ async fn photos_are_uploaded_shown_and_checked() {
     assert_eq!(served.status, StatusCode::OK);
     assert_eq!(served.headers["content-type"], "image/png");
     assert!(
-        served
-            .body
-            .ends_with("PNG\r\n\u{1a}\n\0\0\0\rIHDR-not-a-whole-image")
+        served.body.contains("IHDR") && served.body.contains("IEND"),
+        "the original, whole"
     );
     assert_eq!(
         site.get_anonymous(&format!("/admin/photos/{photo}"))

@@ -192,7 +192,11 @@ async fn the_ledger_page_lists_the_years_activities() {
     .await;
     let page = site.get("/admin/ledger?year=2026").await;
     assert_eq!(page.status, StatusCode::OK);
-    assert!(page.body.contains("三月沙龙") && page.body.contains("2026-03-10 14:00"));
+    assert!(
+        page.body.contains("三月沙龙")
+            && page.body.contains("2026年3月10日")
+            && page.body.contains("14:00–16:00")
+    );
     let id: crate::domain::ids::ActivityId = site
         .get("/admin/ledger?year=2026")
         .await
