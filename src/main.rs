@@ -313,6 +313,16 @@ enum ConfigCommand {
 /// How long a command waits for the database to close cleanly on its way out.
 const CLOSE_PATIENCE: std::time::Duration = std::time::Duration::from_secs(5);
 
+/// A line for the person who started a long-running role. Written without `println!`, which
+/// panics when standard output is gone (a closed pipe, a terminal that went away): the server
+/// must keep serving whoever reads its address or not.
+macro_rules! announce {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 fn main() -> ExitCode {
     let cli = match parse_arguments() {
         Ok(cli) => cli,
@@ -598,14 +608,14 @@ async fn hub(args: HubArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("无法监听 {}", args.listen))?;
     let address = listener.local_addr()?;
-    println!(
+    announce!(
         "kejia 科协平台已启动：http://{address}/  （数据目录 {}）",
         args.data.display()
     );
     // On standard output beside the address for the person at the terminal, and in the log
     // for whoever reads the journal later (tests/e2e/hub_privacy.rs relies on both).
     if let Some(hint) = hub.start_hint().await? {
-        println!("{hint}");
+        announce!("{hint}");
         tracing::warn!("{hint}");
     }
     tracing::info!(%address, "hub serving");
@@ -746,16 +756,16 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("无法监听 {}", args.listen))?;
     let address = listener.local_addr()?;
-    println!(
+    announce!(
         "kejia 已启动：http://{address}/  （数据目录 {}）",
         args.data.display()
     );
     if let Some(problem) = home.listening_on(address).await? {
-        println!("注意：{problem}");
+        announce!("注意：{problem}");
     }
     if let Some(token) = home.first_start_token().await? {
-        println!("首次使用：请在浏览器打开以下一次性链接，设置工作人员账号：");
-        println!("http://{}/setup?token={token}", loopback(address));
+        announce!("首次使用：请在浏览器打开以下一次性链接，设置工作人员账号：");
+        announce!("http://{}/setup?token={token}", loopback(address));
     }
     let (stop, stopped) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
@@ -766,7 +776,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         let token = home.local_kiosk_token().await?;
         let server = format!("http://{}", loopback(address));
         if let DisplaySpec::Mirror(mirror) = &display {
-            println!("签到机画面：http://{mirror}/");
+            announce!("签到机画面：http://{mirror}/");
         }
         let config = KioskConfig {
             server,

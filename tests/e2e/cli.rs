@@ -107,3 +107,40 @@ fn drop_keep(mut home: TestHome, change: impl FnOnce(&std::path::Path)) {
     // Keep the folder alive for the rest of the test.
     std::mem::forget(dir);
 }
+
+/// Whoever started `kejia serve` may stop reading its output (a closed pipe, a terminal that
+/// went away): the server keeps serving. With `println!` its first line would panic.
+#[test]
+fn serve_keeps_serving_when_its_standard_output_is_closed() {
+    let dir = tempfile::tempdir().expect("dir");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let mut child = Command::new(KEJIA)
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data"])
+        .arg(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("serve");
+    // Closed before the server writes its first line: every line it writes meets a closed pipe.
+    drop(child.stdout.take());
+    let url = format!("http://127.0.0.1:{port}/healthz");
+    let http = crate::support::http();
+    let mut answered = None;
+    for _ in 0..100 {
+        if let Ok(response) = http.get(&url).send() {
+            answered = Some(response.status());
+            break;
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("serve ended with {status}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(answered, Some(reqwest::StatusCode::OK));
+    assert!(child.try_wait().expect("wait").is_none(), "still running");
+    let _ = child.kill();
+    let _ = child.wait();
+}
