@@ -39,7 +39,12 @@ async fn year_export() {
     setup_accounts(dir.path());
     let (mut child, addr) = spawn_serve(dir.path());
     let base = format!("http://{addr}");
-    let http = support::http_builder().build().expect("client");
+    // Redirects are not followed: an upload answers 303 to its activity, a refused one would
+    // send the browser elsewhere.
+    let http = support::http_builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
     let cookie = login(&http, &base).await;
     let started = Instant::now();
     let credentials = register(&http, &base, &cookie, MEMBERS).await;
@@ -73,6 +78,7 @@ async fn year_export() {
     for path in ["ledger.xlsx", "ledger.csv"] {
         for _ in 0..DOWNLOADS {
             reset_peak(pid);
+            let (before, _) = memory(pid);
             let started = Instant::now();
             let response = http
                 .get(format!("{base}/api/v1/exports/{path}?year={year}"))
@@ -84,11 +90,13 @@ async fn year_export() {
             let bytes = response.bytes().await.expect("body");
             let took = started.elapsed();
             let (_, peak) = memory(pid);
+            // Peak over what the server held just before: what this download needed.
             println!(
-                "{path}: {:.2} s, {:.1} MB, server peak {:.1} MiB",
+                "{path}: {:.2} s, {:.1} MB, server peak {:.1} MiB ({:+.1} MiB over its resident set before)",
                 took.as_secs_f64(),
                 bytes.len() as f64 / 1e6,
-                mib(peak)
+                mib(peak),
+                mib(peak) - mib(before)
             );
         }
     }
@@ -140,11 +148,16 @@ async fn upload(http: &reqwest::Client, base: &str, cookie: &str, activity: &str
         .send()
         .await
         .expect("upload");
-    // The page answers with a redirect to the activity, which the client follows.
+    let stored = response
+        .headers()
+        .get("location")
+        .and_then(|l| l.to_str().ok())
+        .is_some_and(|l| l.ends_with("?done=photo"));
     assert!(
-        response.status().is_success(),
-        "upload: {}",
-        response.status()
+        stored,
+        "upload: {} {:?}",
+        response.status(),
+        response.headers()
     );
 }
 
