@@ -33,18 +33,18 @@ const MONTH_COLUMN: (f64, f64) = (5.0, 5.0);
 /// Each column's `(floor, cap)` width before the months: room for a wrapped header, capped so
 /// the 24 columns print legibly on one landscape page.
 const BOUNDS: [(f64, f64); 12] = [
-    (12.0, 22.0), // 名称
-    (10.0, 20.0), // 依托单位
+    (12.0, 20.0), // 名称
+    (10.0, 18.0), // 依托单位
     (6.0, 10.0),  // 类型
     (12.0, 12.0), // 授牌日期
     (6.0, 6.0),   // 举办活动数
-    (8.0, 8.0),   // 达标活动数
+    (10.0, 10.0), // 达标活动数
     (10.0, 16.0), // 缺少达标活动的月份
     (8.0, 8.0),   // 人数不足的活动数
     (6.0, 6.0),   // 是否符合要求
     (6.0, 8.0),   // 建议评定
     (6.0, 8.0),   // 协会评定
-    (16.0, 32.0), // 提示
+    (16.0, 28.0), // 提示
 ];
 /// A light red that marks a month without a qualifying activity, in print as on screen.
 const MISSING_FILL: u32 = 0xF4D6D6;
@@ -100,12 +100,17 @@ fn homes_sheet(
     let mut bounds = BOUNDS.to_vec();
     bounds.extend([MONTH_COLUMN; 12]);
     let mut fit = ColumnFit::new(&bounds);
+    for row in rows {
+        for (col, text) in texts(row) {
+            fit.observe(usize::from(col), &text);
+        }
+    }
     let missing = styles
         .number
         .clone()
         .set_background_color(Color::RGB(MISSING_FILL));
     for (line, row) in (FIRST_ROW..).zip(rows) {
-        home_row(sheet, line, row, first_month, styles, &missing, &mut fit)?;
+        home_row(sheet, line, row, first_month, styles, &missing, &fit)?;
     }
     if rows.is_empty() {
         sheet.merge_range(
@@ -120,6 +125,21 @@ fn homes_sheet(
     fit.apply(sheet)?;
     sheet.set_freeze_panes(FIRST_ROW, 1)?;
     style::print_setup(sheet, association, (0, FIRST_ROW - 1))
+}
+
+/// The text cells of a home's row, by column.
+fn texts(row: &ReportRow) -> [(ColNum, String); 9] {
+    [
+        (0, row.name.clone()),
+        (1, row.host_unit.clone()),
+        (2, row.kind.to_owned()),
+        (3, row.awarded_on.clone()),
+        (6, row.missing_text()),
+        (8, row.meets_text().to_owned()),
+        (9, row.suggested.clone()),
+        (10, row.rating_label().to_owned()),
+        (11, row.flags.join("\n")),
+    ]
 }
 
 /// Two header rows: the figures' headers span both; the months sit under one heading.
@@ -155,25 +175,23 @@ fn home_row(
     first_month: ColNum,
     styles: &Styles,
     missing: &Format,
-    fit: &mut ColumnFit,
+    fit: &ColumnFit,
 ) -> Result<(), XlsxError> {
-    let flags = row.flags.join("\n");
-    let missing_months = row.missing_text();
-    let texts = [
-        (0, row.name.as_str(), &styles.text),
-        (1, row.host_unit.as_str(), &styles.text),
-        (2, row.kind, &styles.centered),
-        (3, row.awarded_on.as_str(), &styles.centered),
-        (6, missing_months.as_str(), &styles.text),
-        (8, row.meets_text(), &styles.centered),
-        (9, row.suggested.as_str(), &styles.centered),
-        (10, row.rating_label(), &styles.centered),
-        (11, flags.as_str(), &styles.wrapped),
-    ];
-    for (col, text, format) in texts {
-        fit.observe(usize::from(col), text);
-        sheet.write_string_with_format(line, col, text, format)?;
+    let texts = texts(row);
+    for (col, text) in &texts {
+        let format = match col {
+            0 | 1 | 6 => &styles.text,
+            11 => &styles.wrapped,
+            _ => &styles.centered,
+        };
+        sheet.write_string_with_format(line, *col, text, format)?;
     }
+    let height = fit.row_height(
+        texts
+            .iter()
+            .map(|(col, text)| (usize::from(*col), text.as_str())),
+    );
+    sheet.set_row_height(line, height)?;
     let numbers = [
         (4, row.activities_held),
         (5, row.qualifying_activities),

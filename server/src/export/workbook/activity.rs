@@ -60,12 +60,41 @@ pub fn write(
     let title_lines = wrapped_lines(&title, fit.span(0, 4) / 1.6);
     let title_height = (f64::from(title_lines) * 26.0 + 8.0).min(style::MAX_ROW_HEIGHT);
     style::title_row(sheet, 0, LAST_COL, &title, &styles.title, title_height)?;
-    let mut row = details(sheet, 2, record, styles, &fit)?;
-    row = summary(sheet, row + 1, &record.summary, styles, &fit)?;
-    row = photos(sheet, row + 1, &record.photos, styles)?;
-    sign_ins(sheet, row + 1, &record.sign_ins, styles)?;
+    // A thin empty row between blocks: enough to part them, little enough that the details,
+    // summary and photos of a usual activity share its first page.
+    let row = spacer(sheet, 1)?;
+    let (row, details_height) = details(sheet, row, record, styles, &fit)?;
+    let row = spacer(sheet, row)?;
+    let (row, summary_height) = summary(sheet, row, &record.summary, styles, &fit)?;
+    let row = spacer(sheet, row)?;
+    let above = title_height + details_height + summary_height + 3.0 * SPACER_HEIGHT;
+    if !record.photos.is_empty() && above + SECTION_HEIGHT + photo_row_points() > PAGE_HEIGHT {
+        // The photos would not fit under the summary: start them on a new page rather than
+        // leave their heading alone at the bottom of this one.
+        sheet.set_page_breaks(&[row])?;
+    }
+    let row = photos(sheet, row, &record.photos, styles)?;
+    let row = spacer(sheet, row)?;
+    sign_ins(sheet, row, &record.sign_ins, styles)?;
     style::freeze_above(sheet, 1)?;
     style::print_setup(sheet, &super::page_heading(ledger), (0, 0))
+}
+
+/// The printable height of a landscape A4 page (points) between the margins `print_setup`
+/// sets, less a little for the rounding of row heights.
+const PAGE_HEIGHT: f64 = 595.0 - 2.0 * 0.65 * 72.0 - 10.0;
+const SPACER_HEIGHT: f64 = 8.0;
+const SECTION_HEIGHT: f64 = 22.0;
+
+/// The height of a row of photos in points (Excel's 96 pixels to 72 points).
+fn photo_row_points() -> f64 {
+    f64::from(PHOTO_HEIGHT + 8) * 0.75
+}
+
+/// Makes `row` a thin gap; returns the row after it.
+fn spacer(sheet: &mut Worksheet, row: RowNum) -> Result<RowNum, XlsxError> {
+    sheet.set_row_height(row, SPACER_HEIGHT)?;
+    Ok(row + 1)
 }
 
 fn fit_columns(record: &ActivityRecord) -> ColumnFit {
@@ -85,7 +114,7 @@ fn details(
     record: &ActivityRecord,
     styles: &Styles,
     fit: &ColumnFit,
-) -> Result<RowNum, XlsxError> {
+) -> Result<(RowNum, f64), XlsxError> {
     let or_blank = |text: &str| {
         if text.trim().is_empty() {
             "—".to_owned()
@@ -103,26 +132,35 @@ fn details(
         ("参与人数", format!("{} 人", record.participants)),
     ];
     let value_width = fit.span(1, 4);
+    let mut used = 0.0;
     for (label, value) in lines {
         sheet.write_string_with_format(row, 0, label, &styles.label)?;
         sheet.merge_range(row, 1, row, LAST_COL, &value, &styles.text)?;
-        let height = height_for_lines(wrapped_lines(&value, value_width)).max(22.0);
+        let height = height_for_lines(wrapped_lines(&value, value_width)).max(20.0);
         sheet.set_row_height(row, height)?;
+        used += height;
         row += 1;
     }
-    Ok(row)
+    Ok((row, used))
 }
 
 /// The summary under its heading, in as many merged rows as its length needs (a row is at
-/// most 409 pt tall). Returns the next free row.
+/// most 409 pt tall). Returns the next free row and the height used.
 fn summary(
     sheet: &mut Worksheet,
     row: RowNum,
     text: &str,
     styles: &Styles,
     fit: &ColumnFit,
-) -> Result<RowNum, XlsxError> {
-    style::title_row(sheet, row, LAST_COL, "活动小结", &styles.section, 22.0)?;
+) -> Result<(RowNum, f64), XlsxError> {
+    style::title_row(
+        sheet,
+        row,
+        LAST_COL,
+        "活动小结",
+        &styles.section,
+        SECTION_HEIGHT,
+    )?;
     let text = if text.trim().is_empty() {
         "（未填写）"
     } else {
@@ -130,12 +168,15 @@ fn summary(
     };
     let width = fit.span(0, 4);
     let mut next = row + 1;
+    let mut used = SECTION_HEIGHT;
     for chunk in chunks(text, width, lines_per_row()) {
+        let height = height_for_lines(wrapped_lines(&chunk, width));
         sheet.merge_range(next, 0, next, LAST_COL, &chunk, &styles.wrapped)?;
-        sheet.set_row_height(next, height_for_lines(wrapped_lines(&chunk, width)))?;
+        sheet.set_row_height(next, height)?;
+        used += height;
         next += 1;
     }
-    Ok(next)
+    Ok((next, used))
 }
 
 /// `text` cut into pieces of at most `max_lines` wrapped lines, at paragraph ends where it can
@@ -187,7 +228,14 @@ fn photos(
 ) -> Result<RowNum, XlsxError> {
     let images: Vec<Image> = photos.iter().filter_map(print_copy).collect();
     let heading = format!("活动照片（{} 张）", images.len());
-    style::title_row(sheet, row, LAST_COL, &heading, &styles.section, 22.0)?;
+    style::title_row(
+        sheet,
+        row,
+        LAST_COL,
+        &heading,
+        &styles.section,
+        SECTION_HEIGHT,
+    )?;
     let mut next = row + 1;
     if images.is_empty() {
         sheet.merge_range(next, 0, next, LAST_COL, "（无照片）", &styles.text)?;
@@ -238,7 +286,14 @@ fn sign_ins(
     styles: &Styles,
 ) -> Result<RowNum, XlsxError> {
     let heading = format!("签到名单（{} 人）", sign_ins.len());
-    style::title_row(sheet, row, LAST_COL, &heading, &styles.section, 22.0)?;
+    style::title_row(
+        sheet,
+        row,
+        LAST_COL,
+        &heading,
+        &styles.section,
+        SECTION_HEIGHT,
+    )?;
     let header = row + 1;
     for (col, text) in (0..).zip(SIGN_IN_HEADERS) {
         sheet.write_string_with_format(header, col, text, &styles.header)?;

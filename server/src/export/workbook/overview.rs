@@ -4,7 +4,7 @@ use jiff::civil::Date;
 use rust_xlsxwriter::{ColNum, ExcelDateTime, Format, RowNum, Worksheet, XlsxError};
 
 use super::style::{self, ColumnFit, Styles};
-use crate::export::ledger::{Cell, HEADERS, LedgerRow, YearLedger};
+use crate::export::ledger::{Cell, HEADERS, LedgerRow, YearLedger, chinese_date};
 
 pub const SHEET: &str = "活动一览";
 /// The row of column headers; the title sits above it.
@@ -40,9 +40,9 @@ pub fn write(sheet: &mut Worksheet, ledger: &YearLedger, styles: &Styles) -> Res
         sheet.write_string_with_format(HEADER_ROW, col, header, &styles.header)?;
     }
     sheet.set_row_height(HEADER_ROW, 36.0)?;
-    let mut fit = ColumnFit::new(&BOUNDS);
+    let fit = fit_columns(&ledger.rows);
     for (line, row) in (HEADER_ROW + 1..).zip(&ledger.rows) {
-        write_row(sheet, line, row, styles, &mut fit)?;
+        write_row(sheet, line, row, styles, &fit)?;
     }
     if ledger.rows.is_empty() {
         let note = format!("{}年没有活动。", ledger.year);
@@ -60,29 +60,48 @@ pub fn write(sheet: &mut Worksheet, ledger: &YearLedger, styles: &Styles) -> Res
     style::print_setup(sheet, &super::page_heading(ledger), (0, HEADER_ROW))
 }
 
+/// Widths from the text every row shows.
+fn fit_columns(rows: &[LedgerRow]) -> ColumnFit {
+    let mut fit = ColumnFit::new(&BOUNDS);
+    for row in rows {
+        for (index, cell) in row.cells().into_iter().enumerate() {
+            fit.observe(index, &shown(&cell));
+        }
+    }
+    fit
+}
+
+/// A cell's text as it prints.
+fn shown(cell: &Cell<'_>) -> String {
+    match cell {
+        Cell::Number(n) => n.to_string(),
+        Cell::Text(text) => (*text).to_owned(),
+        Cell::Date(day) => chinese_date(*day),
+    }
+}
+
 fn write_row(
     sheet: &mut Worksheet,
     line: RowNum,
     row: &LedgerRow,
     styles: &Styles,
-    fit: &mut ColumnFit,
+    fit: &ColumnFit,
 ) -> Result<(), XlsxError> {
-    for ((col, index), cell) in (0..).zip(0usize..).zip(row.cells()) {
+    let cells = row.cells();
+    for ((col, index), cell) in (0..).zip(0usize..).zip(&cells) {
         match cell {
-            Cell::Number(n) => {
-                fit.observe(index, &n.to_string());
-                sheet.write_number_with_format(line, col, n, &styles.number)?;
-            }
+            Cell::Number(n) => sheet.write_number_with_format(line, col, *n, &styles.number)?,
             Cell::Text(text) => {
-                fit.observe(index, text);
-                sheet.write_string_with_format(line, col, text, text_format(index, styles))?;
+                sheet.write_string_with_format(line, col, *text, text_format(index, styles))?
             }
             Cell::Date(day) => {
-                fit.observe(index, &crate::export::ledger::chinese_date(day));
-                sheet.write_datetime_with_format(line, col, excel_date(day)?, &styles.date)?;
+                sheet.write_datetime_with_format(line, col, excel_date(*day)?, &styles.date)?
             }
-        }
+        };
     }
+    let texts: Vec<String> = cells.iter().map(shown).collect();
+    let height = fit.row_height(texts.iter().map(String::as_str).enumerate());
+    sheet.set_row_height(line, height)?;
     Ok(())
 }
 

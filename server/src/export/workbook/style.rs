@@ -10,9 +10,11 @@ use rust_xlsxwriter::{
 const HEADER_FILL: u32 = 0xDDE6F0;
 /// The body text size; a page fitted to one page wide shrinks it, so it starts at 11 pt.
 const BODY_SIZE: f64 = 11.0;
-/// One line of 11 pt text in a CJK font takes about 16 pt of row height (Noto Sans CJK and
-/// SimSun both draw taller than Latin fonts); a little more keeps the last line whole.
-const LINE_HEIGHT: f64 = 16.5;
+/// One line of 11 pt text in a CJK font takes 14–15 pt of row height in Excel (SimSun, DengXian)
+/// and in LibreOffice (Noto Sans CJK); the upper end keeps the last line whole in both.
+const LINE_HEIGHT: f64 = 15.0;
+/// The height of a one-line table row: a little air around the text.
+pub const MIN_ROW_HEIGHT: f64 = 20.0;
 /// Excel's tallest row.
 pub const MAX_ROW_HEIGHT: f64 = 409.0;
 
@@ -89,10 +91,12 @@ pub fn text_width(text: &str) -> f64 {
     text.lines().map(line_width).fold(0.0, f64::max)
 }
 
-/// How many lines `text` takes once wrapped in a cell `width` units wide. A little is kept back
-/// for the cell's padding, and Latin words wrap whole, so the count errs on the long side.
+/// How many lines `text` takes once wrapped in a cell `width` units wide. A unit is kept back
+/// for the cell's padding. Excel draws a Chinese character about two units wide, LibreOffice a
+/// little narrower, so the count errs on the long side: a row a little too tall wastes paper,
+/// one too short cuts the text off.
 pub fn wrapped_lines(text: &str, width: f64) -> u32 {
-    let usable = (width - 2.0).max(2.0);
+    let usable = (width - 1.0).max(2.0);
     let lines: f64 = text
         .lines()
         .map(|line| (line_width(line) / usable).ceil().max(1.0))
@@ -146,6 +150,17 @@ impl ColumnFit {
         (first..=last).map(|col| self.width(col)).sum()
     }
 
+    /// The height (points) a row needs so that each of its `(column, text)` cells shows whole
+    /// once wrapped: neither Excel nor LibreOffice grows a row to fit when opening a file.
+    pub fn row_height<'a>(&self, cells: impl IntoIterator<Item = (usize, &'a str)>) -> f64 {
+        let lines = cells
+            .into_iter()
+            .map(|(col, text)| wrapped_lines(text, self.width(col)))
+            .max()
+            .unwrap_or(1);
+        height_for_lines(lines).max(MIN_ROW_HEIGHT)
+    }
+
     pub fn apply(&self, sheet: &mut Worksheet) -> Result<(), XlsxError> {
         for (col, index) in (0..).zip(0..self.bounds.len()) {
             sheet.set_column_width(col, self.width(index))?;
@@ -171,7 +186,7 @@ pub fn print_setup(
         .set_landscape()
         .set_print_fit_to_pages(1, 0)
         .set_print_center_horizontally(true)
-        .set_margins(0.5, 0.5, 0.75, 0.75, 0.3, 0.3)
+        .set_margins(0.5, 0.5, 0.65, 0.65, 0.25, 0.25)
         .set_header(format!("&C{}", header_text(heading)))
         .set_footer("&C第 &P 页 共 &N 页");
     sheet.set_repeat_rows(titles.0, titles.1)?;
@@ -216,11 +231,11 @@ mod tests {
 
     #[test]
     fn wrapped_lines_count_each_paragraph() {
-        // 20 units usable in a 22-unit cell: ten Chinese characters a line.
-        assert_eq!(wrapped_lines("", 22.0), 1);
-        assert_eq!(wrapped_lines(&"字".repeat(10), 22.0), 1);
-        assert_eq!(wrapped_lines(&"字".repeat(11), 22.0), 2);
-        assert_eq!(wrapped_lines("一\n二\n三", 22.0), 3);
+        // 20 units usable in a 21-unit cell: ten Chinese characters a line.
+        assert_eq!(wrapped_lines("", 21.0), 1);
+        assert_eq!(wrapped_lines(&"字".repeat(10), 21.0), 1);
+        assert_eq!(wrapped_lines(&"字".repeat(11), 21.0), 2);
+        assert_eq!(wrapped_lines("一\n二\n三", 21.0), 3);
     }
 
     #[test]
