@@ -2,7 +2,7 @@
 
 use std::io::Cursor;
 
-use calamine::{Reader, Xlsx};
+use calamine::{DataType, Reader, Xlsx};
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -97,11 +97,65 @@ fn the_xlsx_ledger_opens_with_one_row_per_activity() {
         "a Chinese name (…2025年活动台账.xlsx) with an ASCII fallback: {disposition}"
     );
     let bytes = response.bytes().expect("bytes").to_vec();
-    let mut workbook: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).expect("a real xlsx workbook");
-    let sheet = workbook
+    let mut workbook: Xlsx<_> =
+        Xlsx::new(Cursor::new(bytes.clone())).expect("a real xlsx workbook");
+    // The cover, the overview, then a sheet per held activity (all three have ended).
+    let names = workbook.sheet_names();
+    assert_eq!(names.len(), 5, "{names:?}");
+    assert_eq!(names[..2], ["封面", "活动一览"]);
+    assert_eq!(names[2], "1 1月10日 一月政策宣讲");
+    assert!(names[3].starts_with("2 2月10日 =HYPERLINK"), "{names:?}");
+    let cover: Vec<Vec<String>> = workbook
+        .worksheet_range("封面")
+        .expect("the cover")
+        .rows()
+        .map(|r| r.iter().map(|c| c.to_string()).collect())
+        .collect();
+    let figure = |label: &str| {
+        cover
+            .iter()
+            .find(|r| r[0] == label)
+            .map(|r| r[1].clone())
+            .unwrap_or_else(|| panic!("{label} on the cover: {cover:?}"))
+    };
+    assert_eq!(figure("已举办活动"), "3");
+    assert_eq!(figure("达标活动（参与人数≥10人）"), "1");
+    assert_eq!(figure("参与人次"), "12");
+    assert_eq!(figure("参与人数（不重复）"), "11");
+    assert_eq!(figure("是否符合要求"), "否");
+    let first: Vec<Vec<String>> = workbook
+        .worksheet_range(&names[2])
+        .expect("the first activity's sheet")
+        .rows()
+        .map(|r| r.iter().map(|c| c.to_string()).collect())
+        .collect();
+    let list = first
+        .iter()
+        .position(|r| r[0] == "序号")
+        .expect("a sign-in list");
+    assert_eq!(first.len() - list - 1, 11, "eleven sign-ins");
+    assert!(first[list + 1..].iter().all(|r| r[1].starts_with("会员")));
+    let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).expect("a zip");
+    for index in 0..archive.len() {
+        let mut entry = archive.by_index(index).expect("an entry");
+        let mut content = Vec::new();
+        std::io::Read::read_to_end(&mut entry, &mut content).expect("read");
+        let text = String::from_utf8_lossy(&content);
+        for n in 300..311 {
+            let number = phone(n);
+            assert!(
+                !text.contains(&number) && !text.contains(&format!("****{}", &number[7..])),
+                "no phone in the workbook ({:?})",
+                entry.name()
+            );
+        }
+    }
+    let overview = workbook
         .worksheet_range("活动一览")
         .expect("the overview sheet");
-    let rows: Vec<Vec<String>> = sheet
+    let date = overview.get((2, 2)).expect("the first date");
+    assert!(date.is_datetime(), "a real date cell: {date:?}");
+    let rows: Vec<Vec<String>> = overview
         .rows()
         .map(|r| r.iter().map(|c| c.to_string()).collect())
         .collect();

@@ -5,4 +5,4 @@ pub mod ledger;
 pub mod load;
 pub mod photo;
 pub mod qr;
-pub mod xlsx;
+pub mod workbook;

@@ -23,7 +23,7 @@ pub async fn ledger_xlsx(
     let ledger = year_ledger(&state, query.year, Photos::Embedded).await?;
     // Writing a year's workbook with its photos takes a moment: off the async threads.
     let (ledger, bytes) = tokio::task::spawn_blocking(move || {
-        let bytes = export::xlsx::ledger(&ledger);
+        let bytes = export::workbook::ledger(&ledger);
         (ledger, bytes)
     })
     .await

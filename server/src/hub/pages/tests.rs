@@ -565,8 +565,9 @@ async fn the_evaluation_page_and_its_workbook_show_the_same_rows() {
     assert_eq!(rows[1][0], "名称");
     assert_eq!(rows[1][4], "举办活动数");
     assert_eq!(rows[1][10], "协会评定");
-    assert_eq!(rows[1][12], "1月达标");
-    let data = &rows[2..];
+    assert_eq!(rows[1][12], "各月达标活动数（≥10人）");
+    assert_eq!(rows[2][12], "1月");
+    let data = &rows[3..];
     assert_eq!(data.len(), 2, "one row per enrolled home: {rows:?}");
     for entry in evaluation["homes"].as_array().expect("homes") {
         let row = data
