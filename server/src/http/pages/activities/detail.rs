@@ -275,7 +275,7 @@ pub async fn act(
 /// it stands for, in the activity's calendar, marked 补录: its own time when it was typed while
 /// check-in was open, else the activity's start, since the time of typing (often days later)
 /// says nothing about the activity; the time of typing is shown beside it.
-fn shown_time(
+pub(super) fn shown_time(
     activity: &Activity,
     method: &str,
     at: Timestamp,

@@ -1,24 +1,31 @@
-//! The printable sign-in sheet (签到表): the activity's facts and every participant, with a
-//! few empty rows for latecomers signing on paper. A4 through the print style sheet.
+//! The printable sign-in sheet (签到表) of one activity: filled with who signed in (name,
+//! employer, masked phone, time), or blank (`?blank=1`) to print before the activity and fill
+//! in by hand. Either way the rows come in pages of [`ROWS_PER_PAGE`]: the last page is
+//! topped up with empty numbered rows, where latecomers sign on paper.
 
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::Response;
+use serde::Deserialize;
 
 use super::Shown;
-use super::detail::activity_id;
-use crate::domain::checkin::Method;
+use super::detail::{activity_id, shown_time};
 use crate::http::AppState;
+use crate::http::extract::PageQuery;
 use crate::http::pages::render::{self, PageError, StaffPage};
+use crate::store::checkins::Attendance;
 use crate::store::{activities, checkins};
 
-const BLANK_ROWS: usize = 8;
+/// Rows one A4 portrait page holds under the sheet's heading (the print style sheet sizes the
+/// rows for this many; the e2e print test holds it to one page).
+pub const ROWS_PER_PAGE: usize = 20;
 
+/// One row; every field is empty on a row left for a signature by hand.
 struct Line {
     number: usize,
     name: String,
     employer: String,
-    method: &'static str,
+    phone: String,
     at: String,
 }
 
@@ -27,41 +34,72 @@ struct Line {
 struct SheetPage {
     home_name: String,
     a: Shown,
+    blank: bool,
+    signed_in: usize,
     lines: Vec<Line>,
-    blanks: Vec<usize>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct SheetQuery {
+    /// "1" for the blank sheet.
+    blank: Option<String>,
 }
 
 pub async fn view(
     State(state): State<AppState>,
     _staff: StaffPage,
     Path(id): Path<String>,
+    PageQuery(query): PageQuery<SheetQuery>,
 ) -> Result<Response, PageError> {
     let id = activity_id(&id)?;
+    let blank = query.blank.is_some_and(|b| !b.is_empty() && b != "0");
     let (activity, attendance) = state
         .store
         .read(move |conn| Ok((activities::get(conn, id)?, checkins::attendance(conn, id)?)))
         .await?;
-    let tz = &state.settings.tz;
-    let lines: Vec<Line> = attendance
-        .into_iter()
-        .enumerate()
-        .map(|(n, a)| Line {
-            number: n + 1,
-            at: a
-                .at
-                .to_zoned_datetime(tz.clone())
-                .strftime("%H:%M")
-                .to_string(),
-            method: Method::from_code(&a.method).map_or("", Method::label),
-            name: a.name,
-            employer: a.employer,
+    let (now, tz) = (state.now(), &state.settings.tz);
+    // The blank sheet is for people who have not come yet: nobody's name goes on it.
+    let attendance = if blank { Vec::new() } else { attendance };
+    let signed_in = attendance.len();
+    let mut lines: Vec<Line> = (1..)
+        .zip(attendance)
+        .map(|(number, a)| {
+            filled(
+                number,
+                &a,
+                shown_time(&activity, &a.method, a.at, now.at, tz),
+            )
         })
         .collect();
-    let blanks = (lines.len() + 1..=lines.len() + BLANK_ROWS).collect();
+    let rows = signed_in.div_ceil(ROWS_PER_PAGE).max(1) * ROWS_PER_PAGE;
+    lines.extend((signed_in + 1..=rows).map(empty));
     render::ok(&SheetPage {
         home_name: state.home_name(),
-        a: Shown::new(&activity, state.now(), tz),
+        a: Shown::new(&activity, now, tz),
+        blank,
+        signed_in,
         lines,
-        blanks,
     })
+}
+
+fn filled(number: usize, a: &Attendance, at: String) -> Line {
+    Line {
+        number,
+        name: a.name.clone(),
+        employer: a.employer.clone(),
+        // Already masked by the store (138****8001): a printed sheet lies on a table.
+        phone: a.phone_masked.clone(),
+        at,
+    }
+}
+
+fn empty(number: usize) -> Line {
+    Line {
+        number,
+        name: String::new(),
+        employer: String::new(),
+        phone: String::new(),
+        at: String::new(),
+    }
 }
