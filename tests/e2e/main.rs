@@ -18,6 +18,7 @@ mod hostile;
 mod hub_privacy;
 mod kiosk;
 mod layout;
+mod print_pages;
 mod refusals;
 mod sync;
 mod systemd;

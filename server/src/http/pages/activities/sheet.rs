@@ -1,23 +1,28 @@
 //! The printable sign-in sheet (签到表) of one activity: filled with who signed in (name,
 //! employer, masked phone, time), or blank (`?blank=1`) to print before the activity and fill
-//! in by hand. Either way the rows come in pages of [`ROWS_PER_PAGE`]: the last page is
-//! topped up with empty numbered rows, where latecomers sign on paper.
+//! in by hand. Either way the rows come in pages of [`ROWS_PER_PAGE`], each page a whole sheet
+//! with the activity's heading (pages get separated on a desk); the last page is topped up
+//! with empty numbered rows, where latecomers sign on paper.
 
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::Response;
+use jiff::tz::TimeZone;
 use serde::Deserialize;
 
 use super::Shown;
-use super::detail::{activity_id, shown_time};
+use super::detail::{activity_id, stands_for};
+use crate::domain::activity::Activity;
+use crate::domain::checkin::Method;
 use crate::http::AppState;
 use crate::http::extract::PageQuery;
 use crate::http::pages::render::{self, PageError, StaffPage};
 use crate::store::checkins::Attendance;
 use crate::store::{activities, checkins};
 
-/// Rows one A4 portrait page holds under the sheet's heading (the print style sheet sizes the
-/// rows for this many; the e2e print test holds it to one page).
+/// Rows on one A4 portrait page under the sheet's heading. The page breaks after this many
+/// whatever the rows' height; the print style sheet sizes rows so that they fit (the e2e
+/// print test holds it to one page).
 pub const ROWS_PER_PAGE: usize = 20;
 
 /// One row; every field is empty on a row left for a signature by hand.
@@ -36,7 +41,8 @@ struct SheetPage {
     a: Shown,
     blank: bool,
     signed_in: usize,
-    lines: Vec<Line>,
+    /// [`ROWS_PER_PAGE`] lines a page.
+    pages: Vec<Vec<Line>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -64,22 +70,21 @@ pub async fn view(
     let signed_in = attendance.len();
     let mut lines: Vec<Line> = (1..)
         .zip(attendance)
-        .map(|(number, a)| {
-            filled(
-                number,
-                &a,
-                shown_time(&activity, &a.method, a.at, now.at, tz),
-            )
-        })
+        .map(|(number, a)| filled(number, &a, sheet_time(&activity, &a, tz)))
         .collect();
     let rows = signed_in.div_ceil(ROWS_PER_PAGE).max(1) * ROWS_PER_PAGE;
     lines.extend((signed_in + 1..=rows).map(empty));
+    let mut pages = Vec::new();
+    while !lines.is_empty() {
+        let rest = lines.split_off(ROWS_PER_PAGE.min(lines.len()));
+        pages.push(std::mem::replace(&mut lines, rest));
+    }
     render::ok(&SheetPage {
         home_name: state.home_name(),
         a: Shown::new(&activity, now, tz),
         blank,
         signed_in,
-        lines,
+        pages,
     })
 }
 
@@ -91,6 +96,27 @@ fn filled(number: usize, a: &Attendance, at: String) -> Line {
         // Already masked by the store (138****8001): a printed sheet lies on a table.
         phone: a.phone_masked.clone(),
         at,
+    }
+}
+
+/// The time in the sheet's narrow column: the time of day (the heading gives the date), the
+/// day too when it is another, and 补录 for a check-in entered by hand.
+fn sheet_time(activity: &Activity, a: &Attendance, tz: &TimeZone) -> String {
+    let at = stands_for(activity, &a.method, a.at).to_zoned_datetime(tz.clone());
+    let day = activity
+        .schedule
+        .starts_at()
+        .to_zoned_datetime(tz.clone())
+        .date();
+    let time = if at.date() == day {
+        at.strftime("%H:%M").to_string()
+    } else {
+        at.strftime("%-m月%-d日 %H:%M").to_string()
+    };
+    if a.method == Method::Manual.code() {
+        format!("{time}（补录）")
+    } else {
+        time
     }
 }
 

@@ -307,7 +307,10 @@ async fn the_sign_in_sheet_masks_phones_and_leaves_room_to_sign() {
     assert_eq!(body.matches(r#"<td class="sign"></td>"#).count(), 20);
     assert!(body.contains(r#"<td class="no">20</td><td></td>"#));
     // Checked in by hand: the time says so.
-    assert!(body.contains("（补录）"));
+    assert!(
+        body.contains("<td>14:00（补录）</td>"),
+        "the time it stands for, marked"
+    );
 
     let hostile = site
         .get(&format!("/admin/activities/{may}/sign-in-sheet"))
@@ -335,8 +338,17 @@ async fn a_long_sign_in_sheet_continues_on_a_second_page_of_twenty() {
     assert_eq!(body.matches(r#"<td class="no">"#).count(), 40);
     assert!(body.contains(r#"<td class="no">25</td><td>会员124</td>"#));
     assert!(body.contains(r#"<td class="no">26</td><td></td>"#));
-    // One header row, which the browser repeats on the second page.
-    assert_eq!(body.matches("<thead>").count(), 1);
+    // Two whole sheets of twenty, each with the heading and the table's header.
+    assert_eq!(
+        body.matches(r#"<section class="a4 sign-in-sheet""#).count(),
+        2
+    );
+    assert_eq!(body.matches("<th>签名</th>").count(), 2);
+    assert_eq!(body.matches("（第 2 页，共 2 页）").count(), 1);
+    let second = &body[body.find(r#"id="sheet-2""#).expect("a second sheet")..];
+    assert!(second.starts_with(r#"id="sheet-2">"#) && second.contains("大型报告会"));
+    assert!(second.contains(r#"<td class="no">21</td><td>会员120</td>"#));
+    assert!(!second.contains(r#"<td class="no">20</td>"#));
 }
 
 #[tokio::test]
