@@ -39,12 +39,13 @@ const LONG_NAMES: [&str; 3] = [
 ];
 
 /// Page routes that are not pages a person reads: the stylesheet and script, the live count's
-/// event stream, an uploaded photo's bytes and the evaluation workbook.
-const NOT_PAGES: [&str; 5] = [
+/// event stream, an uploaded photo's bytes (and its print copy) and the evaluation workbook.
+const NOT_PAGES: [&str; 6] = [
     "/static/kejia.css",
     "/static/kejia.js",
     "/admin/live",
     "/admin/photos/{photo}",
+    "/admin/photos/{photo}/print",
     "/admin/evaluation.xlsx",
 ];
 
@@ -471,8 +472,12 @@ fn every_page_fits_a_360_px_phone_with_a_year_of_long_names() {
             format!("/admin/activities/{open}/edit"),
         ),
         (
-            "/admin/activities/{id}/sheet",
-            format!("/admin/activities/{open}/sheet"),
+            "/admin/activities/{id}/sign-in-sheet",
+            format!("/admin/activities/{open}/sign-in-sheet"),
+        ),
+        (
+            "/admin/activities/{id}/sign-in-sheet",
+            format!("/admin/activities/{open}/sign-in-sheet?blank=1"),
         ),
         ("/admin/members", "/admin/members".to_owned()),
         ("/admin/members", "/admin/members?q=%E9%98%BF".to_owned()),
@@ -488,6 +493,7 @@ fn every_page_fits_a_360_px_phone_with_a_year_of_long_names() {
         ),
         ("/admin/badges", "/admin/badges".to_owned()),
         ("/admin/ledger", "/admin/ledger".to_owned()),
+        ("/admin/ledger/print", "/admin/ledger/print".to_owned()),
         ("/admin/settings", "/admin/settings".to_owned()),
         ("/admin/settings", "/admin/settings?welcome=1".to_owned()),
         ("error page", "/admin/members/not-a-member".to_owned()),

@@ -19,6 +19,7 @@ mod hub_privacy;
 mod kiosk;
 mod layout;
 mod ledger_print;
+mod print_pages;
 mod refusals;
 mod sync;
 mod systemd;

@@ -33,12 +33,13 @@ pub fn routes() -> Router<AppState> {
             "/admin/activities/{id}/checkins/{checkin}/undo",
             post(detail::undo),
         )
-        .route("/admin/activities/{id}/sheet", get(sheet::view))
+        .route("/admin/activities/{id}/sign-in-sheet", get(sheet::view))
         .route(
             "/admin/activities/{id}/photos",
             limit_body(post(photos::upload), photos::UPLOAD_LIMIT),
         )
         .route("/admin/photos/{photo}", get(photos::show))
+        .route("/admin/photos/{photo}/print", get(photos::show_print))
         .route("/admin/photos/{photo}/delete", post(photos::delete))
 }
 

@@ -17,7 +17,9 @@ use crate::http::error::ApiError;
 use crate::http::extract::PageQuery;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/admin/ledger", get(view))
+    Router::new()
+        .route("/admin/ledger", get(view))
+        .route("/admin/ledger/print", get(super::ledger_print::view))
 }
 
 #[derive(Template)]
@@ -29,7 +31,7 @@ struct LedgerPage {
 
 #[derive(Debug, Deserialize)]
 pub struct YearQuery {
-    year: Option<i16>,
+    pub year: Option<i16>,
 }
 
 async fn view(

@@ -7,6 +7,7 @@ pub mod assets;
 pub mod csrf;
 pub mod dashboard;
 pub mod ledger;
+pub mod ledger_print;
 pub mod login;
 pub mod members;
 pub mod phone;

@@ -272,9 +272,7 @@ pub async fn act(
 
 /// When an attendance line says the member was there. A check-in at the door shows its time of
 /// day. One a staffer entered by hand (the backfill from a paper sheet) shows the day and time
-/// it stands for, in the activity's calendar, marked 补录: its own time when it was typed while
-/// check-in was open, else the activity's start, since the time of typing (often days later)
-/// says nothing about the activity; the time of typing is shown beside it.
+/// it stands for ([`stands_for`]), marked 补录; the time of typing is shown beside it.
 fn shown_time(
     activity: &Activity,
     method: &str,
@@ -288,13 +286,20 @@ fn shown_time(
             .strftime("%H:%M")
             .to_string();
     }
+    let at = stands_for(activity, method, at);
+    format!("{}（补录）", chinese_time(at, now, tz))
+}
+
+/// The moment a check-in says the member was there: its own time, except for one entered by
+/// hand after check-in closed, which stands for the activity's start, since the time of
+/// typing (often days later) says nothing about the activity.
+pub(super) fn stands_for(activity: &Activity, method: &str, at: Timestamp) -> Timestamp {
     let during = activity.checkin_opens_at() <= at && at < activity.checkin_closes_at();
-    let stands_for = if during {
+    if method != Method::Manual.code() || during {
         at
     } else {
         activity.schedule.starts_at()
-    };
-    format!("{}（补录）", chinese_time(stands_for, now, tz))
+    }
 }
 
 async fn save_summary(state: &AppState, id: ActivityId, raw: &str) -> Result<(), PageError> {

@@ -120,6 +120,30 @@ pub async fn show(
         .into_response())
 }
 
+/// The photo's print copy (about 1200 px, a tenth of a phone's original): what the printable
+/// ledger shows, so that a year's pages do not pull every original.
+pub async fn show_print(
+    State(state): State<AppState>,
+    _staff: StaffPage,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let id: PhotoId = id.parse().map_err(|_| ApiError::NotFound)?;
+    let bytes = state
+        .store
+        .read(move |conn| photos::print_bytes(conn, id))
+        .await?;
+    // Print copies are JPEG; a photo stored before they were made is its original.
+    let content_type = sniff(&bytes).unwrap_or("image/jpeg");
+    Ok((
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "private, max-age=86400"),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
 #[derive(Debug, Deserialize)]
 pub struct Empty {}
 

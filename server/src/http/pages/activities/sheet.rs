@@ -1,24 +1,36 @@
-//! The printable sign-in sheet (签到表): the activity's facts and every participant, with a
-//! few empty rows for latecomers signing on paper. A4 through the print style sheet.
+//! The printable sign-in sheet (签到表) of one activity: filled with who signed in (name,
+//! employer, masked phone, time), or blank (`?blank=1`) to print before the activity and fill
+//! in by hand. Either way the rows come in pages of [`ROWS_PER_PAGE`], each page a whole sheet
+//! with the activity's heading (pages get separated on a desk); the last page is topped up
+//! with empty numbered rows, where latecomers sign on paper.
 
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::Response;
+use jiff::tz::TimeZone;
+use serde::Deserialize;
 
 use super::Shown;
-use super::detail::activity_id;
+use super::detail::{activity_id, stands_for};
+use crate::domain::activity::Activity;
 use crate::domain::checkin::Method;
 use crate::http::AppState;
+use crate::http::extract::PageQuery;
 use crate::http::pages::render::{self, PageError, StaffPage};
+use crate::store::checkins::Attendance;
 use crate::store::{activities, checkins};
 
-const BLANK_ROWS: usize = 8;
+/// Rows on one A4 portrait page under the sheet's heading. The page breaks after this many
+/// whatever the rows' height; the print style sheet sizes rows so that they fit (the e2e
+/// print test holds it to one page).
+pub const ROWS_PER_PAGE: usize = 20;
 
+/// One row; every field is empty on a row left for a signature by hand.
 struct Line {
     number: usize,
     name: String,
     employer: String,
-    method: &'static str,
+    phone: String,
     at: String,
 }
 
@@ -27,41 +39,93 @@ struct Line {
 struct SheetPage {
     home_name: String,
     a: Shown,
-    lines: Vec<Line>,
-    blanks: Vec<usize>,
+    blank: bool,
+    signed_in: usize,
+    /// [`ROWS_PER_PAGE`] lines a page.
+    pages: Vec<Vec<Line>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct SheetQuery {
+    /// "1" for the blank sheet.
+    blank: Option<String>,
 }
 
 pub async fn view(
     State(state): State<AppState>,
     _staff: StaffPage,
     Path(id): Path<String>,
+    PageQuery(query): PageQuery<SheetQuery>,
 ) -> Result<Response, PageError> {
     let id = activity_id(&id)?;
+    let blank = query.blank.is_some_and(|b| !b.is_empty() && b != "0");
     let (activity, attendance) = state
         .store
         .read(move |conn| Ok((activities::get(conn, id)?, checkins::attendance(conn, id)?)))
         .await?;
-    let tz = &state.settings.tz;
-    let lines: Vec<Line> = attendance
-        .into_iter()
-        .enumerate()
-        .map(|(n, a)| Line {
-            number: n + 1,
-            at: a
-                .at
-                .to_zoned_datetime(tz.clone())
-                .strftime("%H:%M")
-                .to_string(),
-            method: Method::from_code(&a.method).map_or("", Method::label),
-            name: a.name,
-            employer: a.employer,
-        })
+    let (now, tz) = (state.now(), &state.settings.tz);
+    // The blank sheet is for people who have not come yet: nobody's name goes on it.
+    let attendance = if blank { Vec::new() } else { attendance };
+    let signed_in = attendance.len();
+    let mut lines: Vec<Line> = (1..)
+        .zip(attendance)
+        .map(|(number, a)| filled(number, &a, sheet_time(&activity, &a, tz)))
         .collect();
-    let blanks = (lines.len() + 1..=lines.len() + BLANK_ROWS).collect();
+    let rows = signed_in.div_ceil(ROWS_PER_PAGE).max(1) * ROWS_PER_PAGE;
+    lines.extend((signed_in + 1..=rows).map(empty));
+    let mut pages = Vec::new();
+    while !lines.is_empty() {
+        let rest = lines.split_off(ROWS_PER_PAGE.min(lines.len()));
+        pages.push(std::mem::replace(&mut lines, rest));
+    }
     render::ok(&SheetPage {
         home_name: state.home_name(),
-        a: Shown::new(&activity, state.now(), tz),
-        lines,
-        blanks,
+        a: Shown::new(&activity, now, tz),
+        blank,
+        signed_in,
+        pages,
     })
+}
+
+fn filled(number: usize, a: &Attendance, at: String) -> Line {
+    Line {
+        number,
+        name: a.name.clone(),
+        employer: a.employer.clone(),
+        // Already masked by the store (138****8001): a printed sheet lies on a table.
+        phone: a.phone_masked.clone(),
+        at,
+    }
+}
+
+/// The time in the sheet's narrow column: the time of day (the heading gives the date), the
+/// day too when it is another, and 补录 for a check-in entered by hand.
+fn sheet_time(activity: &Activity, a: &Attendance, tz: &TimeZone) -> String {
+    let at = stands_for(activity, &a.method, a.at).to_zoned_datetime(tz.clone());
+    let day = activity
+        .schedule
+        .starts_at()
+        .to_zoned_datetime(tz.clone())
+        .date();
+    let time = if at.date() == day {
+        at.strftime("%H:%M").to_string()
+    } else {
+        at.strftime("%-m月%-d日 %H:%M").to_string()
+    };
+    if a.method == Method::Manual.code() {
+        format!("{time}（补录）")
+    } else {
+        time
+    }
+}
+
+fn empty(number: usize) -> Line {
+    Line {
+        number,
+        name: String::new(),
+        employer: String::new(),
+        phone: String::new(),
+        at: String::new(),
+    }
 }

@@ -158,12 +158,17 @@ async fn manual_check_in_and_undo_with_a_reason_are_counted_and_audited() {
         "escaped"
     );
     assert!(!page.body.contains("<img src=x"), "never raw");
-    let sheet = site.get(&format!("/admin/activities/{id}/sheet")).await;
+    let sheet = site
+        .get(&format!("/admin/activities/{id}/sign-in-sheet"))
+        .await;
     assert!(
         sheet.body.contains("&#60;img src=x onerror=alert(1)&#62;")
             && !sheet.body.contains("<img src=x")
     );
-    assert!(sheet.body.contains("补录"), "the method is shown");
+    assert!(
+        sheet.body.contains("（补录）"),
+        "a check-in by hand says so"
+    );
     let checkins = checkin_ids(&page.body, id);
     assert_eq!(checkins.len(), 1);
     let undo = format!("/admin/activities/{id}/checkins/{}/undo", checkins[0]);

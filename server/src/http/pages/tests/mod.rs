@@ -8,6 +8,7 @@ mod figures;
 mod login;
 mod members;
 mod phone;
+mod print;
 mod settings;
 mod wording;
 
