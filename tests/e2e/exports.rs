@@ -135,6 +135,12 @@ fn the_xlsx_ledger_opens_with_one_row_per_activity() {
         .expect("a sign-in list");
     assert_eq!(first.len() - list - 1, 11, "eleven sign-ins");
     assert!(first[list + 1..].iter().all(|r| r[1].starts_with("会员")));
+    // Typed in from a paper list long after: the activity's start, marked, not the typing time.
+    assert!(
+        first[list + 1..].iter().all(|r| r[4] == "14:00（补录）"),
+        "{:?}",
+        &first[list + 1]
+    );
     let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).expect("a zip");
     for index in 0..archive.len() {
         let mut entry = archive.by_index(index).expect("an entry");

@@ -311,6 +311,18 @@ impl Activity {
         self.override_state == Some(Override::Cancelled)
     }
 
+    /// The moment a check-in says the member was there: its own time, except for one entered
+    /// by hand (`manual`) outside the check-in window, which stands for the activity's start,
+    /// since the time of typing (often days later) says nothing about the activity.
+    pub fn attended_at(&self, manual: bool, at: Timestamp) -> Timestamp {
+        let during = self.checkin_opens_at() <= at && at < self.checkin_closes_at();
+        if !manual || during {
+            at
+        } else {
+            self.schedule.starts_at()
+        }
+    }
+
     /// A staffer closed check-in by hand: the activity counts as ended (held) from then on,
     /// even before its scheduled end (see `compliance::Tally::has_ended`).
     pub fn checkin_closed(&self) -> bool {
@@ -436,6 +448,23 @@ pub(crate) mod tests {
 
     fn at(s: &str) -> Timestamp {
         s.parse().expect("timestamp")
+    }
+
+    #[test]
+    fn a_check_in_typed_in_later_stands_for_the_activitys_start() {
+        let activity = activity_at("2026-03-10T06:00:00Z", "2026-03-10T08:00:00Z");
+        let during = at("2026-03-10T06:20:00Z");
+        let days_later = at("2026-03-14T01:00:00Z");
+        assert_eq!(
+            activity.attended_at(true, days_later),
+            at("2026-03-10T06:00:00Z")
+        );
+        assert_eq!(
+            activity.attended_at(true, during),
+            during,
+            "typed in at the door"
+        );
+        assert_eq!(activity.attended_at(false, during), during);
     }
 
     #[test]

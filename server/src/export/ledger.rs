@@ -349,7 +349,7 @@ fn record(number: u32, fact: ActivityFacts, tz: &TimeZone) -> ActivityRecord {
         .zip(fact.sign_ins)
         .map(|(n, arrival)| SignIn {
             number: n,
-            time: arrival_time(arrival.at, day, tz),
+            time: arrival_time(&activity, &arrival, day, tz),
             method: Method::from_code(&arrival.method).map_or("其他", Method::label),
             name: arrival.name,
             employer: arrival.employer,
@@ -384,14 +384,23 @@ fn time_span(activity: &Activity, tz: &TimeZone) -> String {
     format!("{}–{end_text}", start.strftime("%H:%M"))
 }
 
-/// A check-in's time: the clock on the activity's day, with the date on any other (a
-/// check-in entered afterwards from a paper list keeps the time it was given).
-fn arrival_time(at: Timestamp, day: Date, tz: &TimeZone) -> String {
-    let local = at.to_zoned_datetime(tz.clone());
-    if local.date() == day {
+/// A check-in's time: the clock on the activity's day, with the date on any other. One entered
+/// by hand afterwards from a paper list stands for the activity's start, marked 补录, as the
+/// activity page shows it ([`Activity::attended_at`]).
+fn arrival_time(activity: &Activity, arrival: &Arrival, day: Date, tz: &TimeZone) -> String {
+    let manual = arrival.method == Method::Manual.code();
+    let local = activity
+        .attended_at(manual, arrival.at)
+        .to_zoned_datetime(tz.clone());
+    let clock = if local.date() == day {
         local.strftime("%H:%M").to_string()
     } else {
         local.strftime("%-m月%-d日 %H:%M").to_string()
+    };
+    if manual {
+        format!("{clock}（补录）")
+    } else {
+        clock
     }
 }
 

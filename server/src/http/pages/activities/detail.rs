@@ -290,16 +290,9 @@ fn shown_time(
     format!("{}（补录）", chinese_time(at, now, tz))
 }
 
-/// The moment a check-in says the member was there: its own time, except for one entered by
-/// hand after check-in closed, which stands for the activity's start, since the time of
-/// typing (often days later) says nothing about the activity.
+/// See [`Activity::attended_at`].
 pub(super) fn stands_for(activity: &Activity, method: &str, at: Timestamp) -> Timestamp {
-    let during = activity.checkin_opens_at() <= at && at < activity.checkin_closes_at();
-    if method != Method::Manual.code() || during {
-        at
-    } else {
-        activity.schedule.starts_at()
-    }
+    activity.attended_at(method == Method::Manual.code(), at)
 }
 
 async fn save_summary(state: &AppState, id: ActivityId, raw: &str) -> Result<(), PageError> {
