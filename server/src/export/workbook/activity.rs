@@ -51,6 +51,7 @@ pub fn write(
     sheet: &mut Worksheet,
     ledger: &YearLedger,
     record: &ActivityRecord,
+    photos: Vec<LedgerPhoto>,
     styles: &Styles,
 ) -> Result<(), XlsxError> {
     let fit = fit_columns(record);
@@ -68,12 +69,12 @@ pub fn write(
     let (row, summary_height) = summary(sheet, row, &record.summary, styles, &fit)?;
     let row = spacer(sheet, row)?;
     let above = title_height + details_height + summary_height + 3.0 * SPACER_HEIGHT;
-    if !record.photos.is_empty() && above + SECTION_HEIGHT + photo_row_points() > PAGE_HEIGHT {
+    if !photos.is_empty() && above + SECTION_HEIGHT + photo_row_points() > PAGE_HEIGHT {
         // The photos would not fit under the summary: start them on a new page rather than
         // leave their heading alone at the bottom of this one.
         sheet.set_page_breaks(&[row])?;
     }
-    let row = photos(sheet, row, &record.photos, styles)?;
+    let row = write_photos(sheet, row, photos, styles)?;
     let row = spacer(sheet, row)?;
     sign_ins(sheet, row, &record.sign_ins, styles)?;
     style::freeze_above(sheet, 1)?;
@@ -220,13 +221,13 @@ fn split_paragraph(paragraph: &str, width: f64, max_lines: u32) -> Vec<String> {
 }
 
 /// The photos two to a row, each scaled to 8 cm wide at most. Returns the next free row.
-fn photos(
+fn write_photos(
     sheet: &mut Worksheet,
     row: RowNum,
-    photos: &[LedgerPhoto],
+    photos: Vec<LedgerPhoto>,
     styles: &Styles,
 ) -> Result<RowNum, XlsxError> {
-    let images: Vec<Image> = photos.iter().filter_map(print_copy).collect();
+    let images: Vec<Image> = photos.into_iter().filter_map(print_copy).collect();
     let heading = format!("活动照片（{} 张）", images.len());
     style::title_row(
         sheet,
@@ -253,9 +254,10 @@ fn photos(
 
 /// A photo's print copy ready to embed, or `None` (logged) when its bytes are not an image
 /// Excel takes: one bad file must not cost the home its whole ledger.
-fn print_copy(photo: &LedgerPhoto) -> Option<Image> {
-    let bytes = photo.bytes.as_deref()?;
-    match Image::new_from_buffer(bytes) {
+fn print_copy(photo: LedgerPhoto) -> Option<Image> {
+    // The bytes are dropped on return: the image holds its own copy.
+    let bytes = photo.bytes?;
+    match Image::new_from_buffer(&bytes) {
         Ok(image) => Some(
             image
                 .set_scale_to_size(PHOTO_WIDTH, PHOTO_HEIGHT, true)

@@ -22,14 +22,15 @@ pub enum WorkbookError {
     Xlsx(#[from] XlsxError),
 }
 
-/// The ledger of a year as an .xlsx file.
-pub fn ledger(ledger: &YearLedger) -> Result<Vec<u8>, WorkbookError> {
+/// The ledger of a year as an .xlsx file. The ledger is consumed so that each photo's bytes
+/// are dropped as soon as they are in the workbook: a year's photos are held once, not twice.
+pub fn ledger(mut ledger: YearLedger) -> Result<Vec<u8>, WorkbookError> {
     let styles = Styles::default();
     let mut workbook = Workbook::new();
-    cover::write(workbook.add_worksheet(), ledger, &styles)?;
-    overview::write(workbook.add_worksheet(), ledger, &styles)?;
+    cover::write(workbook.add_worksheet(), &ledger, &styles)?;
+    overview::write(workbook.add_worksheet(), &ledger, &styles)?;
     let digits = ledger.rows.len().max(1).to_string().len();
-    for record in &ledger.records {
+    for mut record in std::mem::take(&mut ledger.records) {
         let day = ledger
             .rows
             .iter()
@@ -38,7 +39,8 @@ pub fn ledger(ledger: &YearLedger) -> Result<Vec<u8>, WorkbookError> {
         let name = activity::sheet_name(record.number, digits, day, &record.title);
         let sheet = workbook.add_worksheet();
         sheet.set_name(name)?;
-        activity::write(sheet, ledger, record, &styles)?;
+        let photos = std::mem::take(&mut record.photos);
+        activity::write(sheet, &ledger, &record, photos, &styles)?;
     }
     Ok(workbook.save_to_buffer()?)
 }

@@ -139,7 +139,7 @@ fn cover_value(rows: &[Vec<String>], label: &str) -> String {
 
 #[test]
 fn the_sheets_are_the_cover_the_overview_and_one_per_held_activity() {
-    let bytes = workbook_of(&ledger()).unwrap();
+    let bytes = workbook_of(ledger()).unwrap();
     let workbook = open(&bytes);
     assert_eq!(
         workbook.sheet_names(),
@@ -157,7 +157,7 @@ fn the_sheets_are_the_cover_the_overview_and_one_per_held_activity() {
 
 #[test]
 fn the_cover_holds_the_home_and_the_years_figures() {
-    let bytes = workbook_of(&ledger()).unwrap();
+    let bytes = workbook_of(ledger()).unwrap();
     let rows = text_rows(&sheet(&mut open(&bytes), "封面"));
     assert_eq!(rows[0][0], "年度活动台账");
     assert_eq!(
@@ -182,7 +182,7 @@ fn the_cover_holds_the_home_and_the_years_figures() {
 
 #[test]
 fn the_overview_has_a_title_the_headers_and_a_row_per_activity_with_real_dates() {
-    let bytes = workbook_of(&ledger()).unwrap();
+    let bytes = workbook_of(ledger()).unwrap();
     let range = sheet(&mut open(&bytes), "活动一览");
     let rows = text_rows(&range);
     assert!(rows[0][0].contains("2026年活动一览"));
@@ -200,7 +200,7 @@ fn the_overview_has_a_title_the_headers_and_a_row_per_activity_with_real_dates()
 
 #[test]
 fn each_held_activity_has_its_details_summary_and_sign_in_list() {
-    let bytes = workbook_of(&ledger()).unwrap();
+    let bytes = workbook_of(ledger()).unwrap();
     let mut workbook = open(&bytes);
     let name = workbook.sheet_names()[2].clone();
     let rows = text_rows(&sheet(&mut workbook, &name));
@@ -225,7 +225,7 @@ fn each_held_activity_has_its_details_summary_and_sign_in_list() {
 
 #[test]
 fn no_phone_number_is_anywhere_in_the_file() {
-    let bytes = workbook_of(&ledger()).unwrap();
+    let bytes = workbook_of(ledger()).unwrap();
     let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).unwrap();
     for index in 0..archive.len() {
         let mut entry = archive.by_index(index).unwrap();
@@ -242,7 +242,7 @@ fn no_phone_number_is_anywhere_in_the_file() {
 
 #[test]
 fn the_photos_are_embedded() {
-    let bytes = workbook_of(&ledger()).unwrap();
+    let bytes = workbook_of(ledger()).unwrap();
     let archive = zip::ZipArchive::new(Cursor::new(bytes)).unwrap();
     let names: Vec<String> = archive
         .file_names()
@@ -263,7 +263,7 @@ fn the_photos_are_embedded() {
 
 #[test]
 fn every_sheet_prints_landscape_a4_one_page_wide_with_titles_and_page_numbers() {
-    let bytes = workbook_of(&ledger()).unwrap();
+    let bytes = workbook_of(ledger()).unwrap();
     let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).unwrap();
     for index in 1..=4 {
         let mut xml = String::new();
@@ -302,6 +302,6 @@ fn an_empty_year_still_makes_a_cover_and_an_overview() {
         records: Vec::new(),
         ..ledger()
     };
-    let workbook = open(&workbook_of(&empty).unwrap());
+    let workbook = open(&workbook_of(empty).unwrap());
     assert_eq!(workbook.sheet_names(), vec!["封面", "活动一览"]);
 }

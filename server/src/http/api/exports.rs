@@ -21,15 +21,13 @@ pub async fn ledger_xlsx(
     ApiQuery(query): ApiQuery<YearQuery>,
 ) -> Result<Response, ApiError> {
     let ledger = year_ledger(&state, query.year, Photos::Embedded).await?;
+    let names = FileNames::of(&ledger, "xlsx");
     // Writing a year's workbook with its photos takes a moment: off the async threads.
-    let (ledger, bytes) = tokio::task::spawn_blocking(move || {
-        let bytes = export::workbook::ledger(&ledger);
-        (ledger, bytes)
-    })
-    .await
-    .map_err(|e| ApiError::Internal(e.to_string()))?;
-    let bytes = bytes.map_err(|e| ApiError::Internal(e.to_string()))?;
-    Ok(download(XLSX, &ledger, "xlsx", bytes))
+    let bytes = tokio::task::spawn_blocking(move || export::workbook::ledger(ledger))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(download(XLSX, &names, bytes))
 }
 
 pub async fn ledger_csv(
@@ -39,7 +37,11 @@ pub async fn ledger_csv(
 ) -> Result<Response, ApiError> {
     let ledger = year_ledger(&state, query.year, Photos::Linked).await?;
     let bytes = export::csv::ledger(&ledger.rows).map_err(|e| ApiError::Internal(e.to_string()))?;
-    Ok(download("text/csv; charset=utf-8", &ledger, "csv", bytes))
+    Ok(download(
+        "text/csv; charset=utf-8",
+        &FileNames::of(&ledger, "csv"),
+        bytes,
+    ))
 }
 
 /// What RFC 5987 lets through unescaped in `filename*`.
@@ -57,18 +59,27 @@ const ATTR_CHAR: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'|')
     .remove(b'~');
 
-/// A download saved as `益阳高新区科技工作者之家-2026年活动台账.xlsx`, or `ledger-2026.xlsx` by a
-/// browser that does not read `filename*` (RFC 6266).
-fn download(
-    content_type: &'static str,
-    ledger: &YearLedger,
-    extension: &str,
-    bytes: Vec<u8>,
-) -> Response {
-    let chinese = utf8_percent_encode(&ledger.file_name(extension), ATTR_CHAR).to_string();
+/// What a download is saved as: `益阳高新区科技工作者之家-2026年活动台账.xlsx`, or
+/// `ledger-2026.xlsx` by a browser that does not read `filename*` (RFC 6266).
+struct FileNames {
+    ascii: String,
+    chinese: String,
+}
+
+impl FileNames {
+    fn of(ledger: &YearLedger, extension: &str) -> Self {
+        Self {
+            ascii: ledger.ascii_file_name(extension),
+            chinese: ledger.file_name(extension),
+        }
+    }
+}
+
+fn download(content_type: &'static str, names: &FileNames, bytes: Vec<u8>) -> Response {
+    let chinese = utf8_percent_encode(&names.chinese, ATTR_CHAR).to_string();
     let disposition = format!(
         "attachment; filename=\"{}\"; filename*=UTF-8''{chinese}",
-        ledger.ascii_file_name(extension)
+        names.ascii
     );
     (
         [
