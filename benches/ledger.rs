@@ -23,7 +23,7 @@ const MEMBERS: usize = 2_000;
 const ACTIVITIES: usize = 120;
 const CHECKINS: usize = 20_000;
 const PHOTOS_EACH: usize = 2;
-const DOWNLOADS: usize = 5;
+const DOWNLOADS: usize = 8;
 
 fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread()
