@@ -39,14 +39,16 @@ const LONG_NAMES: [&str; 3] = [
 ];
 
 /// Page routes that are not pages a person reads: the stylesheet and script, the live count's
-/// event stream, an uploaded photo's bytes (and its print copy) and the evaluation workbook.
-const NOT_PAGES: [&str; 6] = [
+/// event stream, an uploaded photo's bytes (and its print copy), the evaluation workbook and the
+/// sign-in sheet's old address (a redirect).
+const NOT_PAGES: [&str; 7] = [
     "/static/kejia.css",
     "/static/kejia.js",
     "/admin/live",
     "/admin/photos/{photo}",
     "/admin/photos/{photo}/print",
     "/admin/evaluation.xlsx",
+    "/admin/activities/{id}/sheet",
 ];
 
 /// The GET routes the page routers in `dir` declare (`.route("PATH", get(…))`).

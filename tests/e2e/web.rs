@@ -195,7 +195,7 @@ fn a_staffer_and_a_phone_run_an_activity_in_a_real_browser() {
 
         // The printable sign-in sheet lists the member (as text).
         laptop
-            .goto(&home.url(&format!("{activity_path}/sheet")))
+            .goto(&home.url(&format!("{activity_path}/sign-in-sheet")))
             .await
             .unwrap();
         assert_no_injected_image(&laptop, "sign-in sheet").await;

@@ -109,6 +109,7 @@ const HOME: &[Row] = &[
         STAFF_PAGE,
     ),
     row("GET", "/admin/activities/{id}/sign-in-sheet", STAFF_PAGE),
+    row("GET", "/admin/activities/{id}/sheet", STAFF_PAGE),
     row("POST", "/admin/activities/{id}/photos", STAFF_PAGE),
     row("GET", "/admin/photos/{photo}", STAFF_PAGE),
     row("GET", "/admin/photos/{photo}/print", STAFF_PAGE),

@@ -34,6 +34,7 @@ pub fn routes() -> Router<AppState> {
             post(detail::undo),
         )
         .route("/admin/activities/{id}/sign-in-sheet", get(sheet::view))
+        .route("/admin/activities/{id}/sheet", get(sheet::moved))
         .route(
             "/admin/activities/{id}/photos",
             limit_body(post(photos::upload), photos::UPLOAD_LIMIT),

@@ -6,7 +6,7 @@
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::response::Response;
+use axum::response::{IntoResponse, Redirect, Response};
 use jiff::tz::TimeZone;
 use serde::Deserialize;
 
@@ -50,6 +50,12 @@ struct SheetPage {
 pub struct SheetQuery {
     /// "1" for the blank sheet.
     blank: Option<String>,
+}
+
+/// The sheet's address before it had a blank variant: a printed bookmark still finds it.
+pub async fn moved(_staff: StaffPage, Path(id): Path<String>) -> Result<Response, PageError> {
+    let id = activity_id(&id)?;
+    Ok(Redirect::permanent(&format!("/admin/activities/{id}/sign-in-sheet")).into_response())
 }
 
 pub async fn view(

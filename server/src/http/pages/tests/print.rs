@@ -281,6 +281,18 @@ async fn the_print_pages_are_for_staff_only() {
 }
 
 #[tokio::test]
+async fn the_sheets_old_address_leads_to_the_new_one() {
+    let site = Site::new(NOW).await;
+    let [march, ..] = a_year(&site).await;
+    let answer = site.get(&format!("/admin/activities/{march}/sheet")).await;
+    assert_eq!(answer.status, StatusCode::PERMANENT_REDIRECT);
+    assert_eq!(
+        answer.location(),
+        Some(format!("/admin/activities/{march}/sign-in-sheet").as_str())
+    );
+}
+
+#[tokio::test]
 async fn the_sign_in_sheet_masks_phones_and_leaves_room_to_sign() {
     let site = Site::new(NOW).await;
     let [march, may, ..] = a_year(&site).await;
