@@ -254,61 +254,12 @@ fn summary(title: &str) -> String {
     )
 }
 
-/// The staff page forms' double-submit token: the same value as cookie and field.
-const CSRF: &str = "t";
-
-fn post_form(home: &TestHome, path: &str, form: &[(&str, &str)]) {
-    let response = home
-        .client
-        .post(home.url(path))
-        .header("cookie", format!("{}; kejia_csrf={CSRF}", home.cookie))
-        .form(form)
-        .send()
-        .expect("form");
-    assert!(
-        response.status().is_redirection() || response.status().is_success(),
-        "{path}: {}",
-        response.status()
-    );
-}
-
-/// Uploads a JPEG as the staff page does (multipart, with the CSRF field).
-fn upload_photo(home: &TestHome, activity: &str, jpeg: &[u8]) {
-    let boundary = "kejia-print-boundary";
-    let mut body = format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{CSRF}\r\n\
-         --{boundary}\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"photo.jpg\"\r\n\
-         Content-Type: image/jpeg\r\n\r\n"
-    )
-    .into_bytes();
-    body.extend_from_slice(jpeg);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    let response = home
-        .client
-        .post(home.url(&format!("/admin/activities/{activity}/photos")))
-        .header("cookie", format!("{}; kejia_csrf={CSRF}", home.cookie))
-        .header(
-            "content-type",
-            format!("multipart/form-data; boundary={boundary}"),
-        )
-        .body(body)
-        .send()
-        .expect("upload");
-    assert!(
-        response.status().is_redirection() || response.status().is_success(),
-        "upload: {}",
-        response.status()
-    );
-}
-
 /// A year as a busy home has it: 14 activities over twelve months, long titles and places,
 /// summaries, 25 sign-ins at the biggest, one short of ten, and two photos.
 fn a_realistic_year(home: &TestHome, year: i16) -> Vec<String> {
-    post_form(
-        home,
+    home.post_form(
         "/admin/settings",
         &[
-            ("csrf", CSRF),
             ("name", "益阳高新区科技工作者之家"),
             ("host_unit", "益阳高新技术产业开发区科学技术协会"),
             ("award_month", &format!("{}-09", year - 1)),
@@ -363,19 +314,14 @@ fn a_realistic_year(home: &TestHome, year: i16) -> Vec<String> {
             );
             assert_eq!(status, StatusCode::OK, "{body}");
         }
-        post_form(
-            home,
+        home.post_form(
             &format!("/admin/activities/{id}/summary"),
-            &[
-                ("csrf", CSRF),
-                ("summary", &summary(title)),
-                ("confirm", ""),
-            ],
+            &[("summary", &summary(title)), ("confirm", "")],
         );
         ids.push(id);
     }
-    upload_photo(home, &ids[2], &photo(0));
-    upload_photo(home, &ids[2], &photo(80));
+    home.upload_photo(&ids[2], &photo(0));
+    home.upload_photo(&ids[2], &photo(80));
     ids
 }
 

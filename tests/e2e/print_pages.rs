@@ -40,8 +40,6 @@ const EMPLOYERS: [&str; 4] = [
     "中南大学机电工程学院",
     "益阳市第一中学",
 ];
-/// The CSRF token the test's forms carry (the double-submit cookie takes any value).
-const CSRF: &str = "print-test-csrf";
 /// The pages' `@page` margin, in cm.
 const MARGIN: f64 = 1.2;
 
@@ -223,8 +221,7 @@ fn poppler_installed() -> bool {
 /// A year ago: six held activities with summaries, photos on two of them, 25 members.
 fn a_year_in(home: &TestHome) -> Year {
     let year = this_year() - 1;
-    post_form(
-        home,
+    home.post_form(
         "/admin/settings",
         &[
             ("name", HOME),
@@ -262,8 +259,7 @@ fn a_year_in(home: &TestHome) -> Year {
             "本次活动围绕“{title}”展开，共有 {} 位会员参加。与会人员进行了深入交流，形成了多项合作意向。",
             ATTENDING[k]
         );
-        post_form(
-            home,
+        home.post_form(
             &format!("/admin/activities/{id}/summary"),
             &[("summary", &summary)],
         );
@@ -271,7 +267,7 @@ fn a_year_in(home: &TestHome) -> Year {
     }
     for (k, id) in activities.iter().enumerate().take(3) {
         for shade in 0..2 {
-            upload_photo(home, id, photo(k * 2 + shade));
+            home.upload_photo(id, &photo(k * 2 + shade));
         }
     }
     Year {
@@ -303,55 +299,6 @@ fn activity(home: &TestHome, title: &str, year: i16, month: i8) -> String {
     );
     assert_eq!(status, StatusCode::CREATED, "{body}");
     string(&body["id"])
-}
-
-/// Posts a staff page's form (the CSRF field and cookie added); the answer must not refuse.
-fn post_form(home: &TestHome, path: &str, fields: &[(&str, &str)]) {
-    let mut all = fields.to_vec();
-    all.push(("csrf", CSRF));
-    let response = home
-        .client
-        .post(home.url(path))
-        .header("cookie", format!("{}; kejia_csrf={CSRF}", home.cookie))
-        .form(&all)
-        .send()
-        .unwrap();
-    let status = response.status();
-    assert!(
-        status.is_success() || status.is_redirection(),
-        "{path}: {status} {}",
-        response.text().unwrap_or_default()
-    );
-}
-
-/// Uploads a JPEG as the activity page's photo form does.
-fn upload_photo(home: &TestHome, activity: &str, jpeg: Vec<u8>) {
-    let boundary = "kejia-print-test-boundary";
-    let mut body = format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{CSRF}\r\n\
-         --{boundary}\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"p.jpg\"\r\n\
-         Content-Type: image/jpeg\r\n\r\n"
-    )
-    .into_bytes();
-    body.extend(jpeg);
-    body.extend(format!("\r\n--{boundary}--\r\n").into_bytes());
-    let response = home
-        .client
-        .post(home.url(&format!("/admin/activities/{activity}/photos")))
-        .header("cookie", format!("{}; kejia_csrf={CSRF}", home.cookie))
-        .header(
-            "content-type",
-            format!("multipart/form-data; boundary={boundary}"),
-        )
-        .body(body)
-        .send()
-        .unwrap();
-    let status = response.status();
-    assert!(
-        status.is_success() || status.is_redirection(),
-        "photo upload: {status} {}",
-        response.text().unwrap_or_default()
-    );
 }
 
 /// A 2400×1800 JPEG (a phone photo's size) of a hall: a sky, a stage, rows of seats.

@@ -38,7 +38,60 @@ pub struct TestHome {
     pub kiosk_token: String,
 }
 
+/// The staff pages' double-submit token in tests: the same value as cookie and form field.
+const FORM_CSRF: &str = "e2e-form-csrf";
+
 impl TestHome {
+    /// Posts a staff page's form as a browser does (the CSRF field and cookie added); the
+    /// answer must not refuse it.
+    pub fn post_form(&self, path: &str, fields: &[(&str, &str)]) {
+        let mut all = fields.to_vec();
+        all.push(("csrf", FORM_CSRF));
+        let response = self
+            .client
+            .post(self.url(path))
+            .header("cookie", format!("{}; kejia_csrf={FORM_CSRF}", self.cookie))
+            .form(&all)
+            .send()
+            .expect("form");
+        let status = response.status();
+        assert!(
+            status.is_success() || status.is_redirection(),
+            "{path}: {status} {}",
+            response.text().unwrap_or_default()
+        );
+    }
+
+    /// Uploads a JPEG through an activity page's photo form (multipart, with the CSRF field).
+    pub fn upload_photo(&self, activity: &str, jpeg: &[u8]) {
+        let boundary = "kejia-e2e-boundary";
+        let mut body = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{FORM_CSRF}\r\n\
+             --{boundary}\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"photo.jpg\"\r\n\
+             Content-Type: image/jpeg\r\n\r\n"
+        )
+        .into_bytes();
+        body.extend_from_slice(jpeg);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let response = self
+            .client
+            .post(self.url(&format!("/admin/activities/{activity}/photos")))
+            .header("cookie", format!("{}; kejia_csrf={FORM_CSRF}", self.cookie))
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(body)
+            .send()
+            .expect("upload");
+        let status = response.status();
+        assert!(
+            status.is_success() || status.is_redirection(),
+            "photo upload: {status} {}",
+            response.text().unwrap_or_default()
+        );
+    }
+
     /// A home with an administrator and a kiosk token, logged in as staff.
     pub fn start() -> Self {
         Self::start_with(tempfile::tempdir().expect("temp dir"), &[])
