@@ -7,6 +7,7 @@
 pub mod access;
 pub mod activity;
 pub mod advice;
+pub mod calendar;
 pub mod checkin;
 pub mod compliance;
 pub mod credential;

@@ -8,9 +8,9 @@ use std::collections::HashMap;
 use super::evaluation::{self, Evaluation, HomeEvaluation};
 use super::homes::{self, HomeProfile, RatingEntry};
 use super::profile::Rating;
+use crate::domain::calendar::year_span;
 use crate::domain::compliance::MonthTally;
 use crate::http::AppState;
-use crate::http::api::year_span;
 use crate::http::error::ApiError;
 
 /// Every enrolled home's evaluation of `year`, as of now.

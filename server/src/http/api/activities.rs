@@ -7,9 +7,9 @@ use axum::http::StatusCode;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use super::{year_or_current, year_span};
 use crate::domain::Conflict;
 use crate::domain::activity::{Activity, ActivityFields, EarlyClose, Override};
+use crate::domain::calendar::{year_or_current, year_span};
 use crate::domain::ids::ActivityId;
 use crate::http::AppState;
 use crate::http::auth::{Principal, Staff};

@@ -4,8 +4,8 @@ use axum::Json;
 use axum::extract::State;
 use serde::Deserialize;
 
-use super::{year_or_current, year_span};
 use crate::domain::activity::Activity;
+use crate::domain::calendar::{year_or_current, year_span};
 use crate::domain::compliance::{self, Compliance, Tally};
 use crate::http::AppState;
 use crate::http::auth::Staff;

@@ -9,10 +9,10 @@ use serde::Deserialize;
 
 use super::csrf::Csrf;
 use super::render::{self, Chrome, PageError, Section, StaffPage};
+use crate::domain::calendar::{year_or_current, year_span};
 use crate::export::ledger::YearLedger;
 use crate::export::load::{self, LedgerRequest, Photos};
 use crate::http::AppState;
-use crate::http::api::{year_or_current, year_span};
 use crate::http::error::ApiError;
 use crate::http::extract::PageQuery;
 

@@ -13,9 +13,9 @@ use serde::Deserialize;
 
 use super::{Chrome, Section, YearQuery, done_of, local_text, local_time, this_year, year_of};
 use crate::domain::activity::{Category, Filing};
+use crate::domain::calendar::year_span;
 use crate::domain::compliance::MIN_PARTICIPANTS;
 use crate::http::AppState;
-use crate::http::api::year_span;
 use crate::http::error::ApiError;
 use crate::http::pages::csrf::{Csrf, CsrfForm};
 use crate::http::pages::render::{self, PageError, StaffPage};

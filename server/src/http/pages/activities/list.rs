@@ -6,8 +6,8 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use super::Shown;
+use crate::domain::calendar::{year_or_current, year_span};
 use crate::http::AppState;
-use crate::http::api::{year_or_current, year_span};
 use crate::http::extract::PageQuery;
 use crate::http::pages::csrf::Csrf;
 use crate::http::pages::render::{self, Chrome, PageError, Section, StaffPage};
