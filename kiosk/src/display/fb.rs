@@ -211,15 +211,39 @@ impl Display for Framebuffer {
         };
         let columns = area.top_left.x as u32..bottom_right.x as u32 + 1;
         let pixel_bytes = u64::from(self.format.bytes_per_pixel());
+        // Linux's DRM drivers that keep the framebuffer in a shadow buffer (bochs-drm,
+        // virtio-gpu, simpledrm, USB displays) copy to the screen only the rectangle a write
+        // covers, and a write that stays within one line and ends exactly at its end gets an
+        // empty rectangle (drm_fb_helper_memory_range_to_clip, seen on Linux 6.1): that row never
+        // shows. On a line without padding, a span reaching the right edge therefore runs on into
+        // the first pixel of the next line, or on the last line starts at the last pixel of the
+        // line above and takes the whole line, each written with the colour this frame already
+        // has there: the write spans two lines, and both are copied whole.
+        let unpadded = u64::from(self.geometry.line_length) == u64::from(size.width) * pixel_bytes;
+        let reaches_end = unpadded && columns.end == size.width && size.height > 1;
+        let last = size.height - 1;
         for y in area.top_left.y as u32..=bottom_right.y as u32 {
             self.row.clear();
-            for &colour in frame.row(y, columns.clone()) {
+            let mut span = columns.clone();
+            let mut offset = u64::from(y) * u64::from(self.geometry.line_length);
+            if reaches_end && y == last {
+                span = 0..size.width;
+                offset -= pixel_bytes;
+                for &colour in frame.row(y - 1, size.width - 1..size.width) {
+                    self.format.push(colour, &mut self.row);
+                }
+            }
+            offset += u64::from(span.start) * pixel_bytes;
+            for &colour in frame.row(y, span) {
                 self.format.push(colour, &mut self.row);
             }
-            // Only this row's dirty span is written: the line padding and the columns outside
-            // the dirty box keep whatever the device holds.
-            let offset = u64::from(y) * u64::from(self.geometry.line_length)
-                + u64::from(columns.start) * pixel_bytes;
+            if reaches_end && y < last {
+                for &colour in frame.row(y + 1, 0..1) {
+                    self.format.push(colour, &mut self.row);
+                }
+            }
+            // Only this row's dirty span is written (with the pixels above): the line padding
+            // and the columns outside the dirty box keep whatever the device holds.
             self.file.seek(SeekFrom::Start(offset))?;
             self.file.write_all(&self.row)?;
         }
@@ -376,6 +400,47 @@ mod tests {
     #[test]
     fn xrgb8888_dirty_update_touches_only_its_region() {
         dirty_update_touches_only_its_region(32);
+    }
+
+    /// On a line without padding, a span reaching the right edge runs on into the first pixel
+    /// of the next line (on the last line: starts at the last pixel of the line above and takes
+    /// the whole line), with the frame's own colours, so that DRM's shadow-buffer fbdev copies
+    /// the row to the screen; nothing else is touched.
+    #[test]
+    fn a_span_reaching_the_right_edge_of_an_unpadded_line_writes_across_two_lines() {
+        let geometry = Geometry {
+            width: 8,
+            height: 3,
+            bits_per_pixel: 32,
+            line_length: 32,
+        };
+        let file = device(geometry);
+        let mut fb = Framebuffer::with_geometry(file.path(), geometry).unwrap();
+        let mut frame = Frame::new(Size::new(8, 3));
+        frame.take_dirty();
+        for y in 0..3 {
+            Pixel(Point::new(7, y), Rgb565::WHITE)
+                .draw(&mut frame)
+                .unwrap();
+        }
+        for y in [0, 2] {
+            fb.show(&frame, Rectangle::new(Point::new(5, y), Size::new(3, 1)))
+                .unwrap();
+        }
+        let bytes = contents(&file);
+        let pixel = |x: usize, y: usize| &bytes[y * 32 + x * 4..y * 32 + x * 4 + 4];
+        let (white, black): (&[u8], &[u8]) = (&[0xFF; 4], &[0, 0, 0, 0xFF]);
+        let untouched: &[u8] = &[PADDING; 4];
+        // Line 0: its span, and the first pixel of line 1 after it.
+        assert_eq!(pixel(4, 0), untouched);
+        assert_eq!((pixel(5, 0), pixel(7, 0)), (black, white));
+        assert_eq!(pixel(0, 1), black);
+        assert_eq!(pixel(1, 1), untouched);
+        // Line 2, the last: the last pixel of line 1, then the whole line.
+        assert_eq!(pixel(6, 1), untouched);
+        assert_eq!(pixel(7, 1), white);
+        assert_eq!((pixel(0, 2), pixel(4, 2)), (black, black));
+        assert_eq!((pixel(5, 2), pixel(7, 2)), (black, white));
     }
 
     #[test]
