@@ -758,11 +758,15 @@ def checks(args):
         status, answer = api.call("POST", "/api/v1/checkins",
                                   {"credential": member["credential"], "source": "qr"})
         outcome = answer.get("outcome") if isinstance(answer, dict) else answer
-        check("a clock set to 2020 with no time service: untrusted, nothing opens by schedule",
-              not clock["trusted"] and not clock["synchronised"]
-              and outcome == "activity_not_open",
+        # systemd moves a clock older than its own build forward to that date, so the guest's
+        # time is wrong, though not 2020. A scan in the scheduled hour finds nothing open: a
+        # visit, not a check-in to the activity.
+        counted = participants(api, scheduled)
+        check("a wrong clock (RTC at 2020) and no time service: untrusted, nothing opens by "
+              "schedule", not clock["trusted"] and not clock["synchronised"]
+              and outcome in ("visit", "activity_not_open") and counted == 0,
               f"guest time {clock['now']}, trusted {clock['trusted']}, a scan in the "
-              f"scheduled hour gives {status} {outcome}")
+              f"scheduled hour gives {status} {outcome}, the activity counts {counted}")
     finally:
         box.close()
 
