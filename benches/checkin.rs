@@ -5,7 +5,12 @@
 //! test suite. Prints check-ins per second and p50/p99 latency at concurrency 1, 8 and 64 for
 //! first-time check-ins (distinct members) and for repeat scans (already checked in), then the
 //! server's resident memory.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::disallowed_methods
+)]
 
 use std::net::SocketAddr;
 use std::process::{Child, Command};

@@ -12,7 +12,12 @@
 //! 3. full redraw, in-process at 800×480: `screens::render` + `take_dirty` for every screen kind
 //!    over a frame showing a different screen, and writing a whole frame into a file laid out
 //!    like an XRGB8888 framebuffer. The PNG back end's cost is printed only as a breakdown of 1.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::disallowed_methods
+)]
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

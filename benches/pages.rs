@@ -3,7 +3,12 @@
 //! dashboard's live count. Real `kejia serve` (release build) over HTTP on loopback.
 //!
 //! Run by hand: `cargo bench --bench pages` (figures go to BENCHMARKS.md).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::disallowed_methods
+)]
 
 use std::process::Command;
 use std::time::{Duration, Instant};

@@ -4,7 +4,12 @@
 //!
 //! Run by hand: `cargo bench --bench phone_hash` (figures go to BENCHMARKS.md, "Phone hashes").
 //! It hashes with the code the homes use, on one thread and then on every core at once.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::disallowed_methods
+)]
 
 use std::time::Instant;
 

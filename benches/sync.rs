@@ -4,7 +4,12 @@
 //!   into its database) through `GET /api/v1/evaluation`.
 //!
 //! Run by hand: `cargo bench --bench sync` (figures go to BENCHMARKS.md).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::disallowed_methods
+)]
 
 use std::process::{Child, Command};
 use std::sync::Arc;

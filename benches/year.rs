@@ -5,7 +5,12 @@
 //! processes over HTTP on loopback. Bytes are the server process's `write_bytes` from
 //! `/proc/PID/io` (what it sent towards the storage layer: WAL frames, checkpoints into the
 //! database file) and `wchar` (what its write calls carried), per first-time check-in.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::disallowed_methods
+)]
 
 use std::process::{Child, Command};
 use std::sync::Arc;

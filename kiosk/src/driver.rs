@@ -241,6 +241,8 @@ impl HomeClock {
         }
     }
 
+    // The kiosk's one reading of the wall clock: the header's time, drawn at the I/O edge.
+    #[allow(clippy::disallowed_methods)]
     fn text(&self) -> String {
         let now = jiff::Timestamp::now().to_zoned_datetime(jiff::tz::TimeZone::fixed(self.offset));
         let days = ["一", "二", "三", "四", "五", "六", "日"];
