@@ -7,7 +7,7 @@
 
 use std::io::Cursor;
 
-use jpeg_encoder::{ColorType, Encoder};
+use jpeg_encoder::{ColorType, Encoder, SamplingFactor};
 use zune_core::bytestream::ZCursor;
 use zune_core::colorspace::ColorSpace;
 use zune_core::options::DecoderOptions;
@@ -64,7 +64,11 @@ pub fn print_copy(original: &[u8]) -> Result<Vec<u8>, PhotoError> {
     let mut out = Vec::new();
     // Both sides are at most PRINT_SIDE here.
     let side = |n: usize| u16::try_from(n).unwrap_or(u16::MAX);
-    Encoder::new(&mut out, QUALITY)
+    let mut encoder = Encoder::new(&mut out, QUALITY);
+    // Full colour resolution (4:4:4), as the image crate wrote print copies; jpeg-encoder would
+    // halve it both ways below quality 90.
+    encoder.set_sampling_factor(SamplingFactor::F_1_1);
+    encoder
         .encode(
             &picture.rgb,
             side(picture.width),
