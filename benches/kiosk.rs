@@ -355,10 +355,14 @@ fn changed_share(a: &Screen, b: &Screen) -> f64 {
     let picture = |screen: &Screen| {
         let mut frame = Frame::new(Size::new(WIDTH, HEIGHT));
         render(screen, &mut frame);
-        frame.to_rgb_image()
+        frame.to_rgb8()
     };
     let (a, b) = (picture(a), picture(b));
-    let differ = a.pixels().zip(b.pixels()).filter(|(p, q)| p != q).count();
+    let differ = a
+        .chunks_exact(3)
+        .zip(b.chunks_exact(3))
+        .filter(|(p, q)| p != q)
+        .count();
     differ as f64 / (f64::from(WIDTH) * f64::from(HEIGHT))
 }
 

@@ -80,14 +80,22 @@ impl Frame {
     ///
     /// Channels are widened with embedded-graphics' own `Rgb888::from` (rounded scaling), so a
     /// frame saved here is pixel-identical to the same drawing saved from a `SimulatorDisplay`:
-    /// golden screens and `png:` output can be compared byte for byte.
-    pub fn to_rgb_image(&self) -> image::RgbImage {
-        let mut image = image::RgbImage::new(self.size.width, self.size.height);
-        for (out, &colour) in image.pixels_mut().zip(&self.pixels) {
+    /// golden screens and `png:` output can be compared byte for byte. Row by row, three bytes
+    /// a pixel, as a PNG encoder takes it.
+    pub fn to_rgb8(&self) -> Vec<u8> {
+        let mut bytes = Vec::with_capacity(self.pixels.len() * 3);
+        for &colour in &self.pixels {
             let c = Rgb888::from(colour);
-            *out = image::Rgb([c.r(), c.g(), c.b()]);
+            bytes.extend_from_slice(&[c.r(), c.g(), c.b()]);
         }
-        image
+        bytes
+    }
+
+    /// [`Frame::to_rgb8`] as an `image` buffer, for tests that decode PNGs with `image`.
+    #[cfg(test)]
+    pub(crate) fn to_rgb_image(&self) -> image::RgbImage {
+        image::RgbImage::from_raw(self.size.width, self.size.height, self.to_rgb8())
+            .expect("three bytes a pixel")
     }
 
     /// Makes this frame look like `next`, marking dirty only the pixels that differ. Screens
@@ -425,7 +433,7 @@ mod tests {
         scene(&mut simulator);
         let expected = simulator.to_rgb_output_image(&OutputSettings::default());
         assert_eq!(
-            frame.to_rgb_image().as_raw().as_slice(),
+            frame.to_rgb8().as_slice(),
             *expected.as_image_buffer().as_raw()
         );
     }

@@ -6,8 +6,6 @@ use std::path::{Path, PathBuf};
 
 use embedded_graphics::prelude::*;
 use embedded_graphics::primitives::Rectangle;
-use image::ImageEncoder;
-use image::codecs::png::{CompressionType, FilterType, PngEncoder};
 
 use super::{Display, Frame, size_mismatch};
 
@@ -64,17 +62,19 @@ fn highest_number(dir: &Path) -> io::Result<Option<u64>> {
 
 /// The whole frame as a PNG file's bytes.
 pub(super) fn encode(frame: &Frame) -> io::Result<Vec<u8>> {
-    let image = frame.to_rgb_image();
+    let size = frame.size();
     let mut bytes = Vec::new();
+    let mut encoder = png::Encoder::new(&mut bytes, size.width, size.height);
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_depth(png::BitDepth::Eight);
     // Fast compression: frames are written often and read once; size matters little.
-    PngEncoder::new_with_quality(&mut bytes, CompressionType::Fast, FilterType::Adaptive)
-        .write_image(
-            image.as_raw(),
-            image.width(),
-            image.height(),
-            image::ExtendedColorType::Rgb8,
-        )
+    encoder.set_compression(png::Compression::Fast);
+    encoder.set_filter(png::Filter::Adaptive);
+    let mut writer = encoder.write_header().map_err(io::Error::other)?;
+    writer
+        .write_image_data(&frame.to_rgb8())
         .map_err(io::Error::other)?;
+    writer.finish().map_err(io::Error::other)?;
     Ok(bytes)
 }
 
