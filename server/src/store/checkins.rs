@@ -9,10 +9,10 @@ use jiff::tz::TimeZone;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
-use super::members::{
-    Identified, identify_by_card, identify_by_credential, identify_by_id, parse_id,
+use super::members::{Identified, identify_by_card, identify_by_credential, identify_by_id};
+use super::{
+    Result, StoreError, activities, audit, changelog, from_millis, parse_id, scans, to_millis,
 };
-use super::{Result, StoreError, activities, audit, changelog, from_millis, scans, to_millis};
 use crate::domain::activity::Activity;
 use crate::domain::checkin::{
     ActivityBrief, Actor, Answer, MemberBrief, Method, Outcome, Resolution, resolve,

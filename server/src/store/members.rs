@@ -4,7 +4,7 @@ use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::changelog;
-use super::{Result, StoreError, audit, devices, from_millis, to_millis};
+use super::{Result, StoreError, audit, devices, from_millis, parse_id, to_millis};
 use crate::domain::Conflict;
 use crate::domain::checkin::{MemberBrief, MemberFacts};
 use crate::domain::credential::{CardUid, QrCredential};
@@ -433,14 +433,6 @@ fn member_from_row(row: &Row<'_>) -> rusqlite::Result<Member> {
         credential: row.get(10)?,
         cards: Vec::new(),
         created_at: from_millis(row.get(11)?),
-    })
-}
-
-/// Reads a UUID column; a malformed one is reported as a conversion failure, not a panic.
-pub(crate) fn parse_id<T: std::str::FromStr>(row: &Row<'_>, index: usize) -> rusqlite::Result<T> {
-    let text: String = row.get(index)?;
-    text.parse().map_err(|_| {
-        rusqlite::Error::InvalidColumnType(index, "uuid".into(), rusqlite::types::Type::Text)
     })
 }
 
