@@ -1,4 +1,5 @@
-//! kejia-server: the home (`kejia serve`): store, domain, HTTP API and pages.
+//! kejia-server: the home (`kejia serve`): store, domain, its use cases (`home`), HTTP API and
+//! pages.
 //!
 //! [`Home::open`] opens and checks the database before anything listens, so a bound listener
 //! handed to [`Home::serve`] means ready.
@@ -11,8 +12,11 @@ pub mod domain;
 pub mod export;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod home;
 pub mod http;
 pub mod hub;
+#[cfg(test)]
+mod layers;
 pub mod lockfile;
 pub mod secrets;
 pub mod store;

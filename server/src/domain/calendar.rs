@@ -6,6 +6,14 @@ use jiff::tz::TimeZone;
 
 use super::Invalid;
 
+/// An instant as RFC 3339 with the home's offset (`2026-05-12T10:00:00+08:00`), as the API
+/// and the audit log write times.
+pub fn rfc3339(at: Timestamp, tz: &TimeZone) -> String {
+    at.to_zoned_datetime(tz.clone())
+        .strftime("%Y-%m-%dT%H:%M:%S%:z")
+        .to_string()
+}
+
 /// The years kejia answers for: a home's records start this century.
 const YEARS: std::ops::RangeInclusive<i16> = 2000..=2100;
 

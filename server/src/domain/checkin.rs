@@ -1,6 +1,7 @@
 //! Check-in resolution, the heart of kejia: a presented credential, the activities whose
 //! windows hold now (or the one the device or staffer chose) and the clock decide what to
-//! record. Recording it exactly once is the store's job; the decision is made here.
+//! record, and what the answer says. Recording it exactly once is the store's job (its unique
+//! indexes); `home::checkins` runs the flow; the decisions are made here.
 
 use jiff::Timestamp;
 use jiff::civil::Date;
@@ -129,6 +130,29 @@ pub struct ActivityBrief {
     pub title: String,
 }
 
+impl ActivityBrief {
+    pub fn of(activity: &Activity) -> Self {
+        Self {
+            id: activity.id,
+            title: activity.title.clone(),
+        }
+    }
+}
+
+/// How recording an attendance went: the member's first check-in there (with the count it
+/// made), or one already counted (the count as it stands).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attended {
+    First {
+        checkin: CheckinId,
+        participants: u32,
+    },
+    Again {
+        checkin: Option<CheckinId>,
+        participants: u32,
+    },
+}
+
 /// The answer to a check-in request. Stored with its scan so a retried request (same scan id)
 /// gets exactly the first answer back.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -161,6 +185,59 @@ impl Answer {
             checkin_id: None,
             visit_day: None,
             repeat: false,
+        }
+    }
+
+    /// A refusal. An unknown credential names nobody, even if it once belonged to an erased
+    /// member.
+    pub fn refused(
+        outcome: Outcome,
+        member: Option<MemberBrief>,
+        activity: Option<ActivityBrief>,
+    ) -> Self {
+        Self {
+            member: member.filter(|_| outcome != Outcome::UnknownCredential),
+            activity,
+            ..Self::new(outcome)
+        }
+    }
+
+    /// An attendance: checked in the first time, already checked in after that (with the
+    /// first check-in's id), and the activity's count either way.
+    pub fn attended(member: MemberBrief, activity: ActivityBrief, attended: Attended) -> Self {
+        let (outcome, checkin_id, participants) = match attended {
+            Attended::First {
+                checkin,
+                participants,
+            } => (Outcome::CheckedIn, Some(checkin), participants),
+            Attended::Again {
+                checkin,
+                participants,
+            } => (Outcome::AlreadyCheckedIn, checkin, participants),
+        };
+        Self {
+            member: Some(member),
+            activity: Some(activity),
+            participants: Some(participants),
+            checkin_id,
+            ..Self::new(outcome)
+        }
+    }
+
+    /// A venue visit on `day`; `repeat` when the member's visit that day was already recorded
+    /// (it counts once).
+    pub fn visited(
+        member: MemberBrief,
+        day: Date,
+        checkin_id: Option<CheckinId>,
+        repeat: bool,
+    ) -> Self {
+        Self {
+            member: Some(member),
+            checkin_id,
+            visit_day: Some(day),
+            repeat,
+            ..Self::new(Outcome::Visit)
         }
     }
 }
@@ -300,6 +377,54 @@ mod tests {
         assert_eq!(
             resolve_now(active(), &closed, "2026-03-31T16:01:00Z"),
             Resolution::Visit(jiff::civil::date(2026, 4, 1))
+        );
+    }
+
+    fn brief() -> MemberBrief {
+        MemberBrief {
+            id: MemberId::new(),
+            name: "张三明".into(),
+            name_masked: "张*明".into(),
+            employer: "益阳某公司".into(),
+        }
+    }
+
+    #[test]
+    fn an_unknown_credential_names_nobody_but_a_suspension_names_the_member() {
+        let unknown = Answer::refused(Outcome::UnknownCredential, Some(brief()), None);
+        assert_eq!(unknown.member, None);
+        let suspended = Answer::refused(Outcome::MemberSuspended, Some(brief()), None);
+        assert_eq!(suspended.member.map(|m| m.name), Some("张三明".to_owned()));
+    }
+
+    #[test]
+    fn a_repeated_attendance_is_already_checked_in_with_the_count_unchanged() {
+        let activity =
+            ActivityBrief::of(&activity_at("2026-03-10T06:00:00Z", "2026-03-10T08:00:00Z"));
+        let checkin = CheckinId::new();
+        let first = Answer::attended(
+            brief(),
+            activity.clone(),
+            Attended::First {
+                checkin,
+                participants: 7,
+            },
+        );
+        assert_eq!(
+            (first.outcome, first.checkin_id, first.participants),
+            (Outcome::CheckedIn, Some(checkin), Some(7))
+        );
+        let again = Answer::attended(
+            brief(),
+            activity,
+            Attended::Again {
+                checkin: Some(checkin),
+                participants: 7,
+            },
+        );
+        assert_eq!(
+            (again.outcome, again.checkin_id, again.participants),
+            (Outcome::AlreadyCheckedIn, Some(checkin), Some(7))
         );
     }
 

@@ -148,6 +148,21 @@ pub struct Member {
     pub created_at: Timestamp,
 }
 
+/// When the member's consent to share (their name reaching the association) was given, after a
+/// staffer's change: `Some(Some(now))` when it is given now, `Some(None)` when it is withdrawn,
+/// `None` when it stays as it was (given again keeps the first time).
+pub fn consent_share_since(
+    asked: Option<bool>,
+    given: bool,
+    now: Timestamp,
+) -> Option<Option<Timestamp>> {
+    match asked {
+        Some(true) if !given => Some(Some(now)),
+        Some(false) => Some(None),
+        _ => None,
+    }
+}
+
 /// `张*明`: a name as a public screen (the kiosk) shows it.
 pub fn mask_name(name: &str) -> String {
     let chars: Vec<char> = name.chars().collect();
@@ -165,6 +180,19 @@ pub fn mask_name(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn consent_to_share_is_dated_when_given_and_cleared_when_withdrawn() {
+        let now: Timestamp = "2026-05-12T02:00:00Z".parse().expect("now");
+        assert_eq!(consent_share_since(Some(true), false, now), Some(Some(now)));
+        assert_eq!(
+            consent_share_since(Some(true), true, now),
+            None,
+            "given again keeps the first time"
+        );
+        assert_eq!(consent_share_since(Some(false), true, now), Some(None));
+        assert_eq!(consent_share_since(None, true, now), None);
+    }
 
     fn registration() -> Registration<'static> {
         Registration {

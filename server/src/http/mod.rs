@@ -1,12 +1,12 @@
 //! The home's HTTP face: the JSON API (`api/`), the few server-rendered pages (`pages/`), and
 //! the pieces they share (state, errors, authentication). Handlers validate input into domain
-//! types and call the store; no business rule lives here.
+//! types, call a flow of `home` (or read the store), and render the answer; no business rule
+//! and no flow lives here.
 
 pub mod api;
 pub mod auth;
 pub mod error;
 pub mod extract;
-pub mod live;
 pub mod login;
 pub mod pages;
 pub mod reach;

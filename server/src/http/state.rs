@@ -8,7 +8,6 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::Semaphore;
 
-use super::live::Live;
 use super::throttle::{LoginThrottle, PhoneLimits};
 use crate::clock::Clock;
 use crate::config::Settings;
@@ -16,6 +15,7 @@ use crate::domain::Now;
 use crate::domain::compliance::AwardMonth;
 use crate::domain::home::HomeProfile;
 use crate::domain::room::RoomCode;
+use crate::home::counts::LiveCounts;
 use crate::secrets;
 use crate::store::Store;
 use crate::store::tokens::Device;
@@ -40,7 +40,8 @@ pub struct Shared {
     /// responsive under a burst of logins.
     pub hashing: Arc<Semaphore>,
     pub devices: Arc<DeviceCache>,
-    pub live: Live,
+    /// Participant counts as check-ins change them, for the dashboard's event stream.
+    pub live: LiveCounts,
     pub logins: LoginThrottle,
     /// Rate limits of the phone pages, per peer address.
     pub phone_limits: PhoneLimits,
@@ -82,7 +83,7 @@ impl AppState {
             setup: Arc::new(SetupGate::default()),
             hashing: Arc::new(Semaphore::new(2)),
             devices: Arc::new(DeviceCache::default()),
-            live: Live::default(),
+            live: LiveCounts::default(),
             logins: LoginThrottle::default(),
             phone_limits: PhoneLimits::default(),
             room: RoomCode::new(),

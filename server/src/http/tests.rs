@@ -141,9 +141,16 @@ async fn under_an_unsynchronised_clock_checkins_are_marked_and_the_schedule_wait
         "the schedule is not followed: {early}"
     );
 
-    crate::http::api::clock::confirm_time(&fixture.home.state, "staff".into())
-        .await
-        .expect("confirm");
+    let state = &fixture.home.state;
+    crate::home::clock::confirm_time(
+        &state.store,
+        &state.time_confirmed,
+        state.clock.now(),
+        &state.settings.tz,
+        "staff",
+    )
+    .await
+    .expect("confirm");
     let again = fixture.checkin(&first).await;
     assert_eq!(again["outcome"], "checked_in", "{again}");
     assert_eq!(again["activity"]["id"], activity.id.to_string());

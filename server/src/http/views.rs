@@ -12,11 +12,7 @@ use crate::domain::member::{Member, MemberStatus};
 use crate::domain::phone::mask_phone;
 use crate::store::sync_state::FilingDecision;
 
-pub fn rfc3339(at: Timestamp, tz: &TimeZone) -> String {
-    at.to_zoned_datetime(tz.clone())
-        .strftime("%Y-%m-%dT%H:%M:%S%:z")
-        .to_string()
-}
+pub use crate::domain::calendar::rfc3339;
 
 /// An instant as the pages show it, in the home's calendar: "12月5日 09:48", with the year in
 /// front ("2025年12月5日 09:48") when it is not the year of `now`. Every page that shows when a

@@ -4,8 +4,7 @@ use jiff::{SignedDuration, Timestamp};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::changelog;
-use super::members::parse_id;
-use super::{Result, StoreError, from_millis, to_millis};
+use super::{Result, StoreError, from_millis, parse_id, to_millis};
 use crate::domain::activity::{
     Activity, ActivityDraft, Category, CheckinWindow, Filing, Override, Schedule,
 };

@@ -222,7 +222,7 @@ mod tests {
     use crate::domain::checkin::{Actor, Method};
     use crate::domain::credential::QrCredential;
     use crate::domain::member::{NewMember, Registration};
-    use crate::store::checkins::{self, CheckinRequest, Presenting, Recorded};
+    use crate::home::checkins::{self, CheckinRequest, Presenting, Recorded};
     use crate::store::{activities, members};
 
     fn database() -> (tempfile::TempDir, Connection) {
@@ -271,8 +271,8 @@ mod tests {
             panic!("answered")
         };
         assert_eq!(answer.activity.unwrap().id, activity.id);
-        checkins::undo(&conn, answer.checkin_id.unwrap(), "staff", "wrong", now).unwrap();
-        members::erase(&conn, member.id, "staff", "asked", now).unwrap();
+        checkins::take_back(&conn, answer.checkin_id.unwrap(), "staff", "wrong", now).unwrap();
+        crate::home::members::forget(&conn, member.id, "staff", "asked", now).unwrap();
         assert_eq!(last_seq(&conn).unwrap(), 5);
         assert!(verify(&conn).unwrap());
         let log = after(&conn, 0, 100).unwrap();

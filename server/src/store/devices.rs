@@ -3,8 +3,7 @@
 use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::members::parse_id;
-use super::{Result, from_millis, to_millis};
+use super::{Result, from_millis, parse_id, to_millis};
 use crate::domain::ids::MemberId;
 
 /// A remembered phone, as the staff detail page lists it.

@@ -4,7 +4,7 @@ use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::changelog;
-use super::{Result, StoreError, audit, devices, from_millis, to_millis};
+use super::{Result, StoreError, from_millis, parse_id, to_millis};
 use crate::domain::Conflict;
 use crate::domain::checkin::{MemberBrief, MemberFacts};
 use crate::domain::credential::{CardUid, QrCredential};
@@ -77,29 +77,6 @@ pub fn get(conn: &Connection, id: MemberId) -> Result<Member> {
     with_cards(conn, member)
 }
 
-/// A member read by a staffer who asked to see the full phone number: the look is logged (who
-/// and when, never the number), in the same write. An erased member has no number to see.
-pub fn get_showing_phone(
-    conn: &Connection,
-    id: MemberId,
-    staffer: &str,
-    now: Timestamp,
-) -> Result<Member> {
-    let member = get(conn, id)?;
-    if member.status != MemberStatus::Erased {
-        audit::append(
-            conn,
-            now,
-            staffer,
-            "member.phone_viewed",
-            &id.to_string(),
-            None,
-            None,
-        )?;
-    }
-    Ok(member)
-}
-
 /// Members whose name contains `query`, or whose phone contains it when it is digits; newest
 /// first. An empty query lists everyone. Erased members are not listed.
 pub fn search(conn: &Connection, query: &str, limit: u32) -> Result<Vec<Member>> {
@@ -124,21 +101,16 @@ fn escape_like(text: &str) -> String {
         .replace('_', "\\_")
 }
 
+/// Writes a staffer's changes; `consent_share_at` is `Some` when the time of the consent to
+/// share changes (to `Some(when)` or to `None`), as `domain::member::consent_share_since` says.
 pub fn update(
     conn: &Connection,
     id: MemberId,
     changes: &MemberChanges,
+    consent_share_at: Option<Option<Timestamp>>,
     now: Timestamp,
 ) -> Result<Member> {
-    let current = get(conn, id)?;
-    if current.status == MemberStatus::Erased {
-        return Err(Conflict("该会员信息已按本人要求删除，不能再修改".into()).into());
-    }
-    let consent_share_at = match changes.consent_share {
-        Some(true) if !current.consent_share => Some(Some(to_millis(now))),
-        Some(false) => Some(None),
-        _ => None,
-    };
+    let consent_share_at = consent_share_at.map(|at| at.map(to_millis));
     let updated = conn
         .prepare_cached(
             "UPDATE members SET name = coalesce(?2, name), phone = coalesce(?3, phone), \
@@ -185,28 +157,20 @@ pub fn set_credential(
     get(conn, id)
 }
 
-/// Binds a card to a member. Binding it again to the same member changes nothing; a card
-/// already bound to someone else must be unbound first.
-pub fn bind_card(conn: &Connection, id: MemberId, uid: &CardUid, now: Timestamp) -> Result<Member> {
-    let member = get(conn, id)?;
-    if member.status == MemberStatus::Erased {
-        return Err(StoreError::NotFound);
-    }
-    let holder: Option<String> = conn
+/// The member a card is bound to, if any.
+pub fn card_holder(conn: &Connection, uid: &CardUid) -> Result<Option<MemberId>> {
+    let holder = conn
         .prepare_cached("SELECT member_id FROM cards WHERE uid = ?1")?
-        .query_row([uid.as_str()], |row| row.get(0))
+        .query_row([uid.as_str()], |row| parse_id(row, 0))
         .optional()?;
-    match holder {
-        Some(holder) if holder == id.to_string() => Ok(member),
-        Some(_) => Err(Conflict("这张卡已绑定给另一位会员，请先在该会员处解绑".into()).into()),
-        None => {
-            conn.prepare_cached(
-                "INSERT INTO cards (uid, member_id, bound_at) VALUES (?1, ?2, ?3)",
-            )?
-            .execute(params![uid.as_str(), id.to_string(), to_millis(now)])?;
-            get(conn, id)
-        }
-    }
+    Ok(holder)
+}
+
+/// Binds an unbound card to a member.
+pub fn bind_card(conn: &Connection, id: MemberId, uid: &CardUid, now: Timestamp) -> Result<Member> {
+    conn.prepare_cached("INSERT INTO cards (uid, member_id, bound_at) VALUES (?1, ?2, ?3)")?
+        .execute(params![uid.as_str(), id.to_string(), to_millis(now)])?;
+    get(conn, id)
 }
 
 pub fn unbind_card(conn: &Connection, id: MemberId, uid: &CardUid) -> Result<Member> {
@@ -222,40 +186,20 @@ pub fn unbind_card(conn: &Connection, id: MemberId, uid: &CardUid) -> Result<Mem
 /// The name an erased member's row keeps, so lists that still join it read sensibly.
 pub const ERASED_NAME: &str = "（已删除）";
 
-/// Deletes a member's personal information on their request (PIPL art. 47), in one write:
-/// the row stays, anonymous, so past check-ins still count; the name, phone, employer, QR
-/// credential, cards, remembered phones and every trace of them in the scan log go.
-pub fn erase(
-    conn: &Connection,
-    id: MemberId,
-    staffer: &str,
-    reason: &str,
-    now: Timestamp,
-) -> Result<Member> {
-    let member = get(conn, id)?;
-    if member.status == MemberStatus::Erased {
-        return Err(Conflict("该会员的个人信息已删除".into()).into());
-    }
+/// Deletes a member's personal information (see `home::members::erase`): the row stays,
+/// anonymous, so past check-ins still count; the name, phone, employer, QR credential, cards
+/// and every trace of them in the scan log go.
+pub fn anonymise(conn: &Connection, id: MemberId, now: Timestamp) -> Result<Member> {
     let member_id = id.to_string();
     forget_scans(conn, &member_id)?;
     conn.prepare_cached("DELETE FROM cards WHERE member_id = ?1")?
         .execute([&member_id])?;
-    devices::revoke_all(conn, id, now)?;
     conn.prepare_cached(
         "UPDATE members SET status = 'erased', name = ?2, phone = '', employer = '', \
          discipline = NULL, title = NULL, credential = NULL, consent_share = 0, \
          consent_share_at = NULL, updated_at = ?3 WHERE id = ?1",
     )?
     .execute(params![member_id, ERASED_NAME, to_millis(now)])?;
-    audit::append(
-        conn,
-        now,
-        staffer,
-        "member.erase",
-        &member_id,
-        Some(reason),
-        None,
-    )?;
     changelog::member(conn, id, now)?;
     get(conn, id)
 }
@@ -433,14 +377,6 @@ fn member_from_row(row: &Row<'_>) -> rusqlite::Result<Member> {
         credential: row.get(10)?,
         cards: Vec::new(),
         created_at: from_millis(row.get(11)?),
-    })
-}
-
-/// Reads a UUID column; a malformed one is reported as a conversion failure, not a panic.
-pub(crate) fn parse_id<T: std::str::FromStr>(row: &Row<'_>, index: usize) -> rusqlite::Result<T> {
-    let text: String = row.get(index)?;
-    text.parse().map_err(|_| {
-        rusqlite::Error::InvalidColumnType(index, "uuid".into(), rusqlite::types::Type::Text)
     })
 }
 

@@ -468,6 +468,17 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
         .unwrap_or_else(|| "unknown panic".to_owned())
 }
 
+/// Reads a UUID column; a malformed one is reported as a conversion failure, not a panic.
+pub(crate) fn parse_id<T: std::str::FromStr>(
+    row: &rusqlite::Row<'_>,
+    index: usize,
+) -> rusqlite::Result<T> {
+    let text: String = row.get(index)?;
+    text.parse().map_err(|_| {
+        rusqlite::Error::InvalidColumnType(index, "uuid".into(), rusqlite::types::Type::Text)
+    })
+}
+
 /// Instants are stored as milliseconds since the epoch.
 pub fn to_millis(at: Timestamp) -> i64 {
     at.as_millisecond()

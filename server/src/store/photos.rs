@@ -3,8 +3,7 @@
 use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::members::parse_id;
-use super::{Result, StoreError, from_millis, to_millis};
+use super::{Result, StoreError, from_millis, parse_id, to_millis};
 use crate::domain::ids::{ActivityId, PhotoId};
 
 #[derive(Debug, Clone, PartialEq, Eq)]

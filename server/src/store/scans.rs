@@ -5,9 +5,8 @@ use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
-use super::checkins::CheckinRequest;
 use super::{Result, StoreError, from_millis, to_millis};
-use crate::domain::checkin::Answer;
+use crate::domain::checkin::{Answer, Method};
 use crate::domain::credential::Presented;
 
 /// The first answer given to this device's scan id, if it was seen before.
@@ -21,23 +20,28 @@ pub fn answer_for(conn: &Connection, device: &str, scan_id: &str) -> Result<Opti
         .and_then(|json| serde_json::from_str(&json).ok()))
 }
 
-/// Logs a scan; `presented` is `None` for a member picked on the kiosk's keypad.
-pub fn log(
-    conn: &Connection,
-    request: &CheckinRequest,
-    presented: Option<&Presented>,
-    answer: &Answer,
-    now: Timestamp,
-) -> Result<()> {
+/// One scan as a device reported it.
+#[derive(Debug, Clone, Copy)]
+pub struct Scan<'a> {
+    pub device: &'a str,
+    /// The device's nonce for the scan, if it sent one (a retry may follow).
+    pub scan_id: Option<&'a str>,
+    pub method: Method,
+    /// `None` for a member picked on the kiosk's keypad.
+    pub presented: Option<&'a Presented>,
+}
+
+/// Logs a scan with the answer it got.
+pub fn log(conn: &Connection, scan: &Scan<'_>, answer: &Answer, now: Timestamp) -> Result<()> {
     // A member's QR text is a secret; only card UIDs and unrecognised texts are kept.
-    let (kind, credential) = match presented {
+    let (kind, credential) = match scan.presented {
         Some(Presented::Qr(_)) => ("qr", None),
         Some(Presented::Card(uid)) => ("card", Some(uid.as_str())),
         Some(Presented::Unrecognised(text)) => ("other", Some(text.as_str())),
         None => ("keypad", None),
     };
     // Only a scan that may be retried (it has a scan id) needs its answer word for word.
-    let answer_json = match &request.scan_id {
+    let answer_json = match scan.scan_id {
         Some(_) => {
             Some(serde_json::to_string(answer).map_err(|e| StoreError::Commit(e.to_string()))?)
         }
@@ -48,11 +52,11 @@ pub fn log(
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     )?
     .execute(params![
-        request.device,
-        request.scan_id,
+        scan.device,
+        scan.scan_id,
         credential,
         kind,
-        request.method.code(),
+        scan.method.code(),
         to_millis(now),
         answer.outcome.code(),
         answer.member.as_ref().map(|m| m.id.to_string()),

@@ -3,8 +3,7 @@
 use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::members::parse_id;
-use super::{Result, to_millis};
+use super::{Result, parse_id, to_millis};
 use crate::domain::access::DeviceRole;
 use crate::domain::ids::TokenId;
 

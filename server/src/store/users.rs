@@ -3,8 +3,7 @@
 use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::members::parse_id;
-use super::{Result, StoreError, to_millis};
+use super::{Result, StoreError, parse_id, to_millis};
 use crate::domain::Conflict;
 use crate::domain::access::{StaffRole, Username};
 use crate::domain::ids::UserId;

@@ -4,20 +4,20 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::Conflict;
-use crate::domain::activity::{Activity, ActivityFields, EarlyClose, Override};
+use crate::domain::activity::{Activity, ActivityFields};
 use crate::domain::calendar::{year_or_current, year_span};
 use crate::domain::ids::ActivityId;
+use crate::home;
+use crate::home::activities::ScheduleChange;
 use crate::http::AppState;
 use crate::http::auth::{Principal, Staff};
 use crate::http::error::ApiError;
 use crate::http::extract::{ApiJson, ApiQuery, Id, OptionalJson};
 use crate::http::views::{ActivityView, FilingDecisionView, rfc3339};
 use crate::store::checkins::{self, Attendance};
-use crate::store::{StoreError, activities, audit, sync_state};
+use crate::store::{activities, sync_state};
 
 #[derive(Debug, Deserialize, Default)]
 pub struct ActivityBody {
@@ -56,11 +56,7 @@ pub async fn post(
     ApiJson(body): ApiJson<ActivityBody>,
 ) -> Result<(StatusCode, Json<ActivityView>), ApiError> {
     let draft = body.fields().create(state.settings.checkin_window)?;
-    let now = state.clock.now();
-    let created = state
-        .store
-        .write(move |conn| activities::insert(conn, &draft, now))
-        .await?;
+    let created = home::activities::create(&state.store, state.clock.now(), draft).await?;
     Ok((StatusCode::CREATED, Json(view(&state, created))))
 }
 
@@ -131,14 +127,10 @@ pub async fn update(
     ApiJson(body): ApiJson<ActivityBody>,
 ) -> Result<Json<ActivityView>, ApiError> {
     let now = state.clock.now();
-    let updated = state
-        .store
-        .write(move |conn| {
-            let current = activities::get(conn, id)?;
-            let draft = body.fields().update(&current)?;
-            activities::save_details(conn, id, &draft, now)
-        })
-        .await?;
+    let updated = home::activities::update(&state.store, now, id, move |current| {
+        body.fields().update(current)
+    })
+    .await?;
     Ok(Json(view(&state, updated)))
 }
 
@@ -147,7 +139,7 @@ pub async fn open(
     staff: Staff,
     id: Id<ActivityId>,
 ) -> Result<Json<ActivityView>, ApiError> {
-    change_state(state, staff, id, "activity.open", |a, _| a.open_now()).await
+    change_state(state, staff, id, ScheduleChange::Open).await
 }
 
 /// `POST /api/v1/activities/{id}/close`, with an optional body `{"confirm": true}`. Closing an
@@ -165,11 +157,10 @@ pub async fn close(
     id: Id<ActivityId>,
     OptionalJson(body): OptionalJson<CloseBody>,
 ) -> Result<Json<ActivityView>, ApiError> {
-    let confirmed = body.confirm;
-    change_state(state, staff, id, "activity.close", move |a, now| {
-        a.close_now(now, confirmed)
-    })
-    .await
+    let close = ScheduleChange::Close {
+        confirmed: body.confirm,
+    };
+    change_state(state, staff, id, close).await
 }
 
 pub async fn cancel(
@@ -177,7 +168,7 @@ pub async fn cancel(
     staff: Staff,
     id: Id<ActivityId>,
 ) -> Result<Json<ActivityView>, ApiError> {
-    change_state(state, staff, id, "activity.cancel", |a, _| a.cancel()).await
+    change_state(state, staff, id, ScheduleChange::Cancel).await
 }
 
 /// `POST /api/v1/activities/{id}/restore`: drops a staffer's open or close, so the schedule
@@ -187,7 +178,9 @@ pub async fn restore(
     Staff(staff): Staff,
     Id(id): Id<ActivityId>,
 ) -> Result<Json<ActivityView>, ApiError> {
-    let restored = restore_schedule(&state, staff.username, id).await?;
+    let now = state.clock.now();
+    let restored =
+        home::activities::restore_schedule(&state.store, now, &staff.username, id).await?;
     Ok(Json(view(&state, restored)))
 }
 
@@ -196,72 +189,12 @@ async fn change_state(
     State(state): State<AppState>,
     Staff(staff): Staff,
     Id(id): Id<ActivityId>,
-    action: &'static str,
-    decide: impl FnOnce(&Activity, Timestamp) -> Result<Override, Conflict> + Send + 'static,
+    change: ScheduleChange,
 ) -> Result<Json<ActivityView>, ApiError> {
-    let changed = override_schedule(&state, staff.username, id, action, decide).await?;
+    let now = state.clock.now();
+    let changed =
+        home::activities::override_schedule(&state.store, now, &staff.username, id, change).await?;
     Ok(Json(view(&state, changed)))
-}
-
-/// Opens, closes or cancels an activity now and audits it (the API and the pages share it). A
-/// close before the scheduled end says so in the audit entry's detail.
-pub(crate) async fn override_schedule(
-    state: &AppState,
-    staffer: String,
-    id: ActivityId,
-    action: &'static str,
-    decide: impl FnOnce(&Activity, Timestamp) -> Result<Override, Conflict> + Send + 'static,
-) -> Result<Activity, ApiError> {
-    let now = state.clock.now();
-    let changed = state
-        .store
-        .write(move |conn| {
-            let current = activities::get(conn, id)?;
-            let next = decide(&current, now)?;
-            let detail = match (next, current.early_close(now)) {
-                (Override::Closed, Some(EarlyClose::NotStarted)) => {
-                    Some("closed before the start (confirmed)")
-                }
-                (Override::Closed, Some(EarlyClose::Running)) => {
-                    Some("closed before the scheduled end")
-                }
-                _ => None,
-            };
-            let changed = activities::set_override(conn, id, next, now)?;
-            audit::append(conn, now, &staffer, action, &id.to_string(), None, detail)?;
-            Ok::<_, StoreError>(changed)
-        })
-        .await?;
-    Ok(changed)
-}
-
-/// Puts the schedule back after a staffer's open or close (恢复) and audits it.
-pub(crate) async fn restore_schedule(
-    state: &AppState,
-    staffer: String,
-    id: ActivityId,
-) -> Result<Activity, ApiError> {
-    let now = state.clock.now();
-    let restored = state
-        .store
-        .write(move |conn| {
-            let current = activities::get(conn, id)?;
-            current.restore_schedule()?;
-            let detail = current.override_state.map(|o| format!("was {}", o.code()));
-            let restored = activities::clear_override(conn, id, now)?;
-            audit::append(
-                conn,
-                now,
-                &staffer,
-                "activity.restore",
-                &id.to_string(),
-                None,
-                detail.as_deref(),
-            )?;
-            Ok::<_, StoreError>(restored)
-        })
-        .await?;
-    Ok(restored)
 }
 
 pub async fn file(
@@ -269,36 +202,10 @@ pub async fn file(
     Staff(staff): Staff,
     Id(id): Id<ActivityId>,
 ) -> Result<Json<ActivityView>, ApiError> {
-    let filed = file_with_association(&state, staff.username, id).await?;
-    Ok(Json(view(&state, filed)))
-}
-
-/// Marks an activity filed with the association and audits it.
-pub(crate) async fn file_with_association(
-    state: &AppState,
-    staffer: String,
-    id: ActivityId,
-) -> Result<Activity, ApiError> {
     let now = state.clock.now();
-    let filed = state
-        .store
-        .write(move |conn| {
-            let current = activities::get(conn, id)?;
-            let next = current.filing.file()?;
-            let filed = activities::set_filing(conn, id, next, now)?;
-            audit::append(
-                conn,
-                now,
-                &staffer,
-                "activity.file",
-                &id.to_string(),
-                None,
-                None,
-            )?;
-            Ok::<_, StoreError>(filed)
-        })
-        .await?;
-    Ok(filed)
+    let filed =
+        home::activities::file_with_association(&state.store, now, &staff.username, id).await?;
+    Ok(Json(view(&state, filed)))
 }
 
 #[derive(Debug, Serialize)]

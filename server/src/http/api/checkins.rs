@@ -7,11 +7,11 @@ use serde::Deserialize;
 use crate::domain::checkin::{Actor, Answer, Method};
 use crate::domain::ids::{ActivityId, CheckinId, MemberId};
 use crate::domain::{Invalid, required_text};
+use crate::home::checkins::{self, CheckinRequest, Presenting, Recorded};
 use crate::http::AppState;
 use crate::http::auth::{Principal, Staff};
 use crate::http::error::ApiError;
 use crate::http::extract::{ApiJson, Id};
-use crate::store::checkins::{CheckinRequest, Presenting, Recorded};
 
 /// Longest credential accepted; the QR reader drops longer payloads too.
 const MAX_CREDENTIAL_BYTES: usize = 512;
@@ -33,7 +33,15 @@ pub async fn post(
     ApiJson(body): ApiJson<CheckinBody>,
 ) -> Result<Json<Answer>, ApiError> {
     let request = validate(&body, &caller)?;
-    match state.record_checkin(request).await? {
+    let recorded = checkins::check_in(
+        &state.store,
+        &state.live,
+        state.now(),
+        &state.settings.tz,
+        request,
+    )
+    .await?;
+    match recorded {
         Recorded::Answered(answer) => Ok(Json(answer)),
         Recorded::Choose(choices) => Err(ApiError::ChooseActivity(choices)),
     }
@@ -122,6 +130,7 @@ pub async fn undo(
         body.reason.as_deref().unwrap_or_default(),
         200,
     )?;
-    state.undo_checkin(id, staff.username, reason).await?;
+    let now = state.clock.now();
+    checkins::undo(&state.store, &state.live, now, &staff.username, id, reason).await?;
     Ok(Json(serde_json::json!({ "undone": id })))
 }

@@ -8,11 +8,11 @@ use axum::Json;
 use axum::extract::State;
 use serde::Serialize;
 
+use crate::home;
 use crate::http::AppState;
 use crate::http::auth::Staff;
 use crate::http::error::ApiError;
 use crate::http::views::rfc3339;
-use crate::store::audit;
 
 #[derive(Debug, Serialize)]
 pub struct ClockView {
@@ -34,33 +34,15 @@ pub async fn confirm(
     State(state): State<AppState>,
     staff: Staff,
 ) -> Result<Json<ClockView>, ApiError> {
-    confirm_time(&state, staff.0.username).await?;
+    home::clock::confirm_time(
+        &state.store,
+        &state.time_confirmed,
+        state.clock.now(),
+        &state.settings.tz,
+        &staff.0.username,
+    )
+    .await?;
     Ok(Json(view(&state)))
-}
-
-/// Records who vouched for the device's time, and at what time it said, then trusts it.
-pub async fn confirm_time(state: &AppState, staffer: String) -> Result<(), ApiError> {
-    let seen = state.clock.now();
-    let shown = rfc3339(seen, &state.settings.tz);
-    state
-        .store
-        .write(move |conn| {
-            audit::append(
-                conn,
-                seen,
-                &staffer,
-                "clock.confirm",
-                "clock",
-                None,
-                Some(&shown),
-            )
-        })
-        .await?;
-    state
-        .time_confirmed
-        .store(true, std::sync::atomic::Ordering::Relaxed);
-    tracing::info!("a staffer confirmed the device's time");
-    Ok(())
 }
 
 pub fn view(state: &AppState) -> ClockView {

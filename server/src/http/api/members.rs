@@ -6,20 +6,19 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use crate::domain::credential::{CardUid, QrCredential};
+use crate::domain::credential::CardUid;
 use crate::domain::ids::MemberId;
 use crate::domain::member::{self, MemberName, MemberStatus, NewMember, Registration};
 use crate::domain::phone::Phone;
 use crate::domain::{Invalid, optional_text};
 use crate::export;
+use crate::home;
 use crate::http::AppState;
 use crate::http::auth::Staff;
 use crate::http::error::ApiError;
 use crate::http::extract::{ApiJson, ApiQuery, Id, IdAnd};
 use crate::http::views::{Detail, MemberView};
-use crate::secrets;
 use crate::store::members::{self, MemberChanges};
-use crate::store::{StoreError, audit};
 
 #[derive(Debug, Deserialize)]
 pub struct NewMemberBody {
@@ -46,12 +45,7 @@ pub async fn post(
         consent: body.consent,
         consent_share: body.consent_share,
     })?;
-    let credential = new_credential()?;
-    let now = state.clock.now();
-    let created = state
-        .store
-        .write(move |conn| members::insert(conn, &member, &credential, now))
-        .await?;
+    let created = home::members::register(&state.store, state.clock.now(), member).await?;
     Ok((
         StatusCode::CREATED,
         Json(MemberView::new(
@@ -111,11 +105,7 @@ pub async fn get(
         }
     };
     let member = if detail == Detail::WithPhone {
-        let now = state.clock.now();
-        state
-            .store
-            .write(move |conn| members::get_showing_phone(conn, id, &staff.username, now))
-            .await?
+        home::members::show_phone(&state.store, state.clock.now(), &staff.username, id).await?
     } else {
         state.store.read(move |conn| members::get(conn, id)).await?
     };
@@ -181,25 +171,7 @@ pub async fn update(
 ) -> Result<Json<MemberView>, ApiError> {
     let changes = patch.changes()?;
     let now = state.clock.now();
-    let updated = state
-        .store
-        .write(move |conn| {
-            let member = members::update(conn, id, &changes, now)?;
-            if let Some(status) = changes.status {
-                let action = format!("member.status.{}", status.code());
-                audit::append(
-                    conn,
-                    now,
-                    &staff.username,
-                    &action,
-                    &id.to_string(),
-                    None,
-                    None,
-                )?;
-            }
-            Ok(member)
-        })
-        .await?;
+    let updated = home::members::update(&state.store, now, &staff.username, id, changes).await?;
     Ok(Json(MemberView::new(
         updated,
         Detail::Record,
@@ -232,24 +204,8 @@ pub async fn reissue_credential(
     Staff(staff): Staff,
     Id(id): Id<MemberId>,
 ) -> Result<Json<MemberView>, ApiError> {
-    let credential = new_credential()?;
     let now = state.clock.now();
-    let member = state
-        .store
-        .write(move |conn| {
-            let member = members::set_credential(conn, id, Some(&credential), now)?;
-            audit::append(
-                conn,
-                now,
-                &staff.username,
-                "member.credential.reissue",
-                &id.to_string(),
-                None,
-                None,
-            )?;
-            Ok(member)
-        })
-        .await?;
+    let member = home::members::reissue_credential(&state.store, now, &staff.username, id).await?;
     Ok(Json(MemberView::new(
         member,
         Detail::Record,
@@ -264,22 +220,7 @@ pub async fn revoke_credential(
     Id(id): Id<MemberId>,
 ) -> Result<Json<MemberView>, ApiError> {
     let now = state.clock.now();
-    let member = state
-        .store
-        .write(move |conn| {
-            let member = members::set_credential(conn, id, None, now)?;
-            audit::append(
-                conn,
-                now,
-                &staff.username,
-                "member.credential.revoke",
-                &id.to_string(),
-                None,
-                None,
-            )?;
-            Ok(member)
-        })
-        .await?;
+    let member = home::members::revoke_credential(&state.store, now, &staff.username, id).await?;
     Ok(Json(MemberView::new(
         member,
         Detail::Record,
@@ -300,22 +241,7 @@ pub async fn bind_card(
 ) -> Result<(StatusCode, Json<MemberView>), ApiError> {
     let uid = parse_uid(&body.uid)?;
     let now = state.clock.now();
-    let member = state
-        .store
-        .write(move |conn| {
-            let member = members::bind_card(conn, id, &uid, now)?;
-            audit::append(
-                conn,
-                now,
-                &staff.username,
-                "member.card.bind",
-                &id.to_string(),
-                None,
-                Some(uid.as_str()),
-            )?;
-            Ok(member)
-        })
-        .await?;
+    let member = home::members::bind_card(&state.store, now, &staff.username, id, uid).await?;
     Ok((
         StatusCode::CREATED,
         Json(MemberView::new(member, Detail::Record, &state.settings.tz)),
@@ -329,22 +255,7 @@ pub async fn unbind_card(
 ) -> Result<Json<MemberView>, ApiError> {
     let uid = CardUid::parse(&uid).ok_or(ApiError::NotFound)?;
     let now = state.clock.now();
-    let member = state
-        .store
-        .write(move |conn| {
-            let member = members::unbind_card(conn, id, &uid)?;
-            audit::append(
-                conn,
-                now,
-                &staff.username,
-                "member.card.unbind",
-                &id.to_string(),
-                None,
-                Some(uid.as_str()),
-            )?;
-            Ok::<_, StoreError>(member)
-        })
-        .await?;
+    let member = home::members::unbind_card(&state.store, now, &staff.username, id, uid).await?;
     Ok(Json(MemberView::new(
         member,
         Detail::Record,
@@ -360,9 +271,4 @@ fn parse_uid(raw: &str) -> Result<CardUid, Invalid> {
             "卡号须为读卡器报告的 4 到 20 位十六进制数字，例如 0A1B2C3D4E",
         )
     })
-}
-
-fn new_credential() -> Result<QrCredential, ApiError> {
-    let bytes = secrets::random_bytes::<16>().map_err(|e| ApiError::Internal(e.to_string()))?;
-    Ok(QrCredential::from_random(bytes))
 }

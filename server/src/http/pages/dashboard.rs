@@ -21,10 +21,11 @@ use crate::domain::advice;
 use crate::domain::calendar::{year_or_current, year_span};
 use crate::domain::compliance::{self, AwardMonth, Compliance, MIN_PARTICIPANTS, Tally};
 use crate::domain::reach::Unreachable;
+use crate::home;
+use crate::home::counts::CountChanged;
 use crate::http::AppState;
 use crate::http::auth::Staff;
 use crate::http::error::ApiError;
-use crate::http::live::CountChanged;
 use crate::http::reach;
 use crate::http::views::{chinese_time, chinese_time_text};
 use crate::store::sync_state::FilingDecision;
@@ -312,7 +313,14 @@ async fn confirm_clock(
     staff: StaffPage,
     CsrfForm(_): CsrfForm<super::login::Empty>,
 ) -> Result<Response, PageError> {
-    crate::http::api::clock::confirm_time(&state, staff.0.username.clone()).await?;
+    home::clock::confirm_time(
+        &state.store,
+        &state.time_confirmed,
+        state.clock.now(),
+        &state.settings.tz,
+        &staff.0.username,
+    )
+    .await?;
     Ok(render::see_other("/admin"))
 }
 

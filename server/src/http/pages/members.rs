@@ -14,12 +14,10 @@ use jiff::Timestamp;
 use jiff::tz::TimeZone;
 
 use super::render::PageError;
-use crate::domain::credential::QrCredential;
 use crate::domain::ids::MemberId;
 use crate::domain::member::MemberStatus;
 use crate::http::AppState;
 use crate::http::error::ApiError;
-use crate::secrets;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -72,10 +70,4 @@ fn status_label(status: MemberStatus) -> &'static str {
 /// The path of a member's detail page.
 fn detail_path(id: MemberId) -> String {
     format!("/admin/members/{id}")
-}
-
-/// A fresh QR credential: 128 random bits.
-fn new_credential() -> Result<QrCredential, ApiError> {
-    let bytes = secrets::random_bytes::<16>().map_err(|e| ApiError::Internal(e.to_string()))?;
-    Ok(QrCredential::from_random(bytes))
 }

@@ -56,6 +56,12 @@ impl From<StoreError> for PageError {
     }
 }
 
+impl From<crate::home::HomeError> for PageError {
+    fn from(error: crate::home::HomeError) -> Self {
+        Self::Api(error.into())
+    }
+}
+
 impl From<Invalid> for PageError {
     fn from(error: Invalid) -> Self {
         Self::Api(error.into())

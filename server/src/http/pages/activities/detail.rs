@@ -11,19 +11,21 @@ use jiff::Timestamp;
 use jiff::tz::TimeZone;
 
 use crate::domain::activity::{Activity, Filing, Lifecycle, Override};
-use crate::domain::checkin::{Actor, Method, Outcome};
+use crate::domain::checkin::{Method, Outcome};
 use crate::domain::ids::{ActivityId, CheckinId, MemberId};
 use crate::domain::phone::mask_phone;
 use crate::domain::{Invalid, optional_text, required_text};
+use crate::home;
+use crate::home::activities::ScheduleChange;
+use crate::home::checkins::Recorded;
 use crate::http::AppState;
-use crate::http::api::activities::{file_with_association, override_schedule, restore_schedule};
 use crate::http::error::ApiError;
 use crate::http::extract::PageQuery;
 use crate::http::pages::csrf::{Csrf, CsrfForm};
 use crate::http::pages::render::{self, Chrome, PageError, Section, StaffPage};
 use crate::http::views::chinese_time;
-use crate::store::checkins::{self, CheckinRequest, Presenting, Recorded};
-use crate::store::{activities, audit, members, photos, sync_state};
+use crate::store::checkins;
+use crate::store::{activities, members, photos, sync_state};
 
 const SUMMARY_LIMIT: usize = 2000;
 const MATCHES: u32 = 20;
@@ -218,10 +220,13 @@ pub async fn act(
     CsrfForm(form): CsrfForm<ActForm>,
 ) -> Result<Response, PageError> {
     let id = activity_id(&id)?;
-    let staffer = staff.0.username.clone();
+    let staffer = staff.0.username.as_str();
+    let store = &state.store;
     let done = match action.as_str() {
         "open" => {
-            override_schedule(&state, staffer, id, "activity.open", |a, _| a.open_now()).await?;
+            let now = state.clock.now();
+            home::activities::override_schedule(store, now, staffer, id, ScheduleChange::Open)
+                .await?;
             "saved"
         }
         "close" => {
@@ -243,22 +248,23 @@ pub async fn act(
                     });
                 }
             }
-            override_schedule(&state, staffer, id, "activity.close", move |a, now| {
-                a.close_now(now, confirmed)
-            })
-            .await?;
+            let close = ScheduleChange::Close { confirmed };
+            home::activities::override_schedule(store, state.clock.now(), staffer, id, close)
+                .await?;
             "closed"
         }
         "restore" => {
-            restore_schedule(&state, staffer, id).await?;
+            home::activities::restore_schedule(store, state.clock.now(), staffer, id).await?;
             "restored"
         }
         "cancel" => {
-            override_schedule(&state, staffer, id, "activity.cancel", |a, _| a.cancel()).await?;
+            let now = state.clock.now();
+            home::activities::override_schedule(store, now, staffer, id, ScheduleChange::Cancel)
+                .await?;
             "saved"
         }
         "filing" => {
-            file_with_association(&state, staffer, id).await?;
+            home::activities::file_with_association(store, state.clock.now(), staffer, id).await?;
             "saved"
         }
         "summary" => {
@@ -297,11 +303,7 @@ pub(super) fn stands_for(activity: &Activity, method: &str, at: Timestamp) -> Ti
 
 async fn save_summary(state: &AppState, id: ActivityId, raw: &str) -> Result<(), PageError> {
     let summary = optional_text("summary", "活动总结", Some(raw), SUMMARY_LIMIT)?;
-    let now = state.clock.now();
-    state
-        .store
-        .write(move |conn| activities::set_summary(conn, id, summary.as_deref(), now))
-        .await?;
+    home::activities::save_summary(&state.store, state.clock.now(), id, summary).await?;
     Ok(())
 }
 
@@ -322,41 +324,21 @@ pub async fn check_in(
         .member_id
         .parse()
         .map_err(|_| Invalid::new("member_id", "请选择会员"))?;
-    let staffer = staff.0.username.clone();
-    let recorded = state
-        .record_checkin(CheckinRequest {
-            presenting: Presenting::Member(member),
-            method: Method::Manual,
-            actor: Actor::Staff,
-            device: staffer.clone(),
-            activity_id: Some(id),
-            scan_id: None,
-        })
-        .await?;
+    let recorded = home::checkins::check_in_by_hand(
+        &state.store,
+        &state.live,
+        state.now(),
+        &state.settings.tz,
+        &staff.0.username,
+        id,
+        member,
+    )
+    .await?;
     let Recorded::Answered(answer) = recorded else {
         return Err(ApiError::Conflict("无法确定活动".into()).into());
     };
     let done = match answer.outcome {
-        Outcome::CheckedIn => {
-            let now = state.clock.now();
-            let subject = answer.checkin_id.map(|c| c.to_string()).unwrap_or_default();
-            let detail = format!("activity {id}, member {member}");
-            state
-                .store
-                .write(move |conn| {
-                    audit::append(
-                        conn,
-                        now,
-                        &staffer,
-                        "checkin.manual",
-                        &subject,
-                        None,
-                        Some(&detail),
-                    )
-                })
-                .await?;
-            "checked_in"
-        }
+        Outcome::CheckedIn => "checked_in",
         Outcome::AlreadyCheckedIn => "already",
         Outcome::MemberSuspended => "suspended",
         _ => "not_open",
@@ -380,9 +362,16 @@ pub async fn undo(
     let id = activity_id(&id)?;
     let checkin: CheckinId = checkin.parse().map_err(|_| ApiError::NotFound)?;
     let reason = required_text("reason", "撤销原因", &form.reason, 200)?;
-    state
-        .undo_checkin(checkin, staff.0.username.clone(), reason)
-        .await?;
+    let now = state.clock.now();
+    home::checkins::undo(
+        &state.store,
+        &state.live,
+        now,
+        &staff.0.username,
+        checkin,
+        reason,
+    )
+    .await?;
     Ok(back(id, "undone"))
 }
 

@@ -12,6 +12,7 @@ use serde::Deserialize;
 use crate::domain::Invalid;
 use crate::domain::activity::{Activity, ActivityFields, Category};
 use crate::domain::ids::ActivityId;
+use crate::home::{self, HomeError};
 use crate::http::AppState;
 use crate::http::extract::Id;
 use crate::http::pages::csrf::{Csrf, CsrfForm};
@@ -94,11 +95,7 @@ pub async fn create(
         Ok(draft) => draft,
         Err(invalid) => return refuse(&state, &staff, &csrf, None, &form, invalid),
     };
-    let now = state.clock.now();
-    let created = state
-        .store
-        .write(move |conn| activities::insert(conn, &draft, now))
-        .await?;
+    let created = home::activities::create(&state.store, state.clock.now(), draft).await?;
     Ok(render::see_other(&format!(
         "/admin/activities/{}",
         created.id
@@ -119,19 +116,13 @@ pub async fn update(
     };
     let now = state.clock.now();
     let text = form.clone();
-    let saved = state
-        .store
-        .write(move |conn| {
-            let current = activities::get(conn, id)?;
-            let draft = fields(&text, &starts, &ends)?.update(&current)?;
-            activities::save_details(conn, id, &draft, now)
-        })
-        .await;
+    let saved = home::activities::update(&state.store, now, id, move |current| {
+        fields(&text, &starts, &ends)?.update(current)
+    })
+    .await;
     match saved {
         Ok(_) => Ok(render::see_other(&format!("/admin/activities/{id}"))),
-        Err(crate::store::StoreError::Invalid(invalid)) => {
-            refuse(&state, &staff, &csrf, Some(id), &form, invalid)
-        }
+        Err(HomeError::Invalid(invalid)) => refuse(&state, &staff, &csrf, Some(id), &form, invalid),
         Err(other) => Err(other.into()),
     }
 }

@@ -7,17 +7,16 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use super::detail::{self, Notice};
-use super::{detail_path, member_id, new_credential};
+use super::{detail_path, member_id};
 use crate::domain::credential::CardUid;
 use crate::domain::ids::MemberId;
 use crate::domain::member::MemberStatus;
 use crate::domain::{Invalid, required_text};
+use crate::home::{self, HomeError};
 use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::pages::csrf::{Csrf, CsrfForm};
 use crate::http::pages::render::{self, Chrome, PageError, Section, StaffPage};
-use crate::store::members::{self, MemberChanges};
-use crate::store::{StoreError, audit, devices};
 
 /// A form with nothing but its CSRF token.
 #[derive(Debug, Deserialize)]
@@ -31,7 +30,10 @@ pub async fn reissue_credential(
     CsrfForm(_): CsrfForm<Empty>,
 ) -> Result<Response, PageError> {
     let id = member_id(&raw)?;
-    let outcome = set_credential(&state, &staff, id, true).await;
+    let staffer = &staff.0.username;
+    let outcome = home::members::reissue_credential(&state.store, state.clock.now(), staffer, id)
+        .await
+        .map(drop);
     finish(&state, &staff, &csrf, id, outcome, "reissued").await
 }
 
@@ -43,37 +45,11 @@ pub async fn revoke_credential(
     CsrfForm(_): CsrfForm<Empty>,
 ) -> Result<Response, PageError> {
     let id = member_id(&raw)?;
-    let outcome = set_credential(&state, &staff, id, false).await;
+    let staffer = &staff.0.username;
+    let outcome = home::members::revoke_credential(&state.store, state.clock.now(), staffer, id)
+        .await
+        .map(drop);
     finish(&state, &staff, &csrf, id, outcome, "revoked").await
-}
-
-/// A new QR credential (the old one stops working at once), or none (a lost badge).
-async fn set_credential(
-    state: &AppState,
-    staff: &StaffPage,
-    id: MemberId,
-    reissue: bool,
-) -> Result<(), PageError> {
-    let credential = if reissue {
-        Some(new_credential()?)
-    } else {
-        None
-    };
-    let action = if reissue {
-        "member.credential.reissue"
-    } else {
-        "member.credential.revoke"
-    };
-    let staffer = staff.0.username.clone();
-    let now = state.clock.now();
-    state
-        .store
-        .write(move |conn| {
-            members::set_credential(conn, id, credential.as_ref(), now)?;
-            audit::append(conn, now, &staffer, action, &id.to_string(), None, None)
-        })
-        .await?;
-    Ok(())
 }
 
 #[derive(Debug, Deserialize)]
@@ -96,33 +72,15 @@ pub async fn set_status(
         "restored"
     };
     let outcome = match parsed {
-        Ok(status) => change_status(&state, &staff, id, status).await,
+        Ok(status) => {
+            let now = state.clock.now();
+            home::members::set_status(&state.store, now, &staff.0.username, id, status)
+                .await
+                .map(drop)
+        }
         Err(invalid) => Err(invalid.into()),
     };
     finish(&state, &staff, &csrf, id, outcome, done).await
-}
-
-async fn change_status(
-    state: &AppState,
-    staff: &StaffPage,
-    id: MemberId,
-    status: MemberStatus,
-) -> Result<(), PageError> {
-    let staffer = staff.0.username.clone();
-    let now = state.clock.now();
-    let changes = MemberChanges {
-        status: Some(status),
-        ..MemberChanges::default()
-    };
-    state
-        .store
-        .write(move |conn| {
-            members::update(conn, id, &changes, now)?;
-            let action = format!("member.status.{}", status.code());
-            audit::append(conn, now, &staffer, &action, &id.to_string(), None, None)
-        })
-        .await?;
-    Ok(())
 }
 
 #[derive(Debug, Deserialize)]
@@ -144,25 +102,15 @@ pub async fn erase(
         form.reason.as_deref().unwrap_or_default(),
         200,
     ) {
-        Ok(reason) => erase_member(&state, &staff, id, reason).await,
+        Ok(reason) => {
+            let now = state.clock.now();
+            home::members::erase(&state.store, now, &staff.0.username, id, reason)
+                .await
+                .map(drop)
+        }
         Err(invalid) => Err(invalid.into()),
     };
     finish(&state, &staff, &csrf, id, outcome, "erased").await
-}
-
-async fn erase_member(
-    state: &AppState,
-    staff: &StaffPage,
-    id: MemberId,
-    reason: String,
-) -> Result<(), PageError> {
-    let staffer = staff.0.username.clone();
-    let now = state.clock.now();
-    state
-        .store
-        .write(move |conn| members::erase(conn, id, &staffer, &reason, now))
-        .await?;
-    Ok(())
 }
 
 /// A card picked from the recent unknown scans, or typed; a typed one wins.
@@ -201,7 +149,12 @@ pub async fn bind_card(
 ) -> Result<Response, PageError> {
     let id = member_id(&raw)?;
     let outcome = match form.uid() {
-        Ok(uid) => change_card(&state, &staff, id, uid, true).await,
+        Ok(uid) => {
+            let now = state.clock.now();
+            home::members::bind_card(&state.store, now, &staff.0.username, id, uid)
+                .await
+                .map(drop)
+        }
         Err(invalid) => Err(invalid.into()),
     };
     finish(&state, &staff, &csrf, id, outcome, "card_bound").await
@@ -221,43 +174,15 @@ pub async fn unbind_card(
 ) -> Result<Response, PageError> {
     let id = member_id(&raw)?;
     let outcome = match CardUid::parse(form.uid.as_deref().unwrap_or_default()) {
-        Some(uid) => change_card(&state, &staff, id, uid, false).await,
-        None => Err(ApiError::NotFound.into()),
+        Some(uid) => {
+            let now = state.clock.now();
+            home::members::unbind_card(&state.store, now, &staff.0.username, id, uid)
+                .await
+                .map(drop)
+        }
+        None => Err(HomeError::NotFound),
     };
     finish(&state, &staff, &csrf, id, outcome, "card_unbound").await
-}
-
-async fn change_card(
-    state: &AppState,
-    staff: &StaffPage,
-    id: MemberId,
-    uid: CardUid,
-    bind: bool,
-) -> Result<(), PageError> {
-    let staffer = staff.0.username.clone();
-    let now = state.clock.now();
-    state
-        .store
-        .write(move |conn| {
-            let action = if bind {
-                members::bind_card(conn, id, &uid, now)?;
-                "member.card.bind"
-            } else {
-                members::unbind_card(conn, id, &uid)?;
-                "member.card.unbind"
-            };
-            audit::append(
-                conn,
-                now,
-                &staffer,
-                action,
-                &id.to_string(),
-                None,
-                Some(uid.as_str()),
-            )
-        })
-        .await?;
-    Ok(())
 }
 
 #[derive(Debug, Deserialize)]
@@ -274,26 +199,9 @@ pub async fn revoke_phone(
 ) -> Result<Response, PageError> {
     let id = member_id(&raw)?;
     let handle = form.handle.unwrap_or_default();
-    let staffer = staff.0.username.clone();
     let now = state.clock.now();
-    let outcome = state
-        .store
-        .write(move |conn| {
-            if !devices::revoke(conn, id, &handle, now)? {
-                return Err(StoreError::NotFound);
-            }
-            audit::append(
-                conn,
-                now,
-                &staffer,
-                "member.device.revoke",
-                &id.to_string(),
-                None,
-                None,
-            )
-        })
-        .await
-        .map_err(PageError::from);
+    let outcome =
+        home::members::revoke_phone(&state.store, now, &staff.0.username, id, handle).await;
     finish(&state, &staff, &csrf, id, outcome, "phone_revoked").await
 }
 
@@ -304,15 +212,15 @@ async fn finish(
     staff: &StaffPage,
     csrf: &Csrf,
     id: MemberId,
-    outcome: Result<(), PageError>,
+    outcome: Result<(), HomeError>,
     done: &str,
 ) -> Result<Response, PageError> {
-    match outcome {
+    match outcome.map_err(ApiError::from) {
         Ok(()) => Ok(render::see_other(&format!(
             "{}?done={done}",
             detail_path(id)
         ))),
-        Err(PageError::Api(error)) if error.status().is_client_error() => {
+        Err(error) if error.status().is_client_error() => {
             let status = error.status();
             let message = match error {
                 ApiError::NotFound => "未找到要修改的内容，可能已被他人修改，请刷新后重试".into(),
@@ -329,6 +237,6 @@ async fn finish(
             )
             .await
         }
-        Err(other) => Err(other),
+        Err(other) => Err(other.into()),
     }
 }

@@ -14,6 +14,7 @@ use crate::domain::checkin::Method;
 use crate::domain::ids::MemberId;
 use crate::domain::member::{Member, MemberStatus};
 use crate::domain::phone::mask_phone;
+use crate::home;
 use crate::http::AppState;
 use crate::http::extract::PageQuery;
 use crate::http::pages::csrf::Csrf;
@@ -70,12 +71,7 @@ async fn record_phone_view(
     staff: &StaffPage,
     id: MemberId,
 ) -> Result<(), PageError> {
-    let now = state.clock.now();
-    let staffer = staff.0.username.clone();
-    state
-        .store
-        .write(move |conn| members::get_showing_phone(conn, id, &staffer, now))
-        .await?;
+    home::members::show_phone(&state.store, state.clock.now(), &staff.0.username, id).await?;
     Ok(())
 }
 

@@ -7,14 +7,14 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 
-use super::{detail_path, new_credential};
+use super::detail_path;
 use crate::domain::member::{
     CONSENT_SHARE_TEXT, CONSENT_TEXT, CONSENT_VERSION, NewMember, Registration,
 };
+use crate::home::{self, HomeError};
 use crate::http::AppState;
 use crate::http::pages::csrf::{Csrf, CsrfForm};
 use crate::http::pages::render::{self, Chrome, PageError, Section, StaffPage};
-use crate::store::{StoreError, members};
 
 /// The form as the browser sends it; a ticked checkbox arrives as `on`, an unticked one not at all.
 #[derive(Debug, Default, Deserialize)]
@@ -86,15 +86,10 @@ pub async fn submit(
             );
         }
     };
-    let credential = new_credential()?;
-    let now = state.clock.now();
-    let inserted = state
-        .store
-        .write(move |conn| members::insert(conn, &member, &credential, now))
-        .await;
+    let inserted = home::members::register(&state.store, state.clock.now(), member).await;
     match inserted {
         Ok(created) => Ok(render::see_other(&detail_path(created.id))),
-        Err(StoreError::Conflict(conflict)) => {
+        Err(HomeError::Conflict(conflict)) => {
             show(chrome, &form, StatusCode::CONFLICT, Some(conflict.0))
         }
         Err(other) => Err(other.into()),

@@ -171,6 +171,12 @@ impl From<PageError> for Notice {
     }
 }
 
+impl From<crate::home::HomeError> for Notice {
+    fn from(error: crate::home::HomeError) -> Self {
+        ApiError::from(error).into()
+    }
+}
+
 impl From<StoreError> for Notice {
     fn from(error: StoreError) -> Self {
         ApiError::from(error).into()

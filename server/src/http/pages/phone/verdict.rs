@@ -9,9 +9,9 @@ use super::{PHONE_DEVICE, device::Owner};
 use crate::domain::checkin::{ActivityBrief, Actor, Answer, Method, Outcome};
 use crate::domain::ids::ActivityId;
 use crate::domain::room::FormTicket;
+use crate::home::checkins::{self, CheckinRequest, Presenting, Recorded};
 use crate::http::AppState;
 use crate::http::pages::render;
-use crate::store::checkins::{CheckinRequest, Presenting, Recorded};
 use crate::store::devices;
 
 /// How a check-in went, in words.
@@ -54,7 +54,14 @@ pub async fn check_in(state: &AppState, owner: &Owner, tap: Tap<'_>) -> Result<R
         activity_id: tap.activity_id,
         scan_id: Some(tap.ticket.nonce.clone()),
     };
-    let recorded = state.record_checkin(request).await?;
+    let recorded = checkins::check_in(
+        &state.store,
+        &state.live,
+        state.now(),
+        &state.settings.tz,
+        request,
+    )
+    .await?;
     let now = state.clock.now();
     let token_hash = owner.token_hash.clone();
     state

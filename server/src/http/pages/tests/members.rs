@@ -5,8 +5,8 @@ use crate::domain::activity::{ActivityFields, CheckinWindow};
 use crate::domain::checkin::{Actor, Method};
 use crate::domain::ids::{ActivityId, MemberId};
 use crate::domain::member::{CONSENT_VERSION, Member, MemberStatus};
+use crate::home::checkins::{self, CheckinRequest, Presenting, Recorded};
 use crate::store::audit::{self, AuditEntry};
-use crate::store::checkins::{CheckinRequest, Presenting, Recorded};
 use crate::store::{activities, devices, members, scans};
 
 const HOSTILE: &str = "<img src=x onerror=alert(1)>";
@@ -86,17 +86,24 @@ async fn scan_card(site: &Site, uid: &str) -> Recorded {
 
 /// A card scan with the kiosk's scan id (its answer is kept for a retry).
 async fn scan_card_once(site: &Site, uid: &str, scan_id: Option<&str>) -> Recorded {
-    site.state()
-        .record_checkin(CheckinRequest {
-            presenting: Presenting::Credential(uid.into()),
-            method: Method::Card,
-            actor: Actor::Device,
-            device: "kiosk".into(),
-            activity_id: None,
-            scan_id: scan_id.map(str::to_owned),
-        })
-        .await
-        .expect("scan")
+    let state = site.state();
+    let request = CheckinRequest {
+        presenting: Presenting::Credential(uid.into()),
+        method: Method::Card,
+        actor: Actor::Device,
+        device: "kiosk".into(),
+        activity_id: None,
+        scan_id: scan_id.map(str::to_owned),
+    };
+    checkins::check_in(
+        &state.store,
+        &state.live,
+        state.now(),
+        &state.settings.tz,
+        request,
+    )
+    .await
+    .expect("scan")
 }
 
 #[tokio::test]

@@ -536,7 +536,7 @@ async fn a_suspended_member_is_told_so() {
                 status: Some(crate::domain::member::MemberStatus::Suspended),
                 ..Default::default()
             };
-            members::update(conn, id, &changes, Timestamp::UNIX_EPOCH).map(drop)
+            members::update(conn, id, &changes, None, Timestamp::UNIX_EPOCH).map(drop)
         })
         .await
         .expect("suspend");

@@ -1,0 +1,64 @@
+//! The house's layering, checked on the source: pages never reach into the JSON API (both call
+//! `home`), and `home` knows no HTTP.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+fn rust_files(dir: &Path, found: &mut Vec<PathBuf>) {
+    let entries = fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    for entry in entries {
+        let path = entry.expect("directory entry").path();
+        if path.is_dir() {
+            rust_files(&path, found);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            found.push(path);
+        }
+    }
+}
+
+/// Lines of code (not comments) of the files under `dir` (in this crate's `src/`) that
+/// contain any of `needles`.
+fn offending(dir: &str, needles: &[&str]) -> Vec<String> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src").join(dir);
+    let mut files = Vec::new();
+    rust_files(&root, &mut files);
+    assert!(!files.is_empty(), "no sources under {}", root.display());
+    let mut found = Vec::new();
+    for file in files {
+        let text = fs::read_to_string(&file).expect("source");
+        for (number, line) in text.lines().enumerate() {
+            // Comments may name what the code must not use.
+            let code = line.trim_start();
+            if !code.starts_with("//") && needles.iter().any(|n| code.contains(n)) {
+                found.push(format!(
+                    "{}:{}: {}",
+                    file.display(),
+                    number + 1,
+                    line.trim()
+                ));
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn no_page_imports_the_json_api() {
+    // `pages` sits beside `api` in `http`, so `super::super::api` is the same module.
+    let found = offending("http/pages", &["http::api", "super::super::api"]);
+    assert!(
+        found.is_empty(),
+        "pages must call `home`, not `http::api`:\n{}",
+        found.join("\n")
+    );
+}
+
+#[test]
+fn the_home_layer_knows_no_http() {
+    let found = offending("home", &["axum", "crate::http", "ApiError"]);
+    assert!(
+        found.is_empty(),
+        "`home` must not know HTTP:\n{}",
+        found.join("\n")
+    );
+}
