@@ -37,6 +37,8 @@ APPEND = ("root=/dev/vda rw console={console} consoleblank=0 vt.global_cursor_de
 # on this machine's several times slower, so every wait for the guest is that much longer.
 ARCH = "x86_64"
 PATIENCE = 1
+# The guest's names of the QR and card readers' ports (tools/vm/customize.sh).
+READERS = {"x86_64": ("ttyS1", "ttyS2"), "aarch64": ("ttyS0 (PCI)", "ttyS1 (PCI)")}
 RESULTS = []
 
 
@@ -355,14 +357,12 @@ class Vm:
         if ARCH == "aarch64":
             # The Pi's architecture on QEMU's virt board: its one PL011 UART (ttyAMA0) is the
             # console; the readers are the two ports of a PCI 16550 card (ttyS0, ttyS1 in the
-            # guest); the panel is a virtio GPU, whose DRM driver gives /dev/fb0 (or the Cirrus
-            # card, on PCI here too, for 16 bpp).
+            # guest); the panel is a virtio GPU, whose DRM driver gives /dev/fb0.
             args = ["qemu-system-aarch64", "-machine", "virt", "-cpu", "cortex-a72", *common,
                     "-append", APPEND.format(console="ttyAMA0", w=WIDTH, h=HEIGHT, depth=depth),
                     "-drive", f"file={disk},if=none,id=root,format=qcow2,cache=writeback",
                     "-device", "virtio-blk-pci,drive=root",
-                    "-device", "cirrus-vga" if vga == "cirrus"
-                    else f"virtio-gpu-pci,xres={WIDTH},yres={HEIGHT}",
+                    "-device", f"virtio-gpu-pci,xres={WIDTH},yres={HEIGHT}",
                     "-chardev", "pty,id=qr", "-chardev", "pty,id=card",
                     "-device", "pci-serial-2x,chardev1=qr,chardev2=card"]
             readers = ("qr", "card")
@@ -748,7 +748,7 @@ def checks(args):
         os.write(box.vm.qr, member["credential"].encode() + b"\r\n")
         shown = outcome_colour(box, "qr-checked-in")
         counted = participants(api, activity) == before + 1
-        check("QR scan on ttyS1 gives the checked-in screen and a counted check-in",
+        check(f"QR scan on {READERS[ARCH][0]} gives the checked-in screen and a counted check-in",
               shown is not None and counted,
               f"green after {shown:.1f} s, participants {before} -> {participants(api, activity)}"
               if shown is not None else f"no green screen; participants now "
@@ -758,7 +758,8 @@ def checks(args):
         os.write(box.vm.card, rdm6300_frame(uid))
         shown = outcome_colour(box, "card-checked-in")
         after = participants(api, activity)
-        check("card frame on ttyS2 gives the checked-in screen and a counted check-in",
+        check(f"card frame on {READERS[ARCH][1]} gives the checked-in screen and a counted "
+              "check-in",
               shown is not None and after == before + 1,
               f"green after {shown:.1f} s, participants {before} -> {after}"
               if shown is not None else f"no green screen; participants {before} -> {after}")
@@ -822,17 +823,30 @@ def checks(args):
         # 6. A wrong clock and a 16 bpp panel, in one more boot.
         box.vm.shutdown()
         box.close()
-        # bochs-drm offers 32 bpp only; QEMU's Cirrus card (the cirrus DRM driver) does 16.
-        box = Box(args, disk, depth="-16", rtc="2020-06-01T10:00:00", vga="cirrus")
-        box.start_reference()
-        seen = box.wait_idle(120, "idle-16bpp")
-        box.vm.console.login(60)
-        bits = box.vm.console.run("cat /sys/class/graphics/fb0/bits_per_pixel", check=False)
-        bits = bits.strip()
-        check("a 16 bpp (RGB565) framebuffer (Cirrus): the kiosk draws its idle screen",
-              seen is not None and bits == "16",
-              f"fb0 at {bits} bpp, idle after {seen[0]:.1f} s" if seen
-              else f"fb0 at {bits} bpp, no idle screen within 120 s")
+        if ARCH == "aarch64":
+            # The virt board has no 16 bpp display: virtio-gpu and bochs-display are 32 bpp
+            # only, and its Cirrus card binds at 16 bpp but QEMU never shows the mode (its
+            # screendump stays 8x1). The x86_64 run covers 16 bpp.
+            print("skip a 16 bpp framebuffer: no 16 bpp display on QEMU's virt board "
+                  "(tools/vm-test without --arch covers it)", flush=True)
+            box = Box(args, disk, rtc="2020-06-01T10:00:00")
+            box.start_reference()
+            seen = box.wait_idle(120, "idle-wrong-clock")
+            box.vm.console.login(60)
+            check("with the clock wrong, the kiosk comes up to its idle screen", seen is not None,
+                  f"idle after {seen[0]:.1f} s" if seen else "no idle screen within the wait")
+        else:
+            # bochs-drm offers 32 bpp only; QEMU's Cirrus card (the cirrus DRM driver) does 16.
+            box = Box(args, disk, depth="-16", rtc="2020-06-01T10:00:00", vga="cirrus")
+            box.start_reference()
+            seen = box.wait_idle(120, "idle-16bpp")
+            box.vm.console.login(60)
+            bits = box.vm.console.run("cat /sys/class/graphics/fb0/bits_per_pixel", check=False)
+            bits = bits.strip()
+            check("a 16 bpp (RGB565) framebuffer (Cirrus): the kiosk draws its idle screen",
+                  seen is not None and bits == "16",
+                  f"fb0 at {bits} bpp, idle after {seen[0]:.1f} s" if seen
+                  else f"fb0 at {bits} bpp, no idle screen within 120 s")
         api = box.api
         api.login(args.staff, args.password)
         clock = api.ok("GET", "/api/v1/clock")
