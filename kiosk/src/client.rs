@@ -47,10 +47,27 @@ pub struct ActivityBrief {
     pub title: String,
 }
 
+/// What the server made of a scan: its answer's `outcome`, as the server's
+/// `domain::checkin::Outcome` writes it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    CheckedIn,
+    AlreadyCheckedIn,
+    Visit,
+    UnknownCredential,
+    MemberSuspended,
+    ActivityNotOpen,
+    /// An outcome a newer server knows and this kiosk does not: kept with its text, so the
+    /// screen can say what came back, and never taken for a success.
+    #[serde(untagged)]
+    Unrecognised(String),
+}
+
 /// The server's answer to a check-in (`POST /api/v1/checkins`, 200).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Answer {
-    pub outcome: String,
+    pub outcome: Outcome,
     pub member: Option<MemberBrief>,
     pub activity: Option<ActivityBrief>,
     pub participants: Option<u32>,
@@ -251,6 +268,30 @@ impl Client {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every outcome the server writes (its `Outcome::code`) decodes to its own variant, and
+    /// one it does not know is kept as text rather than refused or taken for another.
+    #[test]
+    fn outcomes_decode_to_their_variants_and_an_unknown_one_is_kept() {
+        let decode = |text: &str| -> Outcome {
+            serde_json::from_value(serde_json::Value::from(text)).expect("an outcome")
+        };
+        assert_eq!(decode("checked_in"), Outcome::CheckedIn);
+        assert_eq!(decode("already_checked_in"), Outcome::AlreadyCheckedIn);
+        assert_eq!(decode("visit"), Outcome::Visit);
+        assert_eq!(decode("unknown_credential"), Outcome::UnknownCredential);
+        assert_eq!(decode("member_suspended"), Outcome::MemberSuspended);
+        assert_eq!(decode("activity_not_open"), Outcome::ActivityNotOpen);
+        assert_eq!(
+            decode("checked_in_twice"),
+            Outcome::Unrecognised("checked_in_twice".into())
+        );
+        let answer: Answer = serde_json::from_str(
+            r#"{"outcome":"visit","member":null,"activity":null,"participants":null}"#,
+        )
+        .expect("an answer");
+        assert_eq!(answer.outcome, Outcome::Visit);
+    }
 
     #[test]
     fn the_status_phone_url_is_optional() {

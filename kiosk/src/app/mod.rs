@@ -16,7 +16,9 @@ use embedded_graphics::prelude::{Point, Size};
 pub use effects::Effect;
 pub use events::Event;
 
-use crate::client::{ActivityBrief, Answer, Notice, PhoneMatch, Reply, Source, Status, Who};
+use crate::client::{
+    ActivityBrief, Answer, Notice, Outcome, PhoneMatch, Reply, Source, Status, Who,
+};
 use crate::readers::Scan;
 use crate::screens::keypad::{self, Key};
 use crate::screens::{Connection, IdleView, NoticeView, Screen, choose, idle};
@@ -482,8 +484,8 @@ fn outcome_screen(answer: &Answer, phone_url: Option<&str>) -> Screen {
         .map(|m| m.name_masked.clone())
         .unwrap_or_default();
     let activity = answer.activity.as_ref().map(|a| a.title.clone());
-    match answer.outcome.as_str() {
-        "checked_in" => Screen::CheckedIn {
+    match &answer.outcome {
+        Outcome::CheckedIn => Screen::CheckedIn {
             name,
             employer: answer
                 .member
@@ -493,17 +495,17 @@ fn outcome_screen(answer: &Answer, phone_url: Option<&str>) -> Screen {
             activity: activity.unwrap_or_default(),
             position: answer.participants.unwrap_or(0),
         },
-        "already_checked_in" => Screen::AlreadyCheckedIn {
+        Outcome::AlreadyCheckedIn => Screen::AlreadyCheckedIn {
             name,
             activity: activity.unwrap_or_default(),
         },
-        "visit" => Screen::Visit { name },
-        "unknown_credential" => Screen::Unknown {
+        Outcome::Visit => Screen::Visit { name },
+        Outcome::UnknownCredential => Screen::Unknown {
             phone_url: phone_url.map(str::to_owned),
         },
-        "member_suspended" => Screen::Suspended { name },
-        "activity_not_open" => Screen::NotOpen { activity },
-        other => Screen::Failed {
+        Outcome::MemberSuspended => Screen::Suspended { name },
+        Outcome::ActivityNotOpen => Screen::NotOpen { activity },
+        Outcome::Unrecognised(other) => Screen::Failed {
             message: format!("服务器返回了无法识别的结果（{other}）。请您联系工作人员"),
         },
     }

@@ -11,9 +11,10 @@ fn kiosk() -> Kiosk {
     Kiosk::new(Size::new(800, 480), "益阳高新区科技工作者之家")
 }
 
+/// An answer as the server's JSON gives it: the outcome goes through the kiosk's decoding.
 fn answer(outcome: &str) -> Reply {
     Reply::Answer(Answer {
-        outcome: outcome.into(),
+        outcome: serde_json::from_value(serde_json::Value::from(outcome)).unwrap(),
         member: Some(MemberBrief {
             id: "m1".into(),
             name: "张三明".into(),
