@@ -11,7 +11,7 @@ use axum::http::{Extensions, HeaderMap, HeaderValue};
 use super::AppState;
 use super::auth;
 use super::error::ApiError;
-use super::throttle::NotNow;
+use super::rate_limit::NotNow;
 use crate::secrets;
 use crate::store::users::{self, StaffUser};
 

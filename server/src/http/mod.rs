@@ -9,12 +9,12 @@ pub mod error;
 pub mod extract;
 pub mod login;
 pub mod pages;
+pub mod rate_limit;
 pub mod reach;
 pub mod refusals;
 pub mod router;
 pub mod serve;
 pub mod state;
-pub mod throttle;
 pub mod views;
 
 #[cfg(test)]

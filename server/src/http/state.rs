@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::Semaphore;
 
-use super::throttle::{LoginThrottle, PhoneLimits};
+use super::rate_limit::{LoginThrottle, PhoneLimits};
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::domain::Now;

@@ -22,7 +22,7 @@ use crate::http::AppState;
 use crate::http::auth::Staff;
 use crate::http::error::ApiError;
 use crate::http::extract::{ApiJson, ApiQuery};
-use crate::http::throttle;
+use crate::http::rate_limit;
 use crate::sync::phone::PHONE_HASH_KIND;
 use crate::sync::wire::{Decision, EnrollAnswer, EnrollRequest, Push, PushAnswer, Refusal};
 
@@ -90,7 +90,7 @@ pub async fn enroll(
 fn too_many_attempts(left: std::time::Duration) -> Response {
     (
         StatusCode::TOO_MANY_REQUESTS,
-        [(header::RETRY_AFTER, throttle::retry_after(left))],
+        [(header::RETRY_AFTER, rate_limit::retry_after(left))],
         Json(serde_json::json!({ "error": enrol_code::wait_message(left) })),
     )
         .into_response()

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use jiff::{SignedDuration, Timestamp};
 
-use crate::http::throttle::{Rule, Throttle, WindowStart};
+use crate::http::rate_limit::{Rule, Throttle, WindowStart};
 use crate::secrets::{self, SecretError};
 
 /// The letters a code is made of.

@@ -12,7 +12,7 @@ use crate::http::auth::{self, Staff};
 use crate::http::error::ApiError;
 use crate::http::extract::ApiJson;
 use crate::http::login::{self, LoginOutcome};
-use crate::http::throttle;
+use crate::http::rate_limit;
 use crate::secrets;
 use crate::store::users;
 
@@ -55,13 +55,13 @@ pub async fn login(
         LoginOutcome::LockedOut(left) => Ok((
             StatusCode::TOO_MANY_REQUESTS,
             [(header::RETRY_AFTER, left.as_secs().max(1).to_string())],
-            Json(json!({ "error": throttle::lockout_message(left) })),
+            Json(json!({ "error": rate_limit::lockout_message(left) })),
         )
             .into_response()),
         LoginOutcome::Busy => Ok((
             StatusCode::TOO_MANY_REQUESTS,
             [(header::RETRY_AFTER, "1".to_owned())],
-            Json(json!({ "error": throttle::BUSY_MESSAGE })),
+            Json(json!({ "error": rate_limit::BUSY_MESSAGE })),
         )
             .into_response()),
     }

@@ -14,7 +14,7 @@ use crate::http::AppState;
 use crate::http::auth;
 use crate::http::extract::PageQuery;
 use crate::http::login::{self, LoginOutcome};
-use crate::http::throttle;
+use crate::http::rate_limit;
 use crate::secrets;
 use crate::store::users;
 
@@ -136,7 +136,7 @@ async fn submit(
         LoginOutcome::LockedOut(left) => {
             let mut response = refusal(
                 StatusCode::TOO_MANY_REQUESTS,
-                throttle::lockout_message(left),
+                rate_limit::lockout_message(left),
             )?;
             if let Ok(value) = HeaderValue::from_str(&left.as_secs().max(1).to_string()) {
                 response.headers_mut().insert(header::RETRY_AFTER, value);
@@ -144,8 +144,10 @@ async fn submit(
             Ok(response)
         }
         LoginOutcome::Busy => {
-            let mut response =
-                refusal(StatusCode::TOO_MANY_REQUESTS, throttle::BUSY_MESSAGE.into())?;
+            let mut response = refusal(
+                StatusCode::TOO_MANY_REQUESTS,
+                rate_limit::BUSY_MESSAGE.into(),
+            )?;
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));

@@ -1,7 +1,7 @@
 //! The phone pages' rate limit, per peer address; [`PhoneLimits`] holds the numbers and why.
 //! Over it a phone gets 429 with a page saying how long to wait, and `Retry-After`.
 //!
-//! [`PhoneLimits`]: crate::http::throttle::PhoneLimits
+//! [`PhoneLimits`]: crate::http::rate_limit::PhoneLimits
 
 use std::time::Instant;
 
@@ -13,7 +13,7 @@ use axum::response::Response;
 use super::notice::Notice;
 use crate::http::AppState;
 use crate::http::login;
-use crate::http::throttle::retry_after;
+use crate::http::rate_limit::retry_after;
 
 /// Where the phone pages live; every route under it is limited.
 const PREFIX: &str = "/m/";

@@ -8,7 +8,7 @@ use axum::response::{Html, IntoResponse, Response};
 use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::pages::render::PageError;
-use crate::http::throttle;
+use crate::http::rate_limit;
 use crate::store::StoreError;
 
 #[derive(Template)]
@@ -108,7 +108,7 @@ impl Notice {
                 StatusCode::TOO_MANY_REQUESTS,
                 format!(
                     "{}。如需帮助，请联系工作人员。",
-                    throttle::rate_message(left)
+                    rate_limit::rate_message(left)
                 ),
             )
         }
