@@ -67,11 +67,7 @@ pub fn router(state: AppState) -> Router {
     let routes = Router::new()
         .route("/healthz", get(health::get))
         .route("/setup", get(setup::view).post(setup::submit))
-        .merge(pages::routes())
-        .route_layer(middleware::from_fn_with_state(
-            state.clone(),
-            pages::phone::rate_limit,
-        ))
+        .merge(pages::routes(&state))
         .nest("/api/v1", api);
     harden(routes, state)
 }

@@ -26,7 +26,7 @@ use axum::routing::get;
 use crate::http::AppState;
 
 /// Every page route, each with a CSRF token for its forms.
-pub fn routes() -> Router<AppState> {
+pub fn routes(state: &AppState) -> Router<AppState> {
     Router::new()
         .route("/", get(|| async { Redirect::to("/admin") }))
         .merge(login::routes())
@@ -35,7 +35,7 @@ pub fn routes() -> Router<AppState> {
         .merge(members::routes())
         .merge(ledger::routes())
         .merge(settings::routes())
-        .merge(phone::routes())
+        .merge(phone::routes(state))
         .layer(middleware::from_fn(csrf::ensure_cookie))
         .merge(assets::routes())
 }

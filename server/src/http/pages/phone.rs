@@ -14,18 +14,23 @@ mod register;
 mod verdict;
 
 use axum::Router;
+use axum::middleware;
 use axum::routing::{get, post};
 
 use crate::domain::room::{FormTicket, RoomCheck, SCAN_GRACE};
 use crate::http::AppState;
-pub use limit::rate_limit;
 pub use notice::Notice;
 
-pub fn routes() -> Router<AppState> {
+/// The phone pages, each behind the phones' rate limit (and only they).
+pub fn routes(state: &AppState) -> Router<AppState> {
     Router::new()
         .route("/m/checkin", get(checkin::view).post(checkin::submit))
         .route("/m/register", post(register::submit))
         .route("/m/forget", post(checkin::forget))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            limit::rate_limit,
+        ))
 }
 
 /// The device name phone check-ins are logged under; a page's ticket nonce is the scan id, so a
