@@ -13,16 +13,14 @@
     clippy::disallowed_methods
 )]
 
-use std::io::Cursor;
 use std::time::Instant;
-
-use image::codecs::jpeg::JpegEncoder;
-use image::{Rgb, RgbImage};
 
 #[path = "support/mod.rs"]
 mod support;
 
-use support::{backfill, login, memory, past_year, register, setup_accounts, spawn_serve};
+use support::{
+    backfill, login, memory, past_year, phone_photo, register, setup_accounts, spawn_serve,
+};
 
 const MEMBERS: usize = 2_000;
 const ACTIVITIES: usize = 120;
@@ -119,27 +117,6 @@ fn two_photos(activity: u32) -> [Vec<u8>; 2] {
         let second = phone_photo(activity * 2 + 2);
         [first.join().expect("photo"), second]
     })
-}
-
-/// A phone's photo: 4000×3000, smooth light with a little grain, as JPEG at the quality
-/// phones use. The grain keeps it from compressing unrealistically well.
-fn phone_photo(seed: u32) -> Vec<u8> {
-    let mut state = seed.wrapping_mul(2_654_435_761);
-    let picture = RgbImage::from_fn(4000, 3000, |x, y| {
-        state ^= state << 13;
-        state ^= state >> 17;
-        state ^= state << 5;
-        let grain = (state % 24) as u8;
-        let r = ((x * 160 / 4000 + seed) % 160) as u8 + 40 + grain;
-        let g = (y * 120 / 3000) as u8 + 60 + grain;
-        let b = ((x + y) * 80 / 7000) as u8 + 90 + grain;
-        Rgb([r, g, b])
-    });
-    let mut out = Vec::new();
-    JpegEncoder::new_with_quality(Cursor::new(&mut out), 88)
-        .encode_image(&picture)
-        .expect("jpeg");
-    out
 }
 
 /// Uploads a photo through the staff page's form, as a browser does.

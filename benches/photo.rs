@@ -2,19 +2,27 @@
 //! (decode, turn upright, shrink to 1000 px, encode JPEG), in-process, one photo at a time.
 //!
 //! Run by hand: `cargo bench --bench photo` (figures go to BENCHMARKS.md).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::disallowed_methods
+)]
 
 use std::io::Cursor;
 use std::time::{Duration, Instant};
 
-use image::codecs::jpeg::JpegEncoder;
-use image::{ImageFormat, Rgb, RgbImage, Rgba, RgbaImage};
+use image::{ImageFormat, Rgba, RgbaImage};
 use kejia_server::export::photo::print_copy;
+
+mod support;
+
+use support::phone_photo;
 
 const RUNS: usize = 20;
 
 fn main() {
-    let jpeg = phone_photo();
+    let jpeg = phone_photo(1);
     let png = screenshot();
     for (name, original) in [
         ("4000x3000 phone JPEG (q88)", &jpeg),
@@ -41,26 +49,6 @@ fn main() {
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
-}
-
-/// As benches/ledger.rs makes them: smooth light with a little grain, at a phone's quality.
-fn phone_photo() -> Vec<u8> {
-    let mut state: u32 = 2_654_435_761;
-    let picture = RgbImage::from_fn(4000, 3000, |x, y| {
-        state ^= state << 13;
-        state ^= state >> 17;
-        state ^= state << 5;
-        let grain = (state % 24) as u8;
-        let r = ((x * 160 / 4000) % 160) as u8 + 40 + grain;
-        let g = (y * 120 / 3000) as u8 + 60 + grain;
-        let b = ((x + y) * 80 / 7000) as u8 + 90 + grain;
-        Rgb([r, g, b])
-    });
-    let mut out = Vec::new();
-    JpegEncoder::new_with_quality(Cursor::new(&mut out), 88)
-        .encode_image(&picture)
-        .expect("jpeg");
-    out
 }
 
 /// A PNG with transparent corners, as a poster or a screenshot might be.

@@ -1,13 +1,15 @@
-//! What both by-hand benches need: the release `kejia` binary, an account, a token, a server.
+//! What the by-hand benches share: the release `kejia` binary, an account, a token, a server.
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Cursor, Write};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use image::codecs::jpeg::JpegEncoder;
+use image::{Rgb, RgbImage};
 use jiff::civil::date;
 use jiff::tz::TimeZone;
 use serde_json::{Value, json};
@@ -296,4 +298,25 @@ pub async fn check_in_all(
     for worker in workers {
         worker.await.unwrap();
     }
+}
+
+/// A phone's photo: 4000×3000, smooth light with a little grain, as JPEG at the quality
+/// phones use. The grain keeps it from compressing unrealistically well.
+pub fn phone_photo(seed: u32) -> Vec<u8> {
+    let mut state = seed.wrapping_mul(2_654_435_761);
+    let picture = RgbImage::from_fn(4000, 3000, |x, y| {
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        let grain = (state % 24) as u8;
+        let r = ((x * 160 / 4000 + seed) % 160) as u8 + 40 + grain;
+        let g = (y * 120 / 3000) as u8 + 60 + grain;
+        let b = ((x + y) * 80 / 7000) as u8 + 90 + grain;
+        Rgb([r, g, b])
+    });
+    let mut out = Vec::new();
+    JpegEncoder::new_with_quality(Cursor::new(&mut out), 88)
+        .encode_image(&picture)
+        .expect("jpeg");
+    out
 }

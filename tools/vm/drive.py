@@ -201,18 +201,23 @@ def free_port():
         return s.getsockname()[1]
 
 
+def connect_unix(path, deadline, what):
+    """Connects to one of QEMU's Unix sockets, which appear a moment after it starts."""
+    while True:
+        sock = socket.socket(socket.AF_UNIX)
+        try:
+            sock.connect(path)
+            return sock
+        except OSError:
+            sock.close()
+            if time.monotonic() > deadline:
+                raise Failed(f"{what} socket {path} never answered")
+            time.sleep(0.05)
+
+
 class Qmp:
     def __init__(self, path, deadline):
-        while True:
-            try:
-                self.sock = socket.socket(socket.AF_UNIX)
-                self.sock.connect(path)
-                break
-            except OSError:
-                self.sock.close()
-                if time.monotonic() > deadline:
-                    raise Failed(f"QMP socket {path} never answered")
-                time.sleep(0.05)
+        self.sock = connect_unix(path, deadline, "QMP")
         self.file = self.sock.makefile("rwb", buffering=0)
         self._read()  # the greeting
         self.command("qmp_capabilities")
@@ -244,19 +249,10 @@ class Qmp:
 
 
 class Console:
-    """Root's shell on ttyS0 (autologin), read by a thread into a buffer."""
+    """Root's shell on the serial console (autologin), read by a thread into a buffer."""
 
     def __init__(self, path, deadline):
-        while True:
-            try:
-                self.sock = socket.socket(socket.AF_UNIX)
-                self.sock.connect(path)
-                break
-            except OSError:
-                self.sock.close()
-                if time.monotonic() > deadline:
-                    raise Failed(f"console socket {path} never answered")
-                time.sleep(0.05)
+        self.sock = connect_unix(path, deadline, "console")
         self.buffer = b""
         self.lock = threading.Condition()
         self.counter = 0
