@@ -1,5 +1,6 @@
 //! The house's layering, checked on the source: pages never reach into the JSON API (both call
-//! `home`), and `home` knows no HTTP.
+//! `home`), `home` knows no HTTP, the web kit knows neither face, the hub stands on the kit and
+//! not on the home's HTTP face, and `ApiError` stays in HTTP code.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -16,12 +17,16 @@ fn rust_files(dir: &Path, found: &mut Vec<PathBuf>) {
     }
 }
 
-/// Lines of code (not comments) of the files under `dir` (in this crate's `src/`) that
-/// contain any of `needles`.
+/// Lines of code (not comments) of the files under `dir` (in this crate's `src/`; a folder or
+/// one file) that contain any of `needles`.
 fn offending(dir: &str, needles: &[&str]) -> Vec<String> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src").join(dir);
     let mut files = Vec::new();
-    rust_files(&root, &mut files);
+    if root.is_file() {
+        files.push(root.clone());
+    } else {
+        rust_files(&root, &mut files);
+    }
     assert!(!files.is_empty(), "no sources under {}", root.display());
     let mut found = Vec::new();
     for file in files {
@@ -59,6 +64,63 @@ fn the_home_layer_knows_no_http() {
     assert!(
         found.is_empty(),
         "`home` must not know HTTP:\n{}",
+        found.join("\n")
+    );
+}
+
+#[test]
+fn the_web_kit_knows_neither_face() {
+    let found = offending(
+        "web",
+        &[
+            "crate::http",
+            "crate::hub",
+            "crate::home",
+            "AppState",
+            "HubState",
+        ],
+    );
+    assert!(
+        found.is_empty(),
+        "the kit (`web`) serves both faces and may know neither:\n{}",
+        found.join("\n")
+    );
+}
+
+#[test]
+fn the_hub_stands_on_the_kit_not_on_the_homes_face() {
+    let found = offending("hub", &["crate::http", "AppState"]);
+    assert!(
+        found.is_empty(),
+        "the hub uses `web` and its own `HubState`, not the home's `http`:\n{}",
+        found.join("\n")
+    );
+}
+
+#[test]
+fn api_error_stays_in_http_code() {
+    let below_http = [
+        "domain",
+        "home",
+        "store",
+        "export",
+        "sync",
+        "hub/report.rs",
+        "hub/evaluation.rs",
+        "hub/registry.rs",
+        "hub/homes.rs",
+        "hub/ingest.rs",
+        "hub/store.rs",
+        "hub/profile.rs",
+        "hub/workbook.rs",
+    ];
+    let found: Vec<String> = below_http
+        .iter()
+        .flat_map(|dir| offending(dir, &["ApiError", "PageError"]))
+        .collect();
+    assert!(
+        found.is_empty(),
+        "`ApiError` belongs to the HTTP faces; use cases return their own errors:\n{}",
         found.join("\n")
     );
 }

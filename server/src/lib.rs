@@ -23,6 +23,7 @@ pub mod store;
 pub mod sync;
 pub mod systemd;
 pub mod telemetry;
+pub mod web;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -172,7 +173,7 @@ impl Home {
         ));
         let watchdog = systemd::spawn_watchdog(self.state.store.clone());
         systemd::ready();
-        let served = http::serve::serve(listener, app, shutdown).await;
+        let served = web::serve::serve(listener, app, shutdown).await;
         systemd::stopping();
         for task in [syncing, watchdog, Some(backups)].into_iter().flatten() {
             task.abort();

@@ -15,7 +15,7 @@ use tokio::net::{TcpSocket, TcpStream};
 
 use crate::support::{TestHome, http_builder, phone, string};
 
-/// What `kejia serve` allows in all (see `server/src/http/serve.rs`).
+/// What `kejia serve` allows in all (see `server/src/web/serve.rs`).
 const MAX_CONNECTIONS: usize = 1024;
 /// Hosts in the flood (127.0.0.2 and on): with 128 connections an address at most, eight are
 /// what it takes to fill [`MAX_CONNECTIONS`].

@@ -230,7 +230,7 @@ fn urlencode(text: &str) -> String {
         .collect()
 }
 
-/// What `kejia serve` allows (see `server/src/http/serve.rs`).
+/// What `kejia serve` allows (see `server/src/web/serve.rs`).
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 const MAX_CONNECTIONS_PER_PEER: usize = 128;
 

@@ -26,10 +26,10 @@ use crate::accounts;
 use crate::clock::{Clock, FixedClock};
 use crate::config::RawConfig;
 use crate::domain::access::{DeviceRole, StaffRole, Username};
-use crate::http::auth::SESSION_LENGTH;
 use crate::hub::Hub;
 use crate::secrets;
 use crate::store::{Store, users};
+use crate::web::auth::SESSION_LENGTH;
 
 /// What one caller gets from one route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -214,10 +214,6 @@ const HUB: &[Row] = &[
     row("POST", "/api/v1/notices", STAFF_API),
 ];
 
-/// Files of `src/http/` whose routes the hub mounts too (`hub/pages/mod.rs` merges the home's
-/// login and asset routes).
-const HUB_BORROWS: &[&str] = &["http/pages/login.rs", "http/pages/assets.rs"];
-
 const CSRF: &str = "access-table-csrf";
 
 /// The callers: credentials for one request each (a fresh session every time, so a logout
@@ -358,28 +354,39 @@ async fn every_hub_route_answers_each_caller_as_its_row_says() {
     check_table("hub", || hub.router(), &store, &clock, HUB).await;
 }
 
+/// Each face names every path it serves in its router file (`http/router.rs`, `hub/router.rs`),
+/// and nowhere else: the table below is checked against those two files, and a `.route(`
+/// anywhere else in the library fails here.
 #[test]
 fn every_route_in_the_source_has_a_row_and_every_row_a_route() {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let mut home = BTreeSet::new();
-    let mut hub = BTreeSet::new();
-    for file in rust_files(&src.join("http")) {
-        let relative = relative(&src, &file);
-        let routes = routes_in(&std::fs::read_to_string(&file).expect("read"));
-        if HUB_BORROWS.contains(&relative.as_str()) {
-            hub.extend(routes.iter().cloned());
-        }
-        home.extend(routes);
-    }
-    for file in rust_files(&src.join("hub")) {
-        hub.extend(routes_in(&std::fs::read_to_string(&file).expect("read")));
-    }
+    let read = |path: &str| std::fs::read_to_string(src.join(path)).expect("read");
+    let home: BTreeSet<_> = routes_in(&read("http/router.rs")).into_iter().collect();
+    let hub: BTreeSet<_> = routes_in(&read("hub/router.rs")).into_iter().collect();
     assert!(
         home.len() > 50 && hub.len() > 20,
         "the parser found too little"
     );
     compare("home", &home, HOME);
     compare("hub", &hub, HUB);
+}
+
+#[test]
+fn no_route_is_declared_outside_the_two_routers() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let strays: Vec<String> = rust_files(&src)
+        .into_iter()
+        .filter(|file| {
+            let name = relative(&src, file);
+            name != "http/router.rs" && name != "hub/router.rs"
+        })
+        .filter(|file| !routes_in(&std::fs::read_to_string(file).expect("read")).is_empty())
+        .map(|file| relative(&src, &file))
+        .collect();
+    assert!(
+        strays.is_empty(),
+        "routes declared outside http/router.rs and hub/router.rs: {strays:?}"
+    );
 }
 
 fn compare(name: &str, found: &BTreeSet<(String, String)>, table: &[Row]) {
@@ -435,7 +442,7 @@ const METHODS: &[&str] = &[
 ];
 
 /// `(METHOD, path)` of every `.route(…)` call in a source file, with the prefix of the
-/// `.nest("prefix", name)` whose `let name = …;` holds it. Inline test modules are skipped.
+/// `.nest("prefix", name)` whose `let name = …;` (or `fn name()`) holds it. Inline test modules are skipped.
 fn routes_in(source: &str) -> Vec<(String, String)> {
     let source = source.split("mod tests {").next().unwrap_or(source);
     let nests = nests_in(source);
@@ -465,7 +472,8 @@ fn routes_in(source: &str) -> Vec<(String, String)> {
     routes
 }
 
-/// For each `.nest("prefix", name)`: the prefix and the byte span of `let name = …;`.
+/// For each `.nest("prefix", name)`: the prefix and the byte span of `let name = …;` or of
+/// `fn name() { … }`.
 fn nests_in(source: &str) -> Vec<(String, std::ops::Range<usize>)> {
     let mut nests = Vec::new();
     let mut from = 0;
@@ -479,14 +487,24 @@ fn nests_in(source: &str) -> Vec<(String, std::ops::Range<usize>)> {
         let Some(name) = args.rsplit(',').next().map(str::trim) else {
             continue;
         };
-        let binding = format!("let {name} = ");
-        let Some(begin) = source.find(&binding) else {
-            continue;
+        // `name` is a binding (`let api = …;`) or a function of the file (`api()`).
+        let span = match name.strip_suffix("()") {
+            Some(function) => source.find(&format!("fn {function}(")).map(|begin| {
+                let end = source[begin..]
+                    .find("\n}")
+                    .map_or(source.len(), |e| begin + e);
+                begin..end
+            }),
+            None => source.find(&format!("let {name} = ")).map(|begin| {
+                let end = source[begin..]
+                    .find(';')
+                    .map_or(source.len(), |e| begin + e);
+                begin..end
+            }),
         };
-        let end = source[begin..]
-            .find(';')
-            .map_or(source.len(), |e| begin + e);
-        nests.push((prefix.to_owned(), begin..end));
+        if let Some(span) = span {
+            nests.push((prefix.to_owned(), span));
+        }
     }
     nests
 }

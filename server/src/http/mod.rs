@@ -1,19 +1,14 @@
-//! The home's HTTP face: the JSON API (`api/`), the few server-rendered pages (`pages/`), and
-//! the pieces they share (state, errors, authentication). Handlers validate input into domain
-//! types, call a flow of `home` (or read the store), and render the answer; no business rule
-//! and no flow lives here.
+//! The home's HTTP face: the JSON API (`api/`), the server-rendered pages (`pages/`), and
+//! `router.rs`, which names every path the home serves. It stands on the web kit (`web`):
+//! sessions, errors, extractors, hardening. Handlers validate input into domain types, call a
+//! flow of `home` (or read the store), and render the answer; no business rule and no flow
+//! lives here.
 
 pub mod api;
-pub mod auth;
-pub mod error;
-pub mod extract;
-pub mod login;
+pub mod errors;
 pub mod pages;
-pub mod rate_limit;
 pub mod reach;
-pub mod refusals;
 pub mod router;
-pub mod serve;
 pub mod state;
 pub mod views;
 

@@ -1,36 +1,38 @@
-//! Every path the home serves, in one place.
-
-use std::time::Instant;
+//! Every path the home serves, in one place: the JSON API under `/api/v1`, the staff pages
+//! under `/admin`, the members' phone pages under `/m`, the first-start setup. The kit (`web`)
+//! brings the login, the assets and the hardening; this file names what serves each path.
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
-use axum::http::{HeaderValue, header};
-use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Response};
+use axum::middleware;
+use axum::response::Redirect;
 use axum::routing::{delete, get, post};
-use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::set_header::SetResponseHeaderLayer;
 
 use super::api::{
-    activities, audit, checkins, clock, compliance, exports, health, kiosk, members, scans,
-    session, sync,
+    activities, audit, checkins, clock, compliance, exports, kiosk, members, scans, sync,
 };
-use super::auth::refuse_cross_site;
-use super::error::ApiError;
-use super::pages::{self, setup};
-use super::refusals;
+use super::pages::{self, dashboard, ledger, ledger_print, phone, settings, setup};
 use super::state::AppState;
-
-/// Largest request body any route accepts.
-pub const BODY_LIMIT: usize = 64 * 1024;
+use crate::web::extract::limit_body;
+use crate::web::{assets, csrf, harden, health, login_page, session};
 
 pub fn router(state: AppState) -> Router {
-    let api = Router::new()
+    let routes = Router::new()
+        .route("/healthz", get(health::get))
+        .route("/setup", get(setup::view).post(setup::submit))
+        .merge(pages(&state))
+        .route("/static/kejia.css", get(assets::css))
+        .route("/static/kejia.js", get(assets::js))
+        .nest("/api/v1", api());
+    harden::harden(routes, state)
+}
+
+fn api() -> Router<AppState> {
+    Router::new()
         .route(
             "/session",
-            post(session::login)
+            post(session::login::<AppState>)
                 .get(session::get)
-                .delete(session::logout),
+                .delete(session::logout::<AppState>),
         )
         .route("/members", post(members::post).get(members::list))
         .route("/members/{id}", get(members::get).patch(members::update))
@@ -63,61 +65,95 @@ pub fn router(state: AppState) -> Router {
         .route("/compliance", get(compliance::get))
         .route("/sync/status", get(sync::status))
         .route("/exports/ledger.xlsx", get(exports::ledger_xlsx))
-        .route("/exports/ledger.csv", get(exports::ledger_csv));
-    let routes = Router::new()
-        .route("/healthz", get(health::get))
-        .route("/setup", get(setup::view).post(setup::submit))
-        .merge(pages::routes(&state))
-        .nest("/api/v1", api);
-    harden(routes, state)
+        .route("/exports/ledger.csv", get(exports::ledger_csv))
 }
 
-/// What every kejia server (home or hub) puts around its routes: the 404, the cross-site
-/// guard, panics as 500s, refusals in Chinese (a page for pages, JSON for programs), the body
-/// limit, security headers and the request log.
-pub fn harden(routes: Router<AppState>, state: AppState) -> Router {
-    routes
-        .fallback(not_found)
-        .layer(middleware::from_fn(refuse_cross_site))
-        .layer(CatchPanicLayer::custom(|_| ApiError::Internal("a handler panicked".into()).into_response()))
-        // Outside the panic catcher (a panic on a page is a page too), inside the headers.
-        .layer(middleware::from_fn_with_state(
+/// The pages: each gets a CSRF token for its forms.
+fn pages(state: &AppState) -> Router<AppState> {
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/admin") }))
+        .route(
+            "/admin/login",
+            get(login_page::view::<AppState>).post(login_page::submit::<AppState>),
+        )
+        .route("/admin/logout", post(login_page::logout::<AppState>))
+        .route("/admin", get(dashboard::view))
+        .route("/admin/live", get(dashboard::live))
+        .route("/admin/clock/confirm", post(dashboard::confirm_clock))
+        .merge(activity_pages())
+        .merge(member_pages())
+        .route("/admin/ledger", get(ledger::view))
+        .route("/admin/ledger/print", get(ledger_print::view))
+        .route("/admin/settings", get(settings::view).post(settings::save))
+        .merge(phone_pages(state))
+        .layer(middleware::from_fn(csrf::ensure_cookie))
+}
+
+fn activity_pages() -> Router<AppState> {
+    use pages::activities::{detail, form, list, photos, sheet};
+    Router::new()
+        .route("/admin/activities", get(list::view).post(form::create))
+        .route("/admin/activities/new", get(form::blank))
+        .route("/admin/activities/{id}", get(detail::view))
+        .route(
+            "/admin/activities/{id}/edit",
+            get(form::existing).post(form::update),
+        )
+        .route("/admin/activities/{id}/{action}", post(detail::act))
+        .route("/admin/activities/{id}/checkins", post(detail::check_in))
+        .route(
+            "/admin/activities/{id}/checkins/{checkin}/undo",
+            post(detail::undo),
+        )
+        .route("/admin/activities/{id}/sign-in-sheet", get(sheet::view))
+        .route("/admin/activities/{id}/sheet", get(sheet::moved))
+        .route(
+            "/admin/activities/{id}/photos",
+            limit_body(post(photos::upload), photos::UPLOAD_LIMIT),
+        )
+        .route("/admin/photos/{photo}", get(photos::show))
+        .route("/admin/photos/{photo}/print", get(photos::show_print))
+        .route("/admin/photos/{photo}/delete", post(photos::delete))
+}
+
+fn member_pages() -> Router<AppState> {
+    use pages::members::{actions, badges, detail, list, register};
+    Router::new()
+        .route("/admin/members", get(list::view).post(register::submit))
+        .route("/admin/members/new", get(register::form))
+        .route("/admin/members/{id}", get(detail::view))
+        .route(
+            "/admin/members/{id}/credential/reissue",
+            post(actions::reissue_credential),
+        )
+        .route(
+            "/admin/members/{id}/credential/revoke",
+            post(actions::revoke_credential),
+        )
+        .route("/admin/members/{id}/status", post(actions::set_status))
+        .route("/admin/members/{id}/erase", post(actions::erase))
+        .route("/admin/members/{id}/cards", post(actions::bind_card))
+        .route(
+            "/admin/members/{id}/cards/unbind",
+            post(actions::unbind_card),
+        )
+        .route(
+            "/admin/members/{id}/phones/revoke",
+            post(actions::revoke_phone),
+        )
+        .route("/admin/members/{id}/badge", get(badges::one))
+        .route("/admin/badges", get(badges::sheet))
+}
+
+/// The members' phone pages, each behind the phones' rate limit (and only they).
+fn phone_pages(state: &AppState) -> Router<AppState> {
+    use phone::{checkin, limit, register};
+    Router::new()
+        .route("/m/checkin", get(checkin::view).post(checkin::submit))
+        .route("/m/register", post(register::submit))
+        .route("/m/forget", post(checkin::forget))
+        .route_layer(middleware::from_fn_with_state(
             state.clone(),
-            refusals::in_chinese,
+            limit::rate_limit,
         ))
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
-        .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
-        .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static("default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'"),
-        ))
-        .layer(middleware::from_fn(log_request))
-        .with_state(state)
-}
-
-async fn not_found() -> ApiError {
-    ApiError::NotFound
-}
-
-/// One line per request: method, matched route (never the raw path or query, which may hold a
-/// phone number), status and time taken. Check-ins are frequent, so successes log at debug.
-async fn log_request(request: Request, next: Next) -> Response {
-    let method = request.method().clone();
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_else(|| "(unmatched)".into());
-    let started = Instant::now();
-    let response = next.run(request).await;
-    let status = response.status().as_u16();
-    let micros = started.elapsed().as_micros();
-    if response.status().is_server_error() {
-        tracing::warn!(%method, %route, status, micros, "request");
-    } else {
-        tracing::debug!(%method, %route, status, micros, "request");
-    }
-    response
 }

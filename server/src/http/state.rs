@@ -6,9 +6,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
-use tokio::sync::Semaphore;
+use axum::http::StatusCode;
+use axum::response::Response;
 
-use super::rate_limit::{LoginThrottle, PhoneLimits};
+use super::pages::phone::Notice;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::domain::Now;
@@ -19,6 +20,9 @@ use crate::home::counts::LiveCounts;
 use crate::secrets;
 use crate::store::Store;
 use crate::store::tokens::Device;
+use crate::web::login_page::Heading;
+use crate::web::rate_limit::PhoneLimits;
+use crate::web::{Face, Kit};
 
 /// Cloned for every request, so it is one pointer.
 #[derive(Clone)]
@@ -31,18 +35,14 @@ impl std::ops::Deref for AppState {
     }
 }
 
+/// The home's state: the kit's (store, clock, settings, login limits; reached through `Deref`,
+/// so `state.store` reads as before) and what only a home has.
 pub struct Shared {
-    pub store: Store,
-    pub clock: Arc<dyn Clock>,
-    pub settings: Arc<Settings>,
+    kit: Kit,
     pub setup: Arc<SetupGate>,
-    /// Argon2id takes ~19 MiB and tens of milliseconds a hash; two at a time keep a Pi
-    /// responsive under a burst of logins.
-    pub hashing: Arc<Semaphore>,
     pub devices: Arc<DeviceCache>,
     /// Participant counts as check-ins change them, for the dashboard's event stream.
     pub live: LiveCounts,
-    pub logins: LoginThrottle,
     /// Rate limits of the phone pages, per peer address.
     pub phone_limits: PhoneLimits,
     pub room: RoomCode,
@@ -77,14 +77,10 @@ impl AppState {
             phone_base: settings.public_url.clone(),
         });
         Self(Arc::new(Shared {
-            store,
-            clock,
-            settings: Arc::new(settings),
+            kit: Kit::new(store, clock, settings),
             setup: Arc::new(SetupGate::default()),
-            hashing: Arc::new(Semaphore::new(2)),
             devices: Arc::new(DeviceCache::default()),
             live: LiveCounts::default(),
-            logins: LoginThrottle::default(),
             phone_limits: PhoneLimits::default(),
             room: RoomCode::new(),
             time_confirmed: AtomicBool::new(false),
@@ -134,6 +130,34 @@ impl AppState {
             trusted: reading.trusted || self.time_confirmed.load(Ordering::Relaxed),
             ..reading
         }
+    }
+}
+
+impl std::ops::Deref for Shared {
+    type Target = Kit;
+    fn deref(&self) -> &Kit {
+        &self.kit
+    }
+}
+
+impl Face for AppState {
+    fn kit(&self) -> &Kit {
+        &self.kit
+    }
+
+    fn site_name(&self) -> String {
+        self.home_name()
+    }
+
+    fn login_heading(&self) -> Heading {
+        Heading {
+            subtitle: "工作人员登录",
+            public_link: None,
+        }
+    }
+
+    fn phone_refusal(&self, status: StatusCode, message: String) -> Response {
+        Notice::refusal(status, message).render(&self.home_name())
     }
 }
 

@@ -264,7 +264,7 @@ async fn staff_cookie(fixture: &Fixture) -> String {
                 user.id,
                 &hash,
                 at,
-                at + crate::http::auth::SESSION_LENGTH,
+                at + crate::web::auth::SESSION_LENGTH,
             )
         })
         .await
@@ -313,7 +313,7 @@ async fn deeply_nested_json_is_refused_with_a_chinese_400_and_nothing_is_stored(
     ];
     for (path, valid, who) in &routes {
         for (shape, body) in deep_bodies(10_000, valid) {
-            assert!(body.len() < crate::http::router::BODY_LIMIT, "{shape}");
+            assert!(body.len() < crate::web::harden::BODY_LIMIT, "{shape}");
             let mut request = Request::post(*path).header("content-type", "application/json");
             request = match who {
                 As::Staff => request.header("cookie", &staff),

@@ -1,16 +1,15 @@
 //! The hub's HTTP calls: enrolment and pushes from the homes (authenticated by the one-time code
 //! and by signature), and the association's staff calls.
 
-use std::sync::Arc;
 use std::time::Instant;
 
+use axum::Json;
 use axum::extract::{FromRequest, Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::{Extension, Json};
 use serde::Deserialize;
 
-use super::enrol_code::{self, EnrolThrottle};
+use super::enrol_code;
 use super::evaluation::{self, Evaluation};
 use super::homes;
 use super::ingest::{self, Unopened, Verdict};
@@ -18,28 +17,27 @@ use super::registry;
 use super::store as hub;
 use crate::domain::Invalid;
 use crate::domain::calendar::{year_or_current, year_span};
-use crate::http::AppState;
-use crate::http::auth::Staff;
-use crate::http::error::ApiError;
-use crate::http::extract::{ApiJson, ApiQuery};
-use crate::http::rate_limit;
+use crate::hub::state::HubState;
 use crate::sync::phone::PHONE_HASH_KIND;
 use crate::sync::wire::{Decision, EnrollAnswer, EnrollRequest, Push, PushAnswer, Refusal};
+use crate::web::auth::Staff;
+use crate::web::error::ApiError;
+use crate::web::extract::{ApiJson, ApiQuery};
+use crate::web::rate_limit;
 
 /// Takes a home's one-time code and public key. Every attempt passes the enrolment throttle
 /// first (see `enrol_code`): the codes are short, so guessing must be slow.
 pub async fn enroll(
-    State(state): State<AppState>,
-    Extension(throttle): Extension<Arc<EnrolThrottle>>,
+    State(state): State<HubState>,
     request: axum::extract::Request,
 ) -> Result<Response, ApiError> {
-    let peer = crate::http::login::peer(request.extensions());
+    let peer = crate::web::login::peer(request.extensions());
     let ApiJson(request) = ApiJson::<EnrollRequest>::from_request(request, &state).await?;
     let valid_key = hex::decode(&request.public_key).is_ok_and(|k| k.len() == 32);
     if !valid_key {
         return Err(Invalid::new("public_key", "公钥须为 64 位十六进制").into());
     }
-    let attempt = match throttle.admit(peer, Instant::now()) {
+    let attempt = match state.enrolments.admit(peer, Instant::now()) {
         Ok(attempt) => attempt,
         Err(left) => {
             tracing::warn!("enrolment refused: too many wrong codes");
@@ -97,7 +95,7 @@ fn too_many_attempts(left: std::time::Duration) -> Response {
 }
 
 /// A home's signed batch: verified (signature, sequence, chain) before anything is stored.
-pub async fn push(State(state): State<AppState>, ApiJson(push): ApiJson<Push>) -> Response {
+pub async fn push(State(state): State<HubState>, ApiJson(push): ApiJson<Push>) -> Response {
     match take_in(&state, push).await {
         Ok(answer) => Json(answer).into_response(),
         Err(Refused(status, refusal)) => (status, Json(refusal)).into_response(),
@@ -121,7 +119,7 @@ impl From<ApiError> for Refused {
     }
 }
 
-async fn take_in(state: &AppState, push: Push) -> Result<PushAnswer, Refused> {
+async fn take_in(state: &HubState, push: Push) -> Result<PushAnswer, Refused> {
     let now = state.clock.now();
     let home = push.home_id.clone();
     let lookup = home.clone();
@@ -235,7 +233,7 @@ pub struct YearQuery {
 }
 
 pub async fn evaluation(
-    State(state): State<AppState>,
+    State(state): State<HubState>,
     _staff: Staff,
     ApiQuery(query): ApiQuery<YearQuery>,
 ) -> Result<Json<Evaluation>, ApiError> {
@@ -252,14 +250,14 @@ pub async fn evaluation(
 }
 
 pub async fn homes(
-    State(state): State<AppState>,
+    State(state): State<HubState>,
     _staff: Staff,
 ) -> Result<Json<Vec<hub::HomeEntry>>, ApiError> {
     Ok(Json(state.store.read(hub::homes).await?))
 }
 
 pub async fn members(
-    State(state): State<AppState>,
+    State(state): State<HubState>,
     _staff: Staff,
     Path(home): Path<String>,
 ) -> Result<Json<Vec<hub::MemberEntry>>, ApiError> {
@@ -272,7 +270,7 @@ pub async fn members(
 }
 
 pub async fn refusals(
-    State(state): State<AppState>,
+    State(state): State<HubState>,
     _staff: Staff,
 ) -> Result<Json<Vec<hub::RefusalEntry>>, ApiError> {
     Ok(Json(
@@ -288,7 +286,7 @@ pub struct DecisionBody {
 }
 
 pub async fn decide(
-    State(state): State<AppState>,
+    State(state): State<HubState>,
     Staff(staff): Staff,
     Path(home): Path<String>,
     ApiJson(body): ApiJson<DecisionBody>,
@@ -313,7 +311,7 @@ pub struct NoticeBody {
 }
 
 pub async fn publish(
-    State(state): State<AppState>,
+    State(state): State<HubState>,
     Staff(staff): Staff,
     ApiJson(body): ApiJson<NoticeBody>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {

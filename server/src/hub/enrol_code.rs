@@ -16,8 +16,8 @@ use std::time::{Duration, Instant};
 
 use jiff::{SignedDuration, Timestamp};
 
-use crate::http::rate_limit::{Rule, Throttle, WindowStart};
 use crate::secrets::{self, SecretError};
+use crate::web::rate_limit::{Rule, Throttle, WindowStart};
 
 /// The letters a code is made of.
 pub const ALPHABET: &[u8; 30] = b"23456789ABCDEFGHJKMNPQRSTVWXYZ";

@@ -12,11 +12,11 @@ use serde::{Deserialize, Serialize};
 use super::homes::{self, HomeProfile, RatingEntry};
 use super::profile::{DetailsChange, NewHome, Rating, parse_year};
 use super::registry;
-use crate::http::AppState;
-use crate::http::auth::Staff;
-use crate::http::error::ApiError;
-use crate::http::extract::ApiJson;
-use crate::http::views::rfc3339;
+use crate::domain::calendar::rfc3339;
+use crate::hub::state::HubState;
+use crate::web::auth::Staff;
+use crate::web::error::ApiError;
+use crate::web::extract::ApiJson;
 
 /// A home as the JSON API shows it to the association's staff.
 #[derive(Debug, Clone, Serialize)]
@@ -104,7 +104,7 @@ impl RegisteredJson {
 }
 
 pub async fn register(
-    State(state): State<AppState>,
+    State(state): State<HubState>,
     _staff: Staff,
     ApiJson(new): ApiJson<NewHome>,
 ) -> Result<(StatusCode, Json<RegisteredJson>), ApiError> {
@@ -116,7 +116,7 @@ pub async fn register(
 /// A new enrolment code for a home not yet enrolled (its code was lost or has expired); the
 /// old code stops working. 409 for a home that has enrolled.
 pub async fn new_code(
-    State(state): State<AppState>,
+    State(state): State<HubState>,
     _staff: Staff,
     Path(id): Path<String>,
 ) -> Result<(StatusCode, Json<RegisteredJson>), ApiError> {
@@ -135,7 +135,7 @@ pub async fn new_code(
     Ok((StatusCode::CREATED, Json(answer)))
 }
 
-async fn answer(state: &AppState, id: String) -> Result<Json<HomeJson>, ApiError> {
+async fn answer(state: &HubState, id: String) -> Result<Json<HomeJson>, ApiError> {
     let (profile, ratings) = state
         .store
         .read(move |conn| Ok((homes::get(conn, &id)?, homes::ratings_of(conn, &id)?)))
@@ -144,7 +144,7 @@ async fn answer(state: &AppState, id: String) -> Result<Json<HomeJson>, ApiError
 }
 
 pub async fn get(
-    State(state): State<AppState>,
+    State(state): State<HubState>,
     _staff: Staff,
     Path(id): Path<String>,
 ) -> Result<Json<HomeJson>, ApiError> {
@@ -152,7 +152,7 @@ pub async fn get(
 }
 
 pub async fn update(
-    State(state): State<AppState>,
+    State(state): State<HubState>,
     _staff: Staff,
     Path(id): Path<String>,
     ApiJson(change): ApiJson<DetailsChange>,
@@ -167,7 +167,7 @@ pub struct RatingBody {
 }
 
 pub async fn rate(
-    State(state): State<AppState>,
+    State(state): State<HubState>,
     Staff(staff): Staff,
     Path((id, year)): Path<(String, String)>,
     ApiJson(body): ApiJson<RatingBody>,
@@ -180,7 +180,7 @@ pub async fn rate(
 }
 
 pub async fn unrate(
-    State(state): State<AppState>,
+    State(state): State<HubState>,
     _staff: Staff,
     Path((id, year)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {

@@ -1,12 +1,14 @@
 //! The association's hub (`kejia hub`): enrols homes, takes in their signed change logs,
 //! sends back filing decisions and notices, and evaluates every home each year.
 //!
-//! It reuses the home's store (its own schema), accounts, sessions and HTTP hardening.
+//! It stands on the web kit (`web`: accounts, sessions, errors, hardening) with its own state
+//! (`state.rs`) and router (`router.rs`), and on the home's store engine with its own schema.
 
 pub mod api;
 pub mod enrol_code;
 #[cfg(test)]
 mod enrol_tests;
+mod errors;
 pub mod evaluation;
 pub mod homes;
 pub mod homes_api;
@@ -17,6 +19,8 @@ pub mod pages;
 pub mod profile;
 pub mod registry;
 pub mod report;
+pub mod router;
+pub mod state;
 pub mod store;
 #[cfg(test)]
 mod test_support;
@@ -26,23 +30,18 @@ pub mod workbook;
 
 use std::sync::Arc;
 
-use axum::routing::{get, post, put};
-use axum::{Extension, Router};
+use axum::Router;
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
-use crate::http::api::{health, session};
-use crate::http::extract::limit_body;
-use crate::http::{AppState, router};
 use crate::store::{HUB, Store, StoreError};
+use state::HubState;
 
 /// Largest push accepted: a full batch of changes, with room to spare.
 pub const PUSH_LIMIT: usize = 8 * 1024 * 1024;
 
 pub struct Hub {
-    state: AppState,
-    /// Wrong enrolment codes, counted across requests (see `enrol_code`).
-    enrolments: Arc<enrol_code::EnrolThrottle>,
+    state: HubState,
 }
 
 impl Hub {
@@ -54,8 +53,7 @@ impl Hub {
     pub fn open_with_clock(settings: Settings, clock: Arc<dyn Clock>) -> Result<Self, StoreError> {
         let store = Store::open_schema(&settings.data_dir, &HUB)?;
         Ok(Self {
-            state: AppState::new(store, clock, settings),
-            enrolments: Arc::default(),
+            state: HubState::new(store, clock, settings),
         })
     }
 
@@ -80,35 +78,7 @@ impl Hub {
     }
 
     pub fn router(&self) -> Router {
-        let api = Router::new()
-            .route(
-                "/session",
-                post(session::login)
-                    .get(session::get)
-                    .delete(session::logout),
-            )
-            .route(
-                "/enroll",
-                post(api::enroll).layer(Extension(Arc::clone(&self.enrolments))),
-            )
-            .route("/sync/push", limit_body(post(api::push), PUSH_LIMIT))
-            .route("/evaluation", get(api::evaluation))
-            .route("/homes", get(api::homes).post(homes_api::register))
-            .route("/homes/{id}", get(homes_api::get).patch(homes_api::update))
-            .route("/homes/{id}/code", post(homes_api::new_code))
-            .route(
-                "/homes/{id}/ratings/{year}",
-                put(homes_api::rate).delete(homes_api::unrate),
-            )
-            .route("/homes/{id}/members", get(api::members))
-            .route("/homes/{id}/decisions", post(api::decide))
-            .route("/refusals", get(api::refusals))
-            .route("/notices", post(api::publish));
-        let routes = Router::new()
-            .route("/healthz", get(health::get))
-            .merge(pages::routes())
-            .nest("/api/v1", api);
-        router::harden(routes, self.state.clone())
+        router::router(self.state.clone())
     }
 
     /// Serves until `shutdown` completes, then finishes the requests in flight.
@@ -120,7 +90,7 @@ impl Hub {
         let app = self.router();
         let watchdog = crate::systemd::spawn_watchdog(self.state.store.clone());
         crate::systemd::ready();
-        let served = crate::http::serve::serve(listener, app, shutdown).await;
+        let served = crate::web::serve::serve(listener, app, shutdown).await;
         crate::systemd::stopping();
         if let Some(task) = watchdog {
             task.abort();

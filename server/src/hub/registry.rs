@@ -12,7 +12,7 @@ use super::homes::{self, CodeHash, HomeProfile, RatingEntry};
 use super::profile::{DetailsChange, NewHome, Rating};
 use super::store as hub;
 use crate::domain::{Conflict, Invalid, optional_text, required_text};
-use crate::http::AppState;
+use crate::hub::state::HubState;
 use crate::store::StoreError;
 use crate::sync::wire::Decision;
 
@@ -39,7 +39,7 @@ fn issue_code(now: Timestamp) -> Result<(String, CodeHash), StoreError> {
 }
 
 /// Today in the association's calendar.
-pub fn today(state: &AppState) -> Date {
+pub fn today(state: &HubState) -> Date {
     state
         .clock
         .now()
@@ -47,7 +47,7 @@ pub fn today(state: &AppState) -> Date {
         .date()
 }
 
-pub async fn register(state: &AppState, new: &NewHome) -> Result<Registered, StoreError> {
+pub async fn register(state: &HubState, new: &NewHome) -> Result<Registered, StoreError> {
     let details = new.parse(today(state))?;
     let now = state.clock.now();
     let (code, kept) = issue_code(now)?;
@@ -70,7 +70,7 @@ pub async fn register(state: &AppState, new: &NewHome) -> Result<Registered, Sto
 
 /// Issues a new enrolment code for a home that has not enrolled yet (its code was lost or has
 /// expired); the old code stops working. `home` is the home's id or its exact name.
-pub async fn new_code(state: &AppState, home: &str) -> Result<Registered, StoreError> {
+pub async fn new_code(state: &HubState, home: &str) -> Result<Registered, StoreError> {
     let now = state.clock.now();
     let (code, kept) = issue_code(now)?;
     let code_expires_at = kept.expires_at;
@@ -116,7 +116,7 @@ fn home_by_id_or_name(conn: &rusqlite::Connection, home: &str) -> Result<String,
 
 /// Applies a change of details, checked against the home's other details.
 pub async fn change(
-    state: &AppState,
+    state: &HubState,
     id: &str,
     change: DetailsChange,
 ) -> Result<HomeProfile, StoreError> {
@@ -135,7 +135,7 @@ pub async fn change(
 
 /// Rates one year of an awarded home (again: the new rating replaces the old).
 pub async fn rate(
-    state: &AppState,
+    state: &HubState,
     id: &str,
     year: i16,
     rating: Rating,
@@ -162,7 +162,7 @@ pub async fn rate(
 }
 
 /// Withdraws a rating given by mistake; not found if the home or the rating is not there.
-pub async fn unrate(state: &AppState, id: &str, year: i16) -> Result<(), StoreError> {
+pub async fn unrate(state: &HubState, id: &str, year: i16) -> Result<(), StoreError> {
     let id = id.to_owned();
     state
         .store
@@ -179,7 +179,7 @@ pub async fn unrate(state: &AppState, id: &str, year: i16) -> Result<(), StoreEr
 
 /// Approves or rejects a synced activity; the home hears of it on its next push.
 pub async fn decide(
-    state: &AppState,
+    state: &HubState,
     home: &str,
     activity_id: &str,
     approved: bool,
@@ -191,7 +191,7 @@ pub async fn decide(
         activity_id: activity_id.to_owned(),
         approved,
         comment,
-        decided_at: crate::http::views::rfc3339(state.clock.now(), &state.settings.tz),
+        decided_at: crate::domain::calendar::rfc3339(state.clock.now(), &state.settings.tz),
     };
     let (stored, home, staffer) = (decision.clone(), home.to_owned(), staffer.to_owned());
     state
@@ -203,14 +203,14 @@ pub async fn decide(
 
 /// Publishes a notice to every home; returns its sequence number.
 pub async fn publish(
-    state: &AppState,
+    state: &HubState,
     title: &str,
     body: &str,
     staffer: &str,
 ) -> Result<i64, StoreError> {
     let title = required_text("title", "通知标题", title, 100)?;
     let text = required_text("body", "通知内容", body, 2000)?;
-    let at = crate::http::views::rfc3339(state.clock.now(), &state.settings.tz);
+    let at = crate::domain::calendar::rfc3339(state.clock.now(), &state.settings.tz);
     let staffer = staffer.to_owned();
     state
         .store

@@ -5,16 +5,29 @@
 
 use std::collections::HashMap;
 
+use thiserror::Error;
+
 use super::evaluation::{self, Evaluation, HomeEvaluation};
 use super::homes::{self, HomeProfile, RatingEntry};
 use super::profile::Rating;
+
+use crate::domain::Invalid;
 use crate::domain::calendar::year_span;
 use crate::domain::compliance::MonthTally;
-use crate::http::AppState;
-use crate::http::error::ApiError;
+use crate::hub::state::HubState;
+use crate::store::StoreError;
+
+/// Why a year's report could not be made: a year outside the calendar, or the store.
+#[derive(Debug, Error)]
+pub enum ReportError {
+    #[error(transparent)]
+    Invalid(#[from] Invalid),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
 
 /// Every enrolled home's evaluation of `year`, as of now.
-pub async fn evaluate_year(state: &AppState, year: i16) -> Result<Evaluation, ApiError> {
+pub async fn evaluate_year(state: &HubState, year: i16) -> Result<Evaluation, ReportError> {
     let now = state.clock.now();
     let tz = state.settings.tz.clone();
     let (from, until) = year_span(year, &tz)?;
@@ -123,7 +136,7 @@ pub struct Report {
     pub not_enrolled: Vec<HomeProfile>,
 }
 
-pub async fn report(state: &AppState, year: i16) -> Result<Report, ApiError> {
+pub async fn report(state: &HubState, year: i16) -> Result<Report, ReportError> {
     let evaluation = evaluate_year(state, year).await?;
     let (profiles, ratings) = state
         .store
@@ -160,7 +173,7 @@ pub struct PublicRow {
 
 /// The homes the association rated in `year`, best rating first, then by name. Only ratings a
 /// person set appear; a suggestion never does.
-pub async fn public_results(state: &AppState, year: i16) -> Result<Vec<PublicRow>, ApiError> {
+pub async fn public_results(state: &HubState, year: i16) -> Result<Vec<PublicRow>, ReportError> {
     let evaluation = evaluate_year(state, year).await?;
     let (profiles, ratings) = state
         .store

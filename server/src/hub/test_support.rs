@@ -16,9 +16,9 @@ use super::Hub;
 use crate::clock::{Clock, FixedClock};
 use crate::config::RawConfig;
 use crate::domain::access::{StaffRole, Username};
-use crate::http::auth::SESSION_LENGTH;
 use crate::secrets;
 use crate::store::{to_millis, users};
+use crate::web::auth::SESSION_LENGTH;
 
 /// The CSRF token the test browser holds (its cookie and its forms agree).
 pub const CSRF: &str = "test-csrf-token";

@@ -12,12 +12,12 @@ use crate::domain::ids::ActivityId;
 use crate::home;
 use crate::home::activities::ScheduleChange;
 use crate::http::AppState;
-use crate::http::auth::{Principal, Staff};
-use crate::http::error::ApiError;
-use crate::http::extract::{ApiJson, ApiQuery, Id, OptionalJson};
 use crate::http::views::{ActivityView, FilingDecisionView, rfc3339};
 use crate::store::checkins::{self, Attendance};
 use crate::store::{activities, sync_state};
+use crate::web::auth::{Principal, Staff};
+use crate::web::error::ApiError;
+use crate::web::extract::{ApiJson, ApiQuery, Id, OptionalJson};
 
 #[derive(Debug, Deserialize, Default)]
 pub struct ActivityBody {

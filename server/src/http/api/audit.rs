@@ -3,10 +3,10 @@ use axum::extract::State;
 use serde::Deserialize;
 
 use crate::http::AppState;
-use crate::http::auth::Staff;
-use crate::http::error::ApiError;
-use crate::http::extract::ApiQuery;
 use crate::store::audit::{self, AuditEntry};
+use crate::web::auth::Staff;
+use crate::web::error::ApiError;
+use crate::web::extract::ApiQuery;
 
 #[derive(Debug, Deserialize)]
 pub struct AuditQuery {

@@ -9,9 +9,9 @@ use crate::domain::ids::{ActivityId, CheckinId, MemberId};
 use crate::domain::{Invalid, required_text};
 use crate::home::checkins::{self, CheckinRequest, Presenting, Recorded};
 use crate::http::AppState;
-use crate::http::auth::{Principal, Staff};
-use crate::http::error::ApiError;
-use crate::http::extract::{ApiJson, Id};
+use crate::web::auth::{Principal, Staff};
+use crate::web::error::ApiError;
+use crate::web::extract::{ApiJson, Id};
 
 /// Longest credential accepted; the QR reader drops longer payloads too.
 const MAX_CREDENTIAL_BYTES: usize = 512;

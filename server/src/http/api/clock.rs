@@ -10,9 +10,9 @@ use serde::Serialize;
 
 use crate::home;
 use crate::http::AppState;
-use crate::http::auth::Staff;
-use crate::http::error::ApiError;
 use crate::http::views::rfc3339;
+use crate::web::auth::Staff;
+use crate::web::error::ApiError;
 
 #[derive(Debug, Serialize)]
 pub struct ClockView {

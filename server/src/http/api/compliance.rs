@@ -8,10 +8,10 @@ use crate::domain::activity::Activity;
 use crate::domain::calendar::{year_or_current, year_span};
 use crate::domain::compliance::{self, Compliance, Tally};
 use crate::http::AppState;
-use crate::http::auth::Staff;
-use crate::http::error::ApiError;
-use crate::http::extract::ApiQuery;
 use crate::store::activities;
+use crate::web::auth::Staff;
+use crate::web::error::ApiError;
+use crate::web::extract::ApiQuery;
 
 #[derive(Debug, Deserialize)]
 pub struct YearQuery {

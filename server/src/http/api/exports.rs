@@ -8,10 +8,10 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use super::compliance::YearQuery;
 use crate::export::{self, ledger::YearLedger, load::Photos};
 use crate::http::AppState;
-use crate::http::auth::Staff;
-use crate::http::error::ApiError;
-use crate::http::extract::ApiQuery;
 use crate::http::pages::ledger::year_ledger;
+use crate::web::auth::Staff;
+use crate::web::error::ApiError;
+use crate::web::extract::ApiQuery;
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 

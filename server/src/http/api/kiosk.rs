@@ -9,13 +9,13 @@ use serde::Serialize;
 
 use crate::domain::Invalid;
 use crate::http::AppState;
-use crate::http::auth::Principal;
-use crate::http::error::ApiError;
-use crate::http::extract::ApiQuery;
 use crate::http::reach;
 use crate::http::views::{ActivityView, rfc3339};
 use crate::store::members::{self, PhoneMatch};
 use crate::store::{activities, sync_state};
+use crate::web::auth::Principal;
+use crate::web::error::ApiError;
+use crate::web::extract::ApiQuery;
 
 /// How far ahead the idle screen looks for the next activity.
 const LOOKAHEAD: SignedDuration = SignedDuration::from_hours(14 * 24);

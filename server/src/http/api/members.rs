@@ -14,11 +14,11 @@ use crate::domain::{Invalid, optional_text};
 use crate::export;
 use crate::home;
 use crate::http::AppState;
-use crate::http::auth::Staff;
-use crate::http::error::ApiError;
-use crate::http::extract::{ApiJson, ApiQuery, Id, IdAnd};
 use crate::http::views::{Detail, MemberView};
 use crate::store::members::{self, MemberChanges};
+use crate::web::auth::Staff;
+use crate::web::error::ApiError;
+use crate::web::extract::{ApiJson, ApiQuery, Id, IdAnd};
 
 #[derive(Debug, Deserialize)]
 pub struct NewMemberBody {

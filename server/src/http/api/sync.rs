@@ -4,9 +4,9 @@ use axum::Json;
 use axum::extract::State;
 
 use crate::http::AppState;
-use crate::http::auth::Staff;
-use crate::http::error::ApiError;
 use crate::sync::client::{self, SyncStatus};
+use crate::web::auth::Staff;
+use crate::web::error::ApiError;
 
 pub async fn status(
     State(state): State<AppState>,

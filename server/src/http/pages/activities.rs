@@ -2,47 +2,17 @@
 //! actions, live count, attendance, manual check-in, undo and summary, and the printable
 //! sign-in sheet (签到表).
 
-mod detail;
-mod form;
-mod list;
-mod photos;
-mod sheet;
+pub mod detail;
+pub mod form;
+pub mod list;
+pub mod photos;
+pub mod sheet;
 
-use axum::Router;
-use axum::routing::{get, post};
 use jiff::tz::TimeZone;
 
 use crate::domain::Now;
 use crate::domain::activity::Activity;
 use crate::export::ledger::lifecycle_label;
-use crate::http::AppState;
-use crate::http::extract::limit_body;
-
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/admin/activities", get(list::view).post(form::create))
-        .route("/admin/activities/new", get(form::blank))
-        .route("/admin/activities/{id}", get(detail::view))
-        .route(
-            "/admin/activities/{id}/edit",
-            get(form::existing).post(form::update),
-        )
-        .route("/admin/activities/{id}/{action}", post(detail::act))
-        .route("/admin/activities/{id}/checkins", post(detail::check_in))
-        .route(
-            "/admin/activities/{id}/checkins/{checkin}/undo",
-            post(detail::undo),
-        )
-        .route("/admin/activities/{id}/sign-in-sheet", get(sheet::view))
-        .route("/admin/activities/{id}/sheet", get(sheet::moved))
-        .route(
-            "/admin/activities/{id}/photos",
-            limit_body(post(photos::upload), photos::UPLOAD_LIMIT),
-        )
-        .route("/admin/photos/{photo}", get(photos::show))
-        .route("/admin/photos/{photo}/print", get(photos::show_print))
-        .route("/admin/photos/{photo}/delete", post(photos::delete))
-}
 
 /// An activity as the pages show it: times in the home's zone, labels in Chinese.
 pub struct Shown {

@@ -4,18 +4,14 @@
 use std::convert::Infallible;
 
 use askama::Template;
-use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, header};
 use axum::response::Response;
 use axum::response::sse::{Event, KeepAlive, Sse};
-use axum::routing::{get, post};
 use futures_util::stream::{self, Stream, StreamExt};
 use jiff::{SignedDuration, Timestamp};
 use tokio::sync::broadcast::error::RecvError;
 
-use super::csrf::{Csrf, CsrfForm};
-use super::render::{self, Chrome, PageError, Section, StaffPage};
 use crate::domain::activity::{Activity, Filing};
 use crate::domain::advice;
 use crate::domain::calendar::{year_or_current, year_span};
@@ -24,21 +20,17 @@ use crate::domain::reach::Unreachable;
 use crate::home;
 use crate::home::counts::CountChanged;
 use crate::http::AppState;
-use crate::http::auth::Staff;
-use crate::http::error::ApiError;
+use crate::http::pages::chrome::{Chrome, Section};
 use crate::http::reach;
 use crate::http::views::{chinese_time, chinese_time_text};
 use crate::store::sync_state::FilingDecision;
 use crate::store::{activities, sync_state, users};
 use crate::sync::client as sync_client;
 use crate::sync::wire::Notice;
-
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/admin", get(view))
-        .route("/admin/live", get(live))
-        .route("/admin/clock/confirm", post(confirm_clock))
-}
+use crate::web::auth::Staff;
+use crate::web::csrf::{Csrf, CsrfForm};
+use crate::web::error::ApiError;
+use crate::web::render::{self, PageError, StaffPage};
 
 /// How far ahead "coming up" looks.
 const LOOKAHEAD: SignedDuration = SignedDuration::from_hours(30 * 24);
@@ -163,7 +155,7 @@ struct SyncLine {
     stopped: Option<String>,
 }
 
-async fn view(
+pub async fn view(
     State(state): State<AppState>,
     staff: StaffPage,
     csrf: Csrf,
@@ -308,10 +300,10 @@ fn backup_line(state: &AppState, now: Timestamp, tz: &jiff::tz::TimeZone) -> Bac
 }
 
 /// The staffer vouches for the device's time shown on the dashboard.
-async fn confirm_clock(
+pub async fn confirm_clock(
     State(state): State<AppState>,
     staff: StaffPage,
-    CsrfForm(_): CsrfForm<super::login::Empty>,
+    CsrfForm(_): CsrfForm<crate::web::login_page::Empty>,
 ) -> Result<Response, PageError> {
     home::clock::confirm_time(
         &state.store,
@@ -454,7 +446,7 @@ fn internal(error: jiff::Error) -> PageError {
 /// Server-sent events: `count` with `{"activity_id", "participants"}` whenever a check-in or
 /// an undo changes an activity's count. On connecting (and reconnecting) the open activities'
 /// counts are sent first, so a dashboard that lost its connection catches up.
-async fn live(
+pub async fn live(
     State(state): State<AppState>,
     _staff: Staff,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {

@@ -1,26 +1,19 @@
 //! The year's ledger (台账) on a page, with the .xlsx and .csv downloads of the same rows.
 
 use askama::Template;
-use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
-use axum::routing::get;
 use serde::Deserialize;
 
-use super::csrf::Csrf;
-use super::render::{self, Chrome, PageError, Section, StaffPage};
 use crate::domain::calendar::{year_or_current, year_span};
 use crate::export::ledger::YearLedger;
 use crate::export::load::{self, LedgerRequest, Photos};
 use crate::http::AppState;
-use crate::http::error::ApiError;
-use crate::http::extract::PageQuery;
-
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/admin/ledger", get(view))
-        .route("/admin/ledger/print", get(super::ledger_print::view))
-}
+use crate::http::pages::chrome::{Chrome, Section};
+use crate::web::csrf::Csrf;
+use crate::web::error::ApiError;
+use crate::web::extract::PageQuery;
+use crate::web::render::{self, PageError, StaffPage};
 
 #[derive(Template)]
 #[template(path = "ledger.html")]
@@ -34,7 +27,7 @@ pub struct YearQuery {
     pub year: Option<i16>,
 }
 
-async fn view(
+pub async fn view(
     State(state): State<AppState>,
     staff: StaffPage,
     csrf: Csrf,

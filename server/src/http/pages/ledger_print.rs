@@ -8,11 +8,11 @@ use axum::extract::State;
 use axum::response::Response;
 
 use super::ledger::{YearQuery, year_ledger};
-use super::render::{self, PageError, StaffPage};
 use crate::export::ledger::YearLedger;
 use crate::export::load::Photos;
 use crate::http::AppState;
-use crate::http::extract::PageQuery;
+use crate::web::extract::PageQuery;
+use crate::web::render::{self, PageError, StaffPage};
 
 #[derive(Template)]
 #[template(path = "ledger_print.html")]

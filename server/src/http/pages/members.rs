@@ -2,50 +2,19 @@
 //! detail page with its corrections (QR code, status, cards, phones, erasure) and printable
 //! badges. One file per screen under `members/`; what they share is here.
 
-mod actions;
-mod badges;
-mod detail;
-mod list;
-mod register;
+pub mod actions;
+pub mod badges;
+pub mod detail;
+pub mod list;
+pub mod register;
 
-use axum::Router;
-use axum::routing::{get, post};
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 
-use super::render::PageError;
 use crate::domain::ids::MemberId;
 use crate::domain::member::MemberStatus;
-use crate::http::AppState;
-use crate::http::error::ApiError;
-
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/admin/members", get(list::view).post(register::submit))
-        .route("/admin/members/new", get(register::form))
-        .route("/admin/members/{id}", get(detail::view))
-        .route(
-            "/admin/members/{id}/credential/reissue",
-            post(actions::reissue_credential),
-        )
-        .route(
-            "/admin/members/{id}/credential/revoke",
-            post(actions::revoke_credential),
-        )
-        .route("/admin/members/{id}/status", post(actions::set_status))
-        .route("/admin/members/{id}/erase", post(actions::erase))
-        .route("/admin/members/{id}/cards", post(actions::bind_card))
-        .route(
-            "/admin/members/{id}/cards/unbind",
-            post(actions::unbind_card),
-        )
-        .route(
-            "/admin/members/{id}/phones/revoke",
-            post(actions::revoke_phone),
-        )
-        .route("/admin/members/{id}/badge", get(badges::one))
-        .route("/admin/badges", get(badges::sheet))
-}
+use crate::web::error::ApiError;
+use crate::web::render::PageError;
 
 /// The member a path names; an id that does not parse names nobody.
 fn member_id(raw: &str) -> Result<MemberId, PageError> {

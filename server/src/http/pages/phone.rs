@@ -6,32 +6,16 @@
 //! These pages belong to members, not staff: they never show anyone's data but the phone's own
 //! member's name, and their errors keep to the phone's frame (no link to the staff admin).
 
-mod checkin;
+pub mod checkin;
 mod device;
-mod limit;
+pub mod limit;
 mod notice;
-mod register;
+pub mod register;
 mod verdict;
-
-use axum::Router;
-use axum::middleware;
-use axum::routing::{get, post};
 
 use crate::domain::room::{FormTicket, RoomCheck, SCAN_GRACE};
 use crate::http::AppState;
 pub use notice::Notice;
-
-/// The phone pages, each behind the phones' rate limit (and only they).
-pub fn routes(state: &AppState) -> Router<AppState> {
-    Router::new()
-        .route("/m/checkin", get(checkin::view).post(checkin::submit))
-        .route("/m/register", post(register::submit))
-        .route("/m/forget", post(checkin::forget))
-        .route_layer(middleware::from_fn_with_state(
-            state.clone(),
-            limit::rate_limit,
-        ))
-}
 
 /// The device name phone check-ins are logged under; a page's ticket nonce is the scan id, so a
 /// double tap or a re-sent form counts once.

@@ -3,24 +3,19 @@
 //! kiosk's QR code follow what is saved at once, without a restart.
 
 use askama::Template;
-use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
-use axum::routing::get;
 use serde::Deserialize;
 
-use super::csrf::{Csrf, CsrfForm};
-use super::render::{self, Chrome, PageError, Section, StaffPage};
 use crate::domain::home::{HomeProfile, ProfileForm};
 use crate::http::AppState;
-use crate::http::extract::PageQuery;
+use crate::http::pages::chrome::{Chrome, Section};
 use crate::http::reach;
 use crate::store::{audit, home_profile};
-
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/admin/settings", get(view).post(save))
-}
+use crate::web::csrf::{Csrf, CsrfForm};
+use crate::web::extract::PageQuery;
+use crate::web::render::{self, PageError, StaffPage};
 
 #[derive(Template)]
 #[template(path = "settings.html")]
@@ -45,7 +40,7 @@ pub struct SettingsQuery {
     saved: Option<String>,
 }
 
-async fn view(
+pub async fn view(
     State(state): State<AppState>,
     staff: StaffPage,
     csrf: Csrf,
@@ -89,7 +84,7 @@ pub struct SettingsForm {
     welcome: Option<String>,
 }
 
-async fn save(
+pub async fn save(
     State(state): State<AppState>,
     staff: StaffPage,
     csrf: Csrf,

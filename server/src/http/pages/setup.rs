@@ -11,11 +11,11 @@ use serde::Deserialize;
 use crate::domain::Conflict;
 use crate::domain::access::{NewPassword, StaffRole, Username};
 use crate::http::AppState;
-use crate::http::auth;
-use crate::http::error::ApiError;
-use crate::http::extract::PageQuery;
 use crate::secrets;
 use crate::store::users;
+use crate::web::auth;
+use crate::web::error::ApiError;
+use crate::web::extract::PageQuery;
 
 #[derive(Template)]
 #[template(path = "setup.html")]

@@ -3,28 +3,19 @@
 //! flags; `GET /admin/evaluation.xlsx?year=` is the same table as a workbook.
 
 use askama::Template;
-use axum::Router;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 
 use super::{ASSOCIATION, Chrome, Section, YearQuery, done_of, this_year, year_of};
-use crate::http::AppState;
-use crate::http::error::ApiError;
-use crate::http::pages::csrf::Csrf;
-use crate::http::pages::render::{self, PageError, StaffPage};
 use crate::hub::profile::Rating;
 use crate::hub::report::{self, ReportRow};
+use crate::hub::state::HubState;
 use crate::hub::workbook;
-
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/admin", get(view))
-        .route("/admin/evaluation", get(view))
-        .route("/admin/evaluation.xlsx", get(xlsx))
-}
+use crate::web::csrf::Csrf;
+use crate::web::error::ApiError;
+use crate::web::render::{self, PageError, StaffPage};
 
 #[derive(Template)]
 #[template(path = "hub/evaluation.html")]
@@ -39,8 +30,8 @@ struct EvaluationPage {
     done: Option<&'static str>,
 }
 
-async fn view(
-    State(state): State<AppState>,
+pub async fn view(
+    State(state): State<HubState>,
     staff: StaffPage,
     csrf: Csrf,
     parsed: Result<Query<YearQuery>, QueryRejection>,
@@ -67,8 +58,8 @@ async fn view(
     })
 }
 
-async fn xlsx(
-    State(state): State<AppState>,
+pub async fn xlsx(
+    State(state): State<HubState>,
     _staff: StaffPage,
     parsed: Result<Query<YearQuery>, QueryRejection>,
 ) -> Result<Response, PageError> {

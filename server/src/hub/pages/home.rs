@@ -3,34 +3,24 @@
 //! year with approve and reject-with-comment forms, and the pushes the hub refused from it.
 
 use askama::Template;
-use axum::Router;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::{get, post};
 use serde::Deserialize;
 
 use super::{Chrome, Section, YearQuery, done_of, local_text, local_time, this_year, year_of};
 use crate::domain::activity::{Category, Filing};
 use crate::domain::calendar::year_span;
 use crate::domain::compliance::MIN_PARTICIPANTS;
-use crate::http::AppState;
-use crate::http::error::ApiError;
-use crate::http::pages::csrf::{Csrf, CsrfForm};
-use crate::http::pages::render::{self, PageError, StaffPage};
 use crate::hub::homes::{self, HomeProfile, RatingEntry, Refused, SyncedActivity};
 use crate::hub::profile::{DetailsChange, HomeKind, NewHome, Rating, parse_year};
 use crate::hub::registry;
+use crate::hub::state::HubState;
 use crate::store::StoreError;
-
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/admin/homes/{id}", get(view).post(update))
-        .route("/admin/homes/{id}/ratings", post(rate))
-        .route("/admin/homes/{id}/ratings/{year}/withdraw", post(withdraw))
-        .route("/admin/homes/{id}/decisions", post(decide))
-}
+use crate::web::csrf::{Csrf, CsrfForm};
+use crate::web::error::ApiError;
+use crate::web::render::{self, PageError, StaffPage};
 
 /// How many refusals the page lists.
 const REFUSALS: u32 = 50;
@@ -49,7 +39,7 @@ struct ActivityLine {
 }
 
 impl ActivityLine {
-    fn new(activity: SyncedActivity, state: &AppState) -> Self {
+    fn new(activity: SyncedActivity, state: &HubState) -> Self {
         let tz = &state.settings.tz;
         let decision = activity.decision.as_ref().map_or_else(String::new, |d| {
             let verdict = if d.approved { "同意" } else { "驳回" };
@@ -203,8 +193,8 @@ struct Facts {
     refusals: Vec<Refused>,
 }
 
-async fn view(
-    State(state): State<AppState>,
+pub async fn view(
+    State(state): State<HubState>,
     staff: StaffPage,
     csrf: Csrf,
     Path(id): Path<String>,
@@ -225,7 +215,7 @@ async fn view(
 }
 
 async fn page(
-    state: &AppState,
+    state: &HubState,
     chrome: Chrome,
     id: String,
     year: i16,
@@ -305,7 +295,7 @@ async fn page(
 
 /// A refused form shows the page again with the reason; anything else is an error page.
 async fn refused(
-    state: &AppState,
+    state: &HubState,
     chrome: Chrome,
     id: String,
     year: i16,
@@ -332,8 +322,8 @@ fn back_to(id: &str, year: i16, done: &str) -> Response {
     render::see_other(&format!("/admin/homes/{id}?year={year}&done={done}"))
 }
 
-async fn update(
-    State(state): State<AppState>,
+pub async fn update(
+    State(state): State<HubState>,
     staff: StaffPage,
     csrf: Csrf,
     Path(id): Path<String>,
@@ -359,8 +349,8 @@ pub struct RatingForm {
     back: Option<String>,
 }
 
-async fn rate(
-    State(state): State<AppState>,
+pub async fn rate(
+    State(state): State<HubState>,
     staff: StaffPage,
     csrf: Csrf,
     Path(id): Path<String>,
@@ -389,8 +379,8 @@ async fn rate(
 #[derive(Debug, Deserialize)]
 pub struct Empty {}
 
-async fn withdraw(
-    State(state): State<AppState>,
+pub async fn withdraw(
+    State(state): State<HubState>,
     _staff: StaffPage,
     Path((id, year)): Path<(String, String)>,
     CsrfForm(_): CsrfForm<Empty>,
@@ -409,8 +399,8 @@ pub struct DecisionForm {
     year: Option<String>,
 }
 
-async fn decide(
-    State(state): State<AppState>,
+pub async fn decide(
+    State(state): State<HubState>,
     staff: StaffPage,
     csrf: Csrf,
     Path(id): Path<String>,

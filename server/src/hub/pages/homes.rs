@@ -3,26 +3,20 @@
 //! enrolment code on the answer page only: it is never stored, so it cannot be shown again.
 
 use askama::Template;
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::get;
 
 use super::home::DetailsForm;
 use super::{Chrome, Section, local_time};
-use crate::http::AppState;
-use crate::http::error::ApiError;
-use crate::http::pages::csrf::{Csrf, CsrfForm};
-use crate::http::pages::render::{self, PageError, StaffPage};
 use crate::hub::homes::{self, HomeProfile};
 use crate::hub::profile::HomeKind;
 use crate::hub::registry;
+use crate::hub::state::HubState;
 use crate::store::StoreError;
-
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/admin/homes", get(view).post(register))
-}
+use crate::web::csrf::{Csrf, CsrfForm};
+use crate::web::error::ApiError;
+use crate::web::render::{self, PageError, StaffPage};
 
 /// One home in the list.
 struct Line {
@@ -38,7 +32,7 @@ struct Line {
 }
 
 impl Line {
-    fn new(profile: &HomeProfile, state: &AppState) -> Self {
+    fn new(profile: &HomeProfile, state: &HubState) -> Self {
         let details = &profile.details;
         let day = |d: Option<jiff::civil::Date>| d.map(|d| d.to_string()).unwrap_or_default();
         Self {
@@ -77,8 +71,8 @@ struct RegisteredPage {
     code: String,
 }
 
-async fn view(
-    State(state): State<AppState>,
+pub async fn view(
+    State(state): State<HubState>,
     staff: StaffPage,
     csrf: Csrf,
 ) -> Result<Response, PageError> {
@@ -87,7 +81,7 @@ async fn view(
 }
 
 async fn page(
-    state: &AppState,
+    state: &HubState,
     chrome: Chrome,
     form: DetailsForm,
     error: Option<String>,
@@ -106,8 +100,8 @@ async fn page(
     )
 }
 
-async fn register(
-    State(state): State<AppState>,
+pub async fn register(
+    State(state): State<HubState>,
     staff: StaffPage,
     csrf: Csrf,
     CsrfForm(form): CsrfForm<DetailsForm>,

@@ -13,49 +13,20 @@ pub mod results;
 #[cfg(test)]
 mod tests;
 
-use axum::Router;
 use axum::extract::Query;
 use axum::extract::rejection::QueryRejection;
-use axum::middleware;
-use axum::response::Redirect;
-use axum::routing::get;
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use serde::Deserialize;
 
 use super::profile::parse_year;
-use crate::http::AppState;
-use crate::http::error::ApiError;
-use crate::http::pages::csrf::{self, Csrf};
-use crate::http::pages::render::{PageError, StaffPage};
-use crate::http::pages::{assets, login};
+use crate::hub::state::HubState;
+use crate::web::csrf::Csrf;
+use crate::web::error::ApiError;
+use crate::web::render::{PageError, StaffPage};
 
 /// Who runs the hub, as its pages name it.
 pub const ASSOCIATION: &str = "益阳市科学技术协会";
-
-/// The home's login page, under the association's name, pointing visitors to the results.
-const LOGIN: login::Heading = login::Heading {
-    name: Some(ASSOCIATION),
-    subtitle: "科技工作者之家管理平台 · 工作人员登录",
-    public_link: Some(("/results", "查看评定结果公示")),
-};
-
-/// Every page route of the hub.
-pub fn routes() -> Router<AppState> {
-    let staff = Router::new()
-        .merge(login::routes_for(LOGIN))
-        .merge(evaluation::routes())
-        .merge(homes::routes())
-        .merge(home::routes())
-        .merge(refusals::routes())
-        .merge(notices::routes())
-        .layer(middleware::from_fn(csrf::ensure_cookie));
-    Router::new()
-        .route("/", get(|| async { Redirect::to("/results") }))
-        .merge(staff)
-        .merge(results::routes())
-        .merge(assets::routes())
-}
 
 /// Which tab a staff page belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,7 +77,7 @@ pub struct YearQuery {
 
 /// `?year=` (blank: this year), checked; malformed queries are a 400 page.
 pub fn year_of(
-    state: &AppState,
+    state: &HubState,
     parsed: &Result<Query<YearQuery>, QueryRejection>,
 ) -> Result<i16, PageError> {
     let raw = match parsed {
@@ -125,7 +96,7 @@ pub fn done_of(parsed: &Result<Query<YearQuery>, QueryRejection>) -> Option<Stri
     parsed.as_ref().ok().and_then(|Query(q)| q.done.clone())
 }
 
-pub fn this_year(state: &AppState) -> i16 {
+pub fn this_year(state: &HubState) -> i16 {
     state
         .clock
         .now()

@@ -3,25 +3,19 @@
 //! and dashboard.
 
 use askama::Template;
-use axum::Router;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::get;
 use serde::Deserialize;
 
 use super::{Chrome, Section, YearQuery, done_of, local_text};
-use crate::http::AppState;
-use crate::http::error::ApiError;
-use crate::http::pages::csrf::{Csrf, CsrfForm};
-use crate::http::pages::render::{self, PageError, StaffPage};
+use crate::hub::state::HubState;
 use crate::hub::{homes, registry};
 use crate::store::StoreError;
-
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/admin/notices", get(view).post(publish))
-}
+use crate::web::csrf::{Csrf, CsrfForm};
+use crate::web::error::ApiError;
+use crate::web::render::{self, PageError, StaffPage};
 
 /// How many notices the page lists.
 const SHOWN: u32 = 100;
@@ -50,8 +44,8 @@ struct NoticesPage {
     error: Option<String>,
 }
 
-async fn view(
-    State(state): State<AppState>,
+pub async fn view(
+    State(state): State<HubState>,
     staff: StaffPage,
     csrf: Csrf,
     parsed: Result<Query<YearQuery>, QueryRejection>,
@@ -70,7 +64,7 @@ async fn view(
 }
 
 async fn page(
-    state: &AppState,
+    state: &HubState,
     chrome: Chrome,
     form: NoticeForm,
     done: bool,
@@ -98,8 +92,8 @@ async fn page(
     )
 }
 
-async fn publish(
-    State(state): State<AppState>,
+pub async fn publish(
+    State(state): State<HubState>,
     staff: StaffPage,
     csrf: Csrf,
     CsrfForm(form): CsrfForm<NoticeForm>,

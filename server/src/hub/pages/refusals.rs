@@ -2,20 +2,14 @@
 //! replay with other content), newest first, with the home each claimed to come from.
 
 use askama::Template;
-use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
-use axum::routing::get;
 
 use super::{Chrome, Section, local_time};
-use crate::http::AppState;
-use crate::http::pages::csrf::Csrf;
-use crate::http::pages::render::{self, PageError, StaffPage};
 use crate::hub::homes;
-
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/admin/refusals", get(view))
-}
+use crate::hub::state::HubState;
+use crate::web::csrf::Csrf;
+use crate::web::render::{self, PageError, StaffPage};
 
 /// How many refusals the page lists.
 const SHOWN: u32 = 200;
@@ -34,8 +28,8 @@ struct RefusalsPage {
     refusals: Vec<Line>,
 }
 
-async fn view(
-    State(state): State<AppState>,
+pub async fn view(
+    State(state): State<HubState>,
     staff: StaffPage,
     csrf: Csrf,
 ) -> Result<Response, PageError> {

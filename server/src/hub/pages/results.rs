@@ -3,24 +3,18 @@
 //! a person (no member, no contact, no phone hash), and never a suggested rating.
 
 use askama::Template;
-use axum::Router;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::get;
 
 use super::{ASSOCIATION, YearQuery, this_year};
 use crate::domain::compliance::MIN_PARTICIPANTS;
-use crate::http::AppState;
-use crate::http::pages::render::{self, PageError};
 use crate::hub::homes;
 use crate::hub::profile::parse_year;
 use crate::hub::report::{self, PublicRow};
-
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/results", get(view))
-}
+use crate::hub::state::HubState;
+use crate::web::render::{self, PageError};
 
 #[derive(Template)]
 #[template(path = "hub/results.html")]
@@ -39,8 +33,8 @@ struct PublicError {
     message: String,
 }
 
-async fn view(
-    State(state): State<AppState>,
+pub async fn view(
+    State(state): State<HubState>,
     parsed: Result<Query<YearQuery>, QueryRejection>,
 ) -> Result<Response, PageError> {
     let years = state.store.read(homes::rated_years).await?;

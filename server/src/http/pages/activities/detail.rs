@@ -19,13 +19,14 @@ use crate::home;
 use crate::home::activities::ScheduleChange;
 use crate::home::checkins::Recorded;
 use crate::http::AppState;
-use crate::http::error::ApiError;
-use crate::http::extract::PageQuery;
-use crate::http::pages::csrf::{Csrf, CsrfForm};
-use crate::http::pages::render::{self, Chrome, PageError, Section, StaffPage};
+use crate::http::pages::chrome::{Chrome, Section};
 use crate::http::views::chinese_time;
 use crate::store::checkins;
 use crate::store::{activities, members, photos, sync_state};
+use crate::web::csrf::{Csrf, CsrfForm};
+use crate::web::error::ApiError;
+use crate::web::extract::PageQuery;
+use crate::web::render::{self, PageError, StaffPage};
 
 const SUMMARY_LIMIT: usize = 2000;
 const MATCHES: u32 = 20;

@@ -14,10 +14,11 @@ use crate::domain::activity::{Activity, ActivityFields, Category};
 use crate::domain::ids::ActivityId;
 use crate::home::{self, HomeError};
 use crate::http::AppState;
-use crate::http::extract::Id;
-use crate::http::pages::csrf::{Csrf, CsrfForm};
-use crate::http::pages::render::{self, Chrome, PageError, Section, StaffPage};
+use crate::http::pages::chrome::{Chrome, Section};
 use crate::store::activities;
+use crate::web::csrf::{Csrf, CsrfForm};
+use crate::web::extract::Id;
+use crate::web::render::{self, PageError, StaffPage};
 
 /// What the form shows and sends back, all as text.
 #[derive(Debug, Clone, Default, Deserialize)]

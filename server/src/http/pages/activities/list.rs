@@ -8,10 +8,11 @@ use serde::Deserialize;
 use super::Shown;
 use crate::domain::calendar::{year_or_current, year_span};
 use crate::http::AppState;
-use crate::http::extract::PageQuery;
-use crate::http::pages::csrf::Csrf;
-use crate::http::pages::render::{self, Chrome, PageError, Section, StaffPage};
+use crate::http::pages::chrome::{Chrome, Section};
 use crate::store::activities;
+use crate::web::csrf::Csrf;
+use crate::web::extract::PageQuery;
+use crate::web::render::{self, PageError, StaffPage};
 
 #[derive(Template)]
 #[template(path = "activities/list.html")]

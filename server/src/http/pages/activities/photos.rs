@@ -10,10 +10,10 @@ use super::detail::activity_id;
 use crate::domain::Invalid;
 use crate::domain::ids::PhotoId;
 use crate::http::AppState;
-use crate::http::error::ApiError;
-use crate::http::pages::csrf::{self, CsrfForm};
-use crate::http::pages::render::{self, PageError, StaffPage};
 use crate::store::photos;
+use crate::web::csrf::{self, CsrfForm};
+use crate::web::error::ApiError;
+use crate::web::render::{self, PageError, StaffPage};
 
 /// Largest photo accepted; phones' photos are 2–4 MB.
 pub const MAX_PHOTO_BYTES: usize = 5 * 1024 * 1024;

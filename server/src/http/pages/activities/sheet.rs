@@ -15,10 +15,10 @@ use super::detail::{activity_id, stands_for};
 use crate::domain::activity::Activity;
 use crate::domain::checkin::Method;
 use crate::http::AppState;
-use crate::http::extract::PageQuery;
-use crate::http::pages::render::{self, PageError, StaffPage};
 use crate::store::checkins::Attendance;
 use crate::store::{activities, checkins};
+use crate::web::extract::PageQuery;
+use crate::web::render::{self, PageError, StaffPage};
 
 /// Rows on one A4 portrait page under the sheet's heading. The page breaks after this many
 /// whatever the rows' height; the print style sheet sizes rows so that they fit (the e2e

@@ -14,9 +14,10 @@ use crate::domain::member::MemberStatus;
 use crate::domain::{Invalid, required_text};
 use crate::home::{self, HomeError};
 use crate::http::AppState;
-use crate::http::error::ApiError;
-use crate::http::pages::csrf::{Csrf, CsrfForm};
-use crate::http::pages::render::{self, Chrome, PageError, Section, StaffPage};
+use crate::http::pages::chrome::{Chrome, Section};
+use crate::web::csrf::{Csrf, CsrfForm};
+use crate::web::error::ApiError;
+use crate::web::render::{self, PageError, StaffPage};
 
 /// A form with nothing but its CSRF token.
 #[derive(Debug, Deserialize)]

@@ -12,11 +12,12 @@ use crate::domain::Invalid;
 use crate::domain::ids::MemberId;
 use crate::domain::member::{Member, MemberStatus};
 use crate::http::AppState;
-use crate::http::error::ApiError;
-use crate::http::extract::PageQuery;
-use crate::http::pages::csrf::Csrf;
-use crate::http::pages::render::{self, Chrome, PageError, Section, StaffPage};
+use crate::http::pages::chrome::{Chrome, Section};
 use crate::store::members;
+use crate::web::csrf::Csrf;
+use crate::web::error::ApiError;
+use crate::web::extract::PageQuery;
+use crate::web::render::{self, PageError, StaffPage};
 
 /// Most badges one sheet prints.
 const MOST: usize = 200;

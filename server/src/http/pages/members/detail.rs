@@ -16,13 +16,14 @@ use crate::domain::member::{Member, MemberStatus};
 use crate::domain::phone::mask_phone;
 use crate::home;
 use crate::http::AppState;
-use crate::http::extract::PageQuery;
-use crate::http::pages::csrf::Csrf;
-use crate::http::pages::render::{self, Chrome, PageError, Section, StaffPage};
+use crate::http::pages::chrome::{Chrome, Section};
 use crate::store::Result as StoreResult;
 use crate::store::devices::{self, PhoneDevice};
 use crate::store::members::{self, HistoryEntry};
 use crate::store::scans::{self, ScanEntry};
+use crate::web::csrf::Csrf;
+use crate::web::extract::PageQuery;
+use crate::web::render::{self, PageError, StaffPage};
 
 /// How many check-ins the history shows.
 const HISTORY: u32 = 50;

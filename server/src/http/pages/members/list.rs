@@ -9,10 +9,11 @@ use super::status_label;
 use crate::domain::member::{Member, MemberStatus};
 use crate::domain::phone::mask_phone;
 use crate::http::AppState;
-use crate::http::extract::PageQuery;
-use crate::http::pages::csrf::Csrf;
-use crate::http::pages::render::{self, Chrome, PageError, Section, StaffPage};
+use crate::http::pages::chrome::{Chrome, Section};
 use crate::store::members;
+use crate::web::csrf::Csrf;
+use crate::web::extract::PageQuery;
+use crate::web::render::{self, PageError, StaffPage};
 
 /// How many members one page lists.
 const SHOWN: u32 = 100;

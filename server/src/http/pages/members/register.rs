@@ -13,8 +13,9 @@ use crate::domain::member::{
 };
 use crate::home::{self, HomeError};
 use crate::http::AppState;
-use crate::http::pages::csrf::{Csrf, CsrfForm};
-use crate::http::pages::render::{self, Chrome, PageError, Section, StaffPage};
+use crate::http::pages::chrome::{Chrome, Section};
+use crate::web::csrf::{Csrf, CsrfForm};
+use crate::web::render::{self, PageError, StaffPage};
 
 /// The form as the browser sends it; a ticked checkbox arrives as `on`, an unticked one not at all.
 #[derive(Debug, Default, Deserialize)]

@@ -16,10 +16,10 @@ use super::{checked_ticket, ticket_for_code};
 use crate::domain::ids::ActivityId;
 use crate::domain::room::{FormTicket, TAP_FORM_SECONDS};
 use crate::http::AppState;
-use crate::http::pages::csrf::{Csrf, CsrfForm};
-use crate::http::pages::render::{self, PageError};
 use crate::secrets;
 use crate::store::activities;
+use crate::web::csrf::{Csrf, CsrfForm};
+use crate::web::render::{self, PageError};
 
 #[derive(Template)]
 #[template(path = "phone/checkin.html")]

@@ -8,9 +8,9 @@ use rusqlite::Connection;
 use super::notice::Notice;
 use crate::domain::member::Member;
 use crate::http::AppState;
-use crate::http::error::ApiError;
 use crate::secrets;
 use crate::store::{self, devices, members};
+use crate::web::error::ApiError;
 
 pub const PHONE_COOKIE: &str = "kejia_phone";
 /// One year: a member comes back for many activities.

@@ -1,7 +1,7 @@
 //! The phone pages' rate limit, per peer address; [`PhoneLimits`] holds the numbers and why.
 //! Over it a phone gets 429 with a page saying how long to wait, and `Retry-After`.
 //!
-//! [`PhoneLimits`]: crate::http::rate_limit::PhoneLimits
+//! [`PhoneLimits`]: crate::web::rate_limit::PhoneLimits
 
 use std::time::Instant;
 
@@ -12,8 +12,8 @@ use axum::response::Response;
 
 use super::notice::Notice;
 use crate::http::AppState;
-use crate::http::login;
-use crate::http::rate_limit::retry_after;
+use crate::web::login;
+use crate::web::rate_limit::retry_after;
 
 /// The one phone route whose POST counts against the (smaller) registration limit.
 const REGISTER: &str = "/m/register";

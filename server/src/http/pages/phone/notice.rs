@@ -6,10 +6,10 @@ use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
 use crate::http::AppState;
-use crate::http::error::ApiError;
-use crate::http::pages::render::PageError;
-use crate::http::rate_limit;
 use crate::store::StoreError;
+use crate::web::error::ApiError;
+use crate::web::rate_limit;
+use crate::web::render::PageError;
 
 #[derive(Template)]
 #[template(path = "phone/notice.html")]

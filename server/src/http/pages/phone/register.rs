@@ -17,11 +17,11 @@ use crate::domain::credential::QrCredential;
 use crate::domain::member::{CONSENT_SHARE_TEXT, CONSENT_TEXT, Member, NewMember, Registration};
 use crate::domain::room::{FormTicket, REGISTER_FORM_SECONDS};
 use crate::http::AppState;
-use crate::http::error::ApiError;
-use crate::http::pages::csrf::{Csrf, CsrfForm};
-use crate::http::pages::render::{self, PageError};
 use crate::secrets;
 use crate::store::{self, StoreError, devices, members, scans};
+use crate::web::csrf::{Csrf, CsrfForm};
+use crate::web::error::ApiError;
+use crate::web::render::{self, PageError};
 
 /// The form's fields as typed, so a refused form comes back with nothing lost.
 #[derive(Debug, Default, Deserialize)]

@@ -11,8 +11,8 @@ use crate::domain::ids::ActivityId;
 use crate::domain::room::FormTicket;
 use crate::home::checkins::{self, CheckinRequest, Presenting, Recorded};
 use crate::http::AppState;
-use crate::http::pages::render;
 use crate::store::devices;
+use crate::web::render;
 
 /// How a check-in went, in words.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -25,9 +25,9 @@ use crate::clock::{Clock, FixedClock};
 use crate::config::RawConfig;
 use crate::domain::access::{StaffRole, Username};
 use crate::http::AppState;
-use crate::http::auth::SESSION_LENGTH;
 use crate::secrets;
 use crate::store::users;
+use crate::web::auth::SESSION_LENGTH;
 
 /// The CSRF token every test browser holds (its cookie and its forms agree).
 pub const CSRF: &str = "test-csrf-token";

@@ -704,7 +704,7 @@ fn from(builder: axum::http::request::Builder, peer: [u8; 4]) -> axum::http::req
 #[tokio::test]
 async fn one_address_over_the_phone_pages_limit_gets_429_with_retry_after_but_the_kiosk_never_does()
 {
-    use crate::http::rate_limit::PHONE_PAGES;
+    use crate::web::rate_limit::PHONE_PAGES;
     let site = Site::new(NOW).await;
     let nat = [192, 168, 1, 66];
     let path = format!("/m/checkin?code={}", code(&site));
@@ -779,7 +779,7 @@ async fn one_address_over_the_phone_pages_limit_gets_429_with_retry_after_but_th
 
 #[tokio::test]
 async fn registrations_from_one_address_have_their_own_lower_limit() {
-    use crate::http::rate_limit::PHONE_REGISTRATIONS;
+    use crate::web::rate_limit::PHONE_REGISTRATIONS;
     let site = Site::new(NOW).await;
     let nat = [10, 1, 2, 3];
     let form = |phone: &str| {

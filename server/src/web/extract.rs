@@ -11,9 +11,9 @@ use axum::routing::MethodRouter;
 use serde::de::DeserializeOwned;
 
 use super::error::{ApiError, JSON_DEPTH};
-use super::pages::render::PageError;
+use super::harden::BODY_LIMIT;
 use super::refusals;
-use super::router::BODY_LIMIT;
+use super::render::PageError;
 
 /// A JSON body; malformed JSON is a 400, fields of the wrong type a 422, over 64 KiB a 413.
 /// JSON nested deeper than [`JSON_DEPTH`] is a 400 before serde sees it: serde_json stops at

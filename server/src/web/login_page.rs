@@ -1,56 +1,30 @@
-//! The staff login page and logout. Same accounts, sessions and rate limit as the API.
+//! The staff login page (`/admin/login`) and logout, for either face. Same accounts, sessions
+//! and rate limit as the API's `/api/v1/session`.
 
 use askama::Template;
 use axum::extract::State;
+use axum::http::HeaderValue;
 use axum::http::{Extensions, HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Router, http::HeaderValue};
 use serde::Deserialize;
 
+use super::Face;
+use super::auth;
 use super::csrf::{Csrf, CsrfForm};
+use super::extract::PageQuery;
+use super::login::{self, LoginOutcome};
+use super::rate_limit;
 use super::render::{self, PageError, safe_next};
-use crate::http::AppState;
-use crate::http::auth;
-use crate::http::extract::PageQuery;
-use crate::http::login::{self, LoginOutcome};
-use crate::http::rate_limit;
 use crate::secrets;
 use crate::store::users;
 
-/// Whose staff the login page is for: the home's, or the association's at the hub. The
-/// accounts, sessions, rate limit and lockout are the same.
+/// What the login page says under the face's name: the home's staff, or the association's at
+/// the hub. The accounts, sessions, rate limit and lockout are the same.
 #[derive(Debug, Clone, Copy)]
 pub struct Heading {
-    /// The name above the form; `None`: the home's name from its settings.
-    pub name: Option<&'static str>,
     pub subtitle: &'static str,
     /// A link for visitors who did not come to log in (the hub's public results).
     pub public_link: Option<(&'static str, &'static str)>,
-}
-
-/// The home's login page.
-pub const HOME: Heading = Heading {
-    name: None,
-    subtitle: "工作人员登录",
-    public_link: None,
-};
-
-pub fn routes() -> Router<AppState> {
-    routes_for(HOME)
-}
-
-pub fn routes_for(heading: Heading) -> Router<AppState> {
-    Router::new()
-        .route(
-            "/admin/login",
-            get(move |state, csrf, query| view(heading, state, csrf, query)).post(
-                move |state, csrf, extensions, headers, form| {
-                    submit(heading, state, csrf, extensions, headers, form)
-                },
-            ),
-        )
-        .route("/admin/logout", post(logout))
 }
 
 #[derive(Template)]
@@ -70,14 +44,14 @@ pub struct NextQuery {
     next: Option<String>,
 }
 
-async fn view(
-    heading: Heading,
-    State(state): State<AppState>,
+pub async fn view<S: Face>(
+    State(state): State<S>,
     csrf: Csrf,
     PageQuery(query): PageQuery<NextQuery>,
 ) -> Result<Response, PageError> {
+    let heading = state.login_heading();
     render::ok(&LoginPage {
-        name: heading.name.unwrap_or(&state.home_name()),
+        name: &state.site_name(),
         subtitle: heading.subtitle,
         public_link: heading.public_link,
         csrf: &csrf.0,
@@ -94,9 +68,8 @@ pub struct LoginForm {
     next: Option<String>,
 }
 
-async fn submit(
-    heading: Heading,
-    State(state): State<AppState>,
+pub async fn submit<S: Face>(
+    State(state): State<S>,
     csrf: Csrf,
     extensions: Extensions,
     request_headers: HeaderMap,
@@ -105,18 +78,20 @@ async fn submit(
     let peer = login::peer(&extensions);
     let next = safe_next(form.next.as_deref());
     let outcome = login::log_in(
-        &state,
+        state.kit(),
         &form.username,
         form.password,
         peer,
         &request_headers,
     )
     .await?;
+    let heading = state.login_heading();
+    let name = state.site_name();
     let refusal = |status: StatusCode, message: String| {
         render::html(
             status,
             &LoginPage {
-                name: heading.name.unwrap_or(&state.home_name()),
+                name: &name,
                 subtitle: heading.subtitle,
                 public_link: heading.public_link,
                 csrf: &csrf.0,
@@ -159,14 +134,15 @@ async fn submit(
 #[derive(Debug, Deserialize)]
 pub struct Empty {}
 
-async fn logout(
-    State(state): State<AppState>,
+pub async fn logout<S: Face>(
+    State(state): State<S>,
     request_headers: HeaderMap,
     CsrfForm(_): CsrfForm<Empty>,
 ) -> Result<Response, PageError> {
     if let Some(token) = auth::session_cookie(&request_headers) {
         let hash = secrets::token_hash(token);
         state
+            .kit()
             .store
             .write(move |conn| users::delete_session(conn, &hash))
             .await?;

@@ -15,10 +15,9 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 
-use super::AppState;
+use super::Face;
 use super::error::ApiError;
-use super::pages::phone::Notice;
-use super::pages::render::error_page;
+use super::render::error_page;
 use crate::domain::Invalid;
 
 /// A JSON body as `T`, or the refusal that says what to correct.
@@ -227,7 +226,7 @@ const REFUSAL_BYTES: usize = 16 * 1024;
 /// Around every route: an error answer without Chinese words gets them, and a page path gets a
 /// page (see the module's text). Answers that already speak (a page, `{"error": …}` on the API,
 /// a check-in's refusal) pass untouched.
-pub async fn in_chinese(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn in_chinese<S: Face>(State(state): State<S>, request: Request, next: Next) -> Response {
     let reader = reader_of(request.uri().path());
     let response = next.run(request).await;
     let status = response.status();
@@ -245,7 +244,7 @@ pub async fn in_chinese(State(state): State<AppState>, request: Request, next: N
         }
         (Reader::Phone, kind) => {
             let message = words_of(response, kind).await;
-            let mut page = Notice::refusal(status, message).render(&state.home_name());
+            let mut page = state.phone_refusal(status, message);
             carry_headers(status, &mut page);
             page
         }

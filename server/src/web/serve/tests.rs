@@ -256,7 +256,7 @@ async fn home() -> (crate::Home, String, String, tempfile::TempDir) {
         .write(move |conn| {
             let name = Username::parse("staff").expect("name");
             let user = crate::store::users::insert(conn, &name, "no-hash", StaffRole::Staff, at)?;
-            let until = at + crate::http::auth::SESSION_LENGTH;
+            let until = at + crate::web::auth::SESSION_LENGTH;
             crate::store::users::create_session(conn, user.id, &hash, at, until)
         })
         .await

@@ -1,5 +1,5 @@
-//! What every page shares: turning a template into a response, the error page, the staff
-//! guard that sends a visitor to the login page, and the frame around every staff page.
+//! What every page of either face shares: turning a template into a response, the error page,
+//! and the staff guard that sends a visitor to the login page.
 
 use askama::Template;
 use axum::extract::FromRequestParts;
@@ -7,12 +7,11 @@ use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
-use super::csrf::Csrf;
+use super::Face;
+use super::auth::{Principal, Staff};
+use super::error::ApiError;
 use crate::domain::Invalid;
 use crate::domain::access::StaffRole;
-use crate::http::AppState;
-use crate::http::auth::{Principal, Staff};
-use crate::http::error::ApiError;
 use crate::store::StoreError;
 use crate::store::users::StaffUser;
 
@@ -52,12 +51,6 @@ impl From<ApiError> for PageError {
 
 impl From<StoreError> for PageError {
     fn from(error: StoreError) -> Self {
-        Self::Api(error.into())
-    }
-}
-
-impl From<crate::home::HomeError> for PageError {
-    fn from(error: crate::home::HomeError) -> Self {
         Self::Api(error.into())
     }
 }
@@ -116,13 +109,10 @@ pub fn error_page(status: StatusCode, message: &str) -> Response {
 #[derive(Debug, Clone)]
 pub struct StaffPage(pub StaffUser);
 
-impl FromRequestParts<AppState> for StaffPage {
+impl<S: Face> FromRequestParts<S> for StaffPage {
     type Rejection = PageError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         match Staff::from_request_parts(parts, state).await {
             Ok(Staff(user)) => Ok(Self(user)),
             Err(ApiError::Unauthorized) => Err(PageError::LogIn {
@@ -145,53 +135,11 @@ impl StaffPage {
 
 /// Whether the caller is a logged-in staffer, without redirecting (the phone pages use it to
 /// offer a link to the admin).
-pub async fn is_staff(parts: &mut Parts, state: &AppState) -> bool {
+pub async fn is_staff<S: Face>(parts: &mut Parts, state: &S) -> bool {
     matches!(
         Principal::from_request_parts(parts, state).await,
         Ok(Principal::Staff(_))
     )
-}
-
-/// Which part of the staff site a page belongs to (the highlighted tab).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Section {
-    Dashboard,
-    Activities,
-    Members,
-    Ledger,
-    Settings,
-}
-
-/// The frame of every staff page: home name, who is logged in, the tabs, the logout form.
-#[derive(Debug, Clone)]
-pub struct Chrome {
-    pub home_name: String,
-    pub username: String,
-    pub csrf: String,
-    pub section: Section,
-}
-
-impl Chrome {
-    pub fn new(state: &AppState, staff: &StaffPage, csrf: &Csrf, section: Section) -> Self {
-        Self {
-            home_name: state.home_name(),
-            username: staff.0.username.clone(),
-            csrf: csrf.0.clone(),
-            section,
-        }
-    }
-
-    /// `class="here"` for the current tab (used by `base.html`).
-    pub fn here(&self, section: &str) -> &'static str {
-        let current = match self.section {
-            Section::Dashboard => "dashboard",
-            Section::Activities => "activities",
-            Section::Members => "members",
-            Section::Ledger => "ledger",
-            Section::Settings => "settings",
-        };
-        if current == section { "here" } else { "" }
-    }
 }
 
 /// Percent-encodes a query component (for `next=` links).

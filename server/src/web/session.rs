@@ -1,4 +1,4 @@
-//! Staff login: `POST` creates a session cookie, `GET` says who is logged in, `DELETE` logs out.
+//! Staff login over the API (`/api/v1/session`), for either face: `POST` creates a session cookie, `GET` says who is logged in, `DELETE` logs out.
 
 use axum::Json;
 use axum::extract::State;
@@ -7,12 +7,12 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::http::AppState;
-use crate::http::auth::{self, Staff};
-use crate::http::error::ApiError;
-use crate::http::extract::ApiJson;
-use crate::http::login::{self, LoginOutcome};
-use crate::http::rate_limit;
+use super::Face;
+use super::auth::{self, Staff};
+use super::error::ApiError;
+use super::extract::ApiJson;
+use super::login::{self, LoginOutcome};
+use super::rate_limit;
 use crate::secrets;
 use crate::store::users;
 
@@ -22,15 +22,15 @@ pub struct Login {
     password: String,
 }
 
-pub async fn login(
-    State(state): State<AppState>,
+pub async fn login<S: Face>(
+    State(state): State<S>,
     extensions: Extensions,
     request_headers: HeaderMap,
     ApiJson(login): ApiJson<Login>,
 ) -> Result<Response, ApiError> {
     let peer = login::peer(&extensions);
     match login::log_in(
-        &state,
+        state.kit(),
         &login.username,
         login.password,
         peer,
@@ -71,14 +71,15 @@ pub async fn get(Staff(user): Staff) -> Json<serde_json::Value> {
     Json(json!({ "username": user.username, "role": user.role.code() }))
 }
 
-pub async fn logout(
-    State(state): State<AppState>,
+pub async fn logout<S: Face>(
+    State(state): State<S>,
     _staff: Staff,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     if let Some(token) = auth::session_cookie(&headers) {
         let hash = secrets::token_hash(token);
         state
+            .kit()
             .store
             .write(move |conn| users::delete_session(conn, &hash))
             .await?;

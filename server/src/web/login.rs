@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use axum::extract::ConnectInfo;
 use axum::http::{Extensions, HeaderMap, HeaderValue};
 
-use super::AppState;
+use super::Kit;
 use super::auth;
 use super::error::ApiError;
 use super::rate_limit::NotNow;
@@ -36,7 +36,7 @@ pub fn peer(extensions: &Extensions) -> Option<IpAddr> {
 }
 
 pub async fn log_in(
-    state: &AppState,
+    kit: &Kit,
     username: &str,
     password: String,
     peer: Option<IpAddr>,
@@ -44,7 +44,7 @@ pub async fn log_in(
 ) -> Result<LoginOutcome, ApiError> {
     let username = username.trim().to_owned();
     // Counted as a failure before the password is checked (see `LoginThrottle`).
-    let attempt = match state.logins.begin(&username, peer, Instant::now()) {
+    let attempt = match kit.logins.begin(&username, peer, Instant::now()) {
         Ok(attempt) => attempt,
         Err(NotNow::LockedOut(left)) => {
             tracing::warn!("login refused: locked out after repeated failures");
@@ -56,11 +56,11 @@ pub async fn log_in(
         }
     };
     let lookup = username.clone();
-    let found = state
+    let found = kit
         .store
         .read(move |conn| users::find_for_login(conn, &lookup))
         .await?;
-    let user = verify(state, found, password).await?;
+    let user = verify(kit, found, password).await?;
     let Some(user) = user else {
         tracing::info!("login refused");
         return Ok(LoginOutcome::Refused);
@@ -69,11 +69,10 @@ pub async fn log_in(
     let token = secrets::new_token("").map_err(|e| ApiError::Internal(e.to_string()))?;
     let hash = secrets::token_hash(&token);
     let previous = auth::session_cookie(request_headers).map(secrets::token_hash);
-    let now = state.clock.now();
+    let now = kit.clock.now();
     let expires = now + auth::SESSION_LENGTH;
     let user_id = user.id;
-    state
-        .store
+    kit.store
         .write(move |conn| {
             if let Some(previous) = previous {
                 users::delete_session(conn, &previous)?;
@@ -91,11 +90,11 @@ pub async fn log_in(
 /// Argon2 on a blocking thread, at most two at a time; an unknown name costs the same work, so
 /// timing does not reveal which names exist.
 async fn verify(
-    state: &AppState,
+    kit: &Kit,
     found: Option<(StaffUser, String)>,
     password: String,
 ) -> Result<Option<StaffUser>, ApiError> {
-    let permit = state
+    let permit = kit
         .hashing
         .clone()
         .acquire_owned()

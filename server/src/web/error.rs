@@ -8,7 +8,6 @@ use serde_json::json;
 
 use crate::domain::checkin::ActivityBrief;
 use crate::domain::{Conflict, Invalid};
-use crate::home::HomeError;
 use crate::store::{DiskTrouble, StoreError};
 
 #[derive(Debug)]
@@ -133,18 +132,6 @@ fn unsaved(trouble: Option<DiskTrouble>) -> &'static str {
         Some(DiskTrouble::ReadOnly) => "存储卡已变为只读，本次未保存。请工作人员检查或更换存储卡",
         Some(DiskTrouble::Failing) => "存储卡读写出错，本次未保存。请工作人员检查存储卡",
         Some(DiskTrouble::Busy) | None => "暂时无法保存，请稍后重试",
-    }
-}
-
-impl From<HomeError> for ApiError {
-    fn from(error: HomeError) -> Self {
-        match error {
-            HomeError::NotFound => Self::NotFound,
-            HomeError::Invalid(invalid) => Self::Invalid(invalid),
-            HomeError::Conflict(Conflict(why)) => Self::Conflict(why),
-            HomeError::Secret(detail) => Self::Internal(detail),
-            HomeError::Store(error) => error.into(),
-        }
     }
 }
 

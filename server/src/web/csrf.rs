@@ -11,10 +11,10 @@ use axum::response::Response;
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
 
+use super::error::ApiError;
+use super::extract::body_limit;
+use super::refusals;
 use super::render::PageError;
-use crate::http::error::ApiError;
-use crate::http::extract::body_limit;
-use crate::http::refusals;
 use crate::secrets;
 
 pub const CSRF_COOKIE: &str = "kejia_csrf";
@@ -99,7 +99,7 @@ pub fn check(cookie: Option<&str>, sent: Option<&str>) -> Result<(), PageError> 
 }
 
 pub fn cookie_token(headers: &HeaderMap) -> Option<&str> {
-    crate::http::auth::cookie(headers, CSRF_COOKIE)
+    crate::web::auth::cookie(headers, CSRF_COOKIE)
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {

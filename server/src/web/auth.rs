@@ -8,9 +8,9 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use jiff::SignedDuration;
 
+use super::Face;
 use super::error::ApiError;
 use super::serve::Connection;
-use super::state::AppState;
 use crate::domain::access::StaffRole;
 use crate::domain::checkin::Actor;
 use crate::secrets;
@@ -45,24 +45,23 @@ impl Principal {
     }
 }
 
-impl FromRequestParts<AppState> for Principal {
+impl<S: Face> FromRequestParts<S> for Principal {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let principal = if let Some(token) = bearer_token(&parts.headers) {
             let hash = secrets::token_hash(token);
             let device = state
+                .kit()
                 .store
                 .read(move |conn| tokens::find(conn, &hash))
                 .await?;
             device.map(Principal::Device)
         } else if let Some(session) = session_cookie(&parts.headers) {
             let hash = secrets::token_hash(session);
-            let now = state.clock.now();
+            let now = state.kit().clock.now();
             let user = state
+                .kit()
                 .store
                 .read(move |conn| users::session_user(conn, &hash, now))
                 .await?;
@@ -84,13 +83,10 @@ impl FromRequestParts<AppState> for Principal {
 #[derive(Debug, Clone)]
 pub struct Staff(pub StaffUser);
 
-impl FromRequestParts<AppState> for Staff {
+impl<S: Face> FromRequestParts<S> for Staff {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         match Principal::from_request_parts(parts, state).await? {
             Principal::Staff(user) => Ok(Staff(user)),
             Principal::Device(_) => Err(ApiError::Forbidden(
@@ -104,13 +100,10 @@ impl FromRequestParts<AppState> for Staff {
 #[derive(Debug, Clone)]
 pub struct Admin(pub StaffUser);
 
-impl FromRequestParts<AppState> for Admin {
+impl<S: Face> FromRequestParts<S> for Admin {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let Staff(user) = Staff::from_request_parts(parts, state).await?;
         if user.role == StaffRole::Admin {
             Ok(Admin(user))
