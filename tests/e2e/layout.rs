@@ -38,10 +38,13 @@ const LONG_NAMES: [&str; 3] = [
     "Alexander-Maximilian Wolfeschlegelsteinhausen",
 ];
 
-/// Page routes that are not pages a person reads: the stylesheet and script, the live count's
+/// GET routes that are not pages a person reads here: the health check, the stylesheet and script, the live count's
 /// event stream, an uploaded photo's bytes (and its print copy), the evaluation workbook and the
 /// sign-in sheet's old address (a redirect).
-const NOT_PAGES: [&str; 7] = [
+const NOT_PAGES: [&str; 9] = [
+    "/healthz",
+    // Visited on the fresh home, with its one-time link.
+    "/setup",
     "/static/kejia.css",
     "/static/kejia.js",
     "/admin/live",
@@ -51,30 +54,21 @@ const NOT_PAGES: [&str; 7] = [
     "/admin/activities/{id}/sheet",
 ];
 
-/// The GET routes the page routers in `dir` declare (`.route("PATH", get(…))`).
-fn get_routes(dir: &Path) -> BTreeSet<String> {
+/// The GET routes a face's router file declares (`.route("PATH", get(…))`), but those of its
+/// JSON API (the `fn api()` it nests under `/api/v1`).
+fn get_routes(router: &Path) -> BTreeSet<String> {
+    let text = std::fs::read_to_string(router).unwrap();
+    let api_start = text.find("fn api()").expect("the router's fn api()");
+    let api_end = api_start + text[api_start..].find("\n}").expect("end of fn api()");
+    let pages = format!("{}{}", &text[..api_start], &text[api_end..]);
     let mut routes = BTreeSet::new();
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(next) = pending.pop() {
-        for entry in std::fs::read_dir(&next).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                if path.file_name().is_some_and(|n| n != "tests") {
-                    pending.push(path);
-                }
-                continue;
-            }
-            let text = std::fs::read_to_string(&path).unwrap();
-            for call in text.split(".route(").skip(1) {
-                let call = call.split(".route(").next().unwrap_or(call);
-                let call = call.split("\n}").next().unwrap_or(call);
-                let Some(route) = call.split('"').nth(1) else {
-                    continue;
-                };
-                if call.contains("get(") {
-                    routes.insert(route.to_owned());
-                }
-            }
+    for call in pages.split(".route(").skip(1) {
+        let call = call.split("\n}").next().unwrap_or(call);
+        let Some(route) = call.split('"').nth(1) else {
+            continue;
+        };
+        if call.contains("get(") {
+            routes.insert(route.to_owned());
         }
     }
     routes
@@ -436,8 +430,8 @@ fn every_page_fits_a_360_px_phone_with_a_year_of_long_names() {
     let phone_url = string(&kiosk["phone_url"]);
     let code = phone_url.split("code=").nth(1).expect("a code").to_owned();
 
-    let home_routes = get_routes(&server_dir("http/pages"));
-    let hub_routes = get_routes(&server_dir("hub/pages"));
+    let home_routes = get_routes(&server_dir("http/router.rs"));
+    let hub_routes = get_routes(&server_dir("hub/router.rs"));
     let year = this_year();
     let base = home.url("");
     let hub_base = hub.url("");

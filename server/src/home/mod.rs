@@ -12,6 +12,7 @@ pub mod checkins;
 pub mod clock;
 pub mod counts;
 pub mod members;
+pub mod settings;
 
 #[cfg(test)]
 mod fixture;

@@ -87,6 +87,17 @@ pub async fn log_in(
     })
 }
 
+/// Ends the session the browser brought, if any (the caller clears its cookie).
+pub async fn log_out(kit: &Kit, request_headers: &HeaderMap) -> Result<(), ApiError> {
+    if let Some(token) = auth::session_cookie(request_headers) {
+        let hash = secrets::token_hash(token);
+        kit.store
+            .write(move |conn| users::delete_session(conn, &hash))
+            .await?;
+    }
+    Ok(())
+}
+
 /// Argon2 on a blocking thread, at most two at a time; an unknown name costs the same work, so
 /// timing does not reveal which names exist.
 async fn verify(

@@ -15,8 +15,6 @@ use super::extract::PageQuery;
 use super::login::{self, LoginOutcome};
 use super::rate_limit;
 use super::render::{self, PageError, safe_next};
-use crate::secrets;
-use crate::store::users;
 
 /// What the login page says under the face's name: the home's staff, or the association's at
 /// the hub. The accounts, sessions, rate limit and lockout are the same.
@@ -139,14 +137,7 @@ pub async fn logout<S: Face>(
     request_headers: HeaderMap,
     CsrfForm(_): CsrfForm<Empty>,
 ) -> Result<Response, PageError> {
-    if let Some(token) = auth::session_cookie(&request_headers) {
-        let hash = secrets::token_hash(token);
-        state
-            .kit()
-            .store
-            .write(move |conn| users::delete_session(conn, &hash))
-            .await?;
-    }
+    login::log_out(state.kit(), &request_headers).await?;
     let mut response = render::see_other("/admin/login").into_response();
     response
         .headers_mut()

@@ -13,8 +13,6 @@ use super::error::ApiError;
 use super::extract::ApiJson;
 use super::login::{self, LoginOutcome};
 use super::rate_limit;
-use crate::secrets;
-use crate::store::users;
 
 #[derive(Debug, Deserialize)]
 pub struct Login {
@@ -76,14 +74,7 @@ pub async fn logout<S: Face>(
     _staff: Staff,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    if let Some(token) = auth::session_cookie(&headers) {
-        let hash = secrets::token_hash(token);
-        state
-            .kit()
-            .store
-            .write(move |conn| users::delete_session(conn, &hash))
-            .await?;
-    }
+    login::log_out(state.kit(), &headers).await?;
     let mut out = HeaderMap::new();
     out.insert(header::SET_COOKIE, auth::session_clear_cookie());
     Ok((StatusCode::NO_CONTENT, out).into_response())

@@ -9,10 +9,10 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use crate::domain::home::{HomeProfile, ProfileForm};
+use crate::home;
 use crate::http::AppState;
 use crate::http::pages::chrome::{Chrome, Section};
 use crate::http::reach;
-use crate::store::{audit, home_profile};
 use crate::web::csrf::{Csrf, CsrfForm};
 use crate::web::extract::PageQuery;
 use crate::web::render::{self, PageError, StaffPage};
@@ -116,16 +116,13 @@ pub async fn save(
         Ok(profile) => profile,
         Err(invalid) => return refuse(StatusCode::UNPROCESSABLE_ENTITY, invalid.message),
     };
-    let now = state.clock.now();
-    let actor = staff.0.username.clone();
-    let saved = profile.clone();
-    state
-        .store
-        .write(move |conn| {
-            home_profile::put(conn, &saved, now)?;
-            audit::append(conn, now, &actor, "home.profile", "本站设置", None, None)
-        })
-        .await?;
+    home::settings::save_profile(
+        &state.store,
+        state.clock.now(),
+        &staff.0.username,
+        profile.clone(),
+    )
+    .await?;
     state.set_profile(profile);
     Ok(render::see_other(if form.welcome.is_some() {
         "/admin"
