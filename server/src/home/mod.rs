@@ -12,7 +12,10 @@ pub mod checkins;
 pub mod clock;
 pub mod counts;
 pub mod members;
+pub mod phones;
+pub mod photos;
 pub mod settings;
+pub mod setup;
 
 #[cfg(test)]
 mod fixture;
@@ -34,6 +37,9 @@ pub enum HomeError {
     /// A new secret could not be made (the system's random source failed).
     #[error("could not make a secret: {0}")]
     Secret(String),
+    /// Work on a blocking thread (decoding a photo) did not finish: it panicked.
+    #[error("background work failed: {0}")]
+    Worker(#[from] tokio::task::JoinError),
     /// The store failed (disk, database); nothing was saved.
     #[error(transparent)]
     Store(StoreError),

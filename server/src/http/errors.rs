@@ -13,6 +13,7 @@ impl From<HomeError> for ApiError {
             HomeError::Invalid(invalid) => Self::Invalid(invalid),
             HomeError::Conflict(Conflict(why)) => Self::Conflict(why),
             HomeError::Secret(detail) => Self::Internal(detail),
+            HomeError::Worker(error) => Self::Internal(error.to_string()),
             HomeError::Store(error) => error.into(),
         }
     }

@@ -81,6 +81,15 @@ pub fn revoke(conn: &Connection, member: MemberId, handle: &str, now: Timestamp)
     Ok(changed > 0)
 }
 
+/// Revokes the phone whose cookie hashes to `token_hash`, if it still works.
+pub fn revoke_token(conn: &Connection, token_hash: &str, now: Timestamp) -> Result<()> {
+    conn.prepare_cached(
+        "UPDATE phone_devices SET revoked_at = ?2 WHERE token_hash = ?1 AND revoked_at IS NULL",
+    )?
+    .execute(params![token_hash, to_millis(now)])?;
+    Ok(())
+}
+
 /// Revokes every phone of the member (on erasure).
 pub fn revoke_all(conn: &Connection, member: MemberId, now: Timestamp) -> Result<()> {
     conn.prepare_cached(

@@ -135,6 +135,12 @@ fn unsaved(trouble: Option<DiskTrouble>) -> &'static str {
     }
 }
 
+impl From<super::HashingError> for ApiError {
+    fn from(error: super::HashingError) -> Self {
+        Self::Internal(error.to_string())
+    }
+}
+
 impl From<Invalid> for ApiError {
     fn from(invalid: Invalid) -> Self {
         Self::Invalid(invalid)

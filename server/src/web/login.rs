@@ -105,22 +105,14 @@ async fn verify(
     found: Option<(StaffUser, String)>,
     password: String,
 ) -> Result<Option<StaffUser>, ApiError> {
-    let permit = kit
-        .hashing
-        .clone()
-        .acquire_owned()
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
-    tokio::task::spawn_blocking(move || {
-        let _permit = permit;
-        match found {
+    let checked = kit
+        .hashing(move || match found {
             Some((user, phc)) => secrets::verify_password(&password, &phc).then_some(user),
             None => {
                 secrets::verify_password(&password, secrets::decoy_hash());
                 None
             }
-        }
-    })
-    .await
-    .map_err(|e| ApiError::Internal(e.to_string()))
+        })
+        .await?;
+    Ok(checked)
 }

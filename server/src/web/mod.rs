@@ -38,18 +38,41 @@ pub struct Kit {
     pub clock: Arc<dyn Clock>,
     pub settings: Arc<Settings>,
     /// Argon2id takes ~19 MiB and tens of milliseconds a hash; two at a time keep a Pi
-    /// responsive under a burst of logins.
-    pub hashing: Arc<Semaphore>,
+    /// responsive under a burst of logins (see [`Kit::hashing`]).
+    hashing_permits: Arc<Semaphore>,
     pub logins: LoginThrottle,
 }
 
+/// Password work could not run: the limiter was closed (shutting down) or the work panicked.
+#[derive(Debug, thiserror::Error)]
+pub enum HashingError {
+    #[error("password hashing is shut down: {0}")]
+    Closed(#[from] tokio::sync::AcquireError),
+    #[error("password hashing failed: {0}")]
+    Panicked(#[from] tokio::task::JoinError),
+}
+
 impl Kit {
+    /// Runs password work (Argon2id) on a blocking thread, at most two at a time.
+    pub async fn hashing<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, HashingError> {
+        let permit = self.hashing_permits.clone().acquire_owned().await?;
+        let done = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            work()
+        })
+        .await?;
+        Ok(done)
+    }
+
     pub fn new(store: Store, clock: Arc<dyn Clock>, settings: Settings) -> Self {
         Self {
             store,
             clock,
             settings: Arc::new(settings),
-            hashing: Arc::new(Semaphore::new(2)),
+            hashing_permits: Arc::new(Semaphore::new(2)),
             logins: LoginThrottle::default(),
         }
     }

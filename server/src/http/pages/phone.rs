@@ -17,10 +17,6 @@ use crate::domain::room::{FormTicket, RoomCheck, SCAN_GRACE};
 use crate::http::AppState;
 pub use notice::Notice;
 
-/// The device name phone check-ins are logged under; a page's ticket nonce is the scan id, so a
-/// double tap or a re-sent form counts once.
-const PHONE_DEVICE: &str = "phone";
-
 /// The ticket for a page opened with `code`, if this server showed that code within the
 /// last minute (see `domain::room`).
 fn ticket_for_code(state: &AppState, code: Option<&str>) -> Result<FormTicket, Notice> {

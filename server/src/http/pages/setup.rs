@@ -8,11 +8,10 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 
-use crate::domain::Conflict;
-use crate::domain::access::{NewPassword, StaffRole, Username};
+use crate::domain::access::{NewPassword, Username};
+use crate::home::{self, HomeError};
 use crate::http::AppState;
 use crate::secrets;
-use crate::store::users;
 use crate::web::auth;
 use crate::web::error::ApiError;
 use crate::web::extract::PageQuery;
@@ -96,32 +95,24 @@ pub async fn submit(
             );
         }
     };
-    let phc = hash(&state, password).await?;
-    let now = state.clock.now();
+    let phc = state
+        .hashing(move || secrets::hash_password(password.as_str()))
+        .await?
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
     let session = secrets::new_token("").map_err(|e| ApiError::Internal(e.to_string()))?;
-    let session_hash = secrets::token_hash(&session);
-    let created = state
-        .store
-        .write(move |conn| {
-            // Checked inside the transaction: two tabs racing cannot both create a first account.
-            if users::count(conn)? > 0 {
-                return Err(Conflict("已有账号，设置链接已失效".into()).into());
-            }
-            let user = users::insert(conn, &username, &phc, StaffRole::Admin, now)?;
-            users::create_session(
-                conn,
-                user.id,
-                &session_hash,
-                now,
-                now + auth::SESSION_LENGTH,
-            )?;
-            Ok(user)
-        })
-        .await;
+    let now = state.clock.now();
+    let created = home::setup::create_first_admin(
+        &state.store,
+        now,
+        username,
+        phc,
+        secrets::token_hash(&session),
+        now + auth::SESSION_LENGTH,
+    )
+    .await;
     state.setup.close();
     match created {
-        Ok(user) => {
-            tracing::info!(user = %user.username, "first administrator created through the setup link");
+        Ok(_) => {
             let mut headers = HeaderMap::new();
             headers.insert(header::SET_COOKIE, auth::session_set_cookie(&session));
             let html = page(None, true, true)
@@ -129,27 +120,9 @@ pub async fn submit(
                 .map_err(|e| ApiError::Internal(e.to_string()))?;
             Ok((headers, Html(html)).into_response())
         }
-        Err(crate::store::StoreError::Conflict(_)) => {
-            render(StatusCode::CONFLICT, &page(None, false, false))
-        }
+        Err(HomeError::Conflict(_)) => render(StatusCode::CONFLICT, &page(None, false, false)),
         Err(other) => Err(other.into()),
     }
-}
-
-async fn hash(state: &AppState, password: NewPassword) -> Result<String, ApiError> {
-    let permit = state
-        .hashing
-        .clone()
-        .acquire_owned()
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
-    tokio::task::spawn_blocking(move || {
-        let _permit = permit;
-        secrets::hash_password(password.as_str())
-    })
-    .await
-    .map_err(|e| ApiError::Internal(e.to_string()))?
-    .map_err(|e| ApiError::Internal(e.to_string()))
 }
 
 fn render(status: StatusCode, page: &SetupPage<'_>) -> Result<Response, ApiError> {

@@ -1,5 +1,5 @@
 //! Photos of an activity for the ledger: upload (JPEG or PNG, checked by their first bytes, not
-//! by what the browser claims), show, delete.
+//! by what the browser claims; kept by `home::photos`), show, delete.
 
 use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderMap, header};
@@ -9,17 +9,16 @@ use serde::Deserialize;
 use super::detail::activity_id;
 use crate::domain::Invalid;
 use crate::domain::ids::PhotoId;
+use crate::home;
+use crate::home::photos::MAX_PHOTO_BYTES;
 use crate::http::AppState;
 use crate::store::photos;
 use crate::web::csrf::{self, CsrfForm};
 use crate::web::error::ApiError;
 use crate::web::render::{self, PageError, StaffPage};
 
-/// Largest photo accepted; phones' photos are 2–4 MB.
-pub const MAX_PHOTO_BYTES: usize = 5 * 1024 * 1024;
 /// The upload route's body limit: one photo and the form around it.
 pub const UPLOAD_LIMIT: usize = MAX_PHOTO_BYTES + 64 * 1024;
-const MAX_PHOTOS: u32 = 20;
 
 pub async fn upload(
     State(state): State<AppState>,
@@ -50,28 +49,7 @@ pub async fn upload(
     if bytes.len() > MAX_PHOTO_BYTES {
         return Err(photo_too_large().into());
     }
-    // Decoding a phone photo takes a moment: off the async threads.
-    let print_copy = tokio::task::spawn_blocking({
-        let bytes = bytes.clone();
-        move || crate::export::photo::print_copy(&bytes)
-    })
-    .await
-    .map_err(|e| ApiError::Internal(e.to_string()))?
-    .map_err(|e| Invalid::new("photo", e.to_string()))?;
-    let now = state.clock.now();
-    state
-        .store
-        .write(move |conn| {
-            crate::store::activities::get(conn, id)?;
-            if photos::count(conn, id)? >= MAX_PHOTOS {
-                return Err(crate::domain::Conflict(format!(
-                    "每场活动最多保存 {MAX_PHOTOS} 张照片"
-                ))
-                .into());
-            }
-            photos::insert(conn, id, content_type, &bytes, &print_copy, now)
-        })
-        .await?;
+    home::photos::add(&state.store, state.clock.now(), id, content_type, bytes).await?;
     Ok(render::see_other(&format!(
         "/admin/activities/{id}?done=photo"
     )))
@@ -154,10 +132,7 @@ pub async fn delete(
     CsrfForm(_): CsrfForm<Empty>,
 ) -> Result<Response, PageError> {
     let id: PhotoId = id.parse().map_err(|_| ApiError::NotFound)?;
-    let activity = state
-        .store
-        .write(move |conn| photos::delete(conn, id))
-        .await?;
+    let activity = home::photos::delete(&state.store, id).await?;
     Ok(render::see_other(&format!(
         "/admin/activities/{activity}?done=photo_deleted"
     )))

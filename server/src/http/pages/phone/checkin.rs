@@ -15,6 +15,7 @@ use super::verdict::{self, Tap};
 use super::{checked_ticket, ticket_for_code};
 use crate::domain::ids::ActivityId;
 use crate::domain::room::{FormTicket, TAP_FORM_SECONDS};
+use crate::home;
 use crate::http::AppState;
 use crate::secrets;
 use crate::store::activities;
@@ -169,12 +170,7 @@ async fn forget_phone(
 ) -> Result<Response, Notice> {
     let CsrfForm(form) = form?;
     if let Some(token) = device::token(headers) {
-        let token_hash = secrets::token_hash(token);
-        let now = state.clock.now();
-        state
-            .store
-            .write(move |conn| device::revoke(conn, &token_hash, now))
-            .await?;
+        home::phones::forget(&state.store, state.clock.now(), &secrets::token_hash(token)).await?;
     }
     // The form shown next is for someone else: a new nonce, the same page load's time.
     let mut response = match checked_ticket(state, form.ticket.as_deref(), TAP_FORM_SECONDS) {

@@ -2,21 +2,17 @@
 //! known phone checks in with one tap. Staff can revoke it; "不是本人，重新登记" clears it.
 
 use axum::http::{HeaderMap, HeaderValue, header};
-use jiff::Timestamp;
-use rusqlite::Connection;
 
 use super::notice::Notice;
 use crate::domain::member::Member;
+use crate::home;
 use crate::http::AppState;
 use crate::secrets;
-use crate::store::{self, devices, members};
 use crate::web::error::ApiError;
 
 pub const PHONE_COOKIE: &str = "kejia_phone";
 /// One year: a member comes back for many activities.
 const MAX_AGE_SECONDS: u32 = 365 * 24 * 60 * 60;
-/// How many leading hash characters name a device row (see `devices::revoke`).
-const HANDLE_LEN: usize = 12;
 
 /// The member a phone stands for, with the hash of its cookie.
 #[derive(Debug, Clone)]
@@ -44,15 +40,7 @@ pub async fn owner(state: &AppState, headers: &HeaderMap) -> Result<Option<Owner
         return Ok(None);
     };
     let token_hash = secrets::token_hash(token);
-    let lookup = token_hash.clone();
-    let member = state
-        .store
-        .read(move |conn| {
-            devices::member_for(conn, &lookup)?
-                .map(|id| members::get(conn, id))
-                .transpose()
-        })
-        .await?;
+    let member = home::phones::owner(&state.store, &token_hash).await?;
     Ok(member.map(|member| Owner { token_hash, member }))
 }
 
@@ -72,15 +60,4 @@ pub fn set_cookie(token: &str) -> Result<HeaderValue, Notice> {
 
 pub fn clear_cookie() -> HeaderValue {
     HeaderValue::from_static("kejia_phone=; Path=/m; HttpOnly; SameSite=Strict; Max-Age=0")
-}
-
-/// Revokes the device row of a cookie, if it still stands for someone.
-pub fn revoke(conn: &Connection, token_hash: &str, now: Timestamp) -> store::Result<()> {
-    if let (Some(member), Some(handle)) = (
-        devices::member_for(conn, token_hash)?,
-        token_hash.get(..HANDLE_LEN),
-    ) {
-        devices::revoke(conn, member, handle, now)?;
-    }
-    Ok(())
 }

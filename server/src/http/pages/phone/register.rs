@@ -5,22 +5,19 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
-use jiff::{SignedDuration, Timestamp};
-use rusqlite::Connection;
 use serde::Deserialize;
 
+use super::checked_ticket;
 use super::device::{self, Owner};
 use super::notice::{self, Notice};
 use super::verdict::{self, Tap};
-use super::{PHONE_DEVICE, checked_ticket};
-use crate::domain::credential::QrCredential;
-use crate::domain::member::{CONSENT_SHARE_TEXT, CONSENT_TEXT, Member, NewMember, Registration};
+use crate::domain::member::{self, CONSENT_SHARE_TEXT, CONSENT_TEXT, NewMember};
 use crate::domain::room::{FormTicket, REGISTER_FORM_SECONDS};
+use crate::home::phones::Registration;
+use crate::home::{self, HomeError};
 use crate::http::AppState;
 use crate::secrets;
-use crate::store::{self, StoreError, devices, members, scans};
 use crate::web::csrf::{Csrf, CsrfForm};
-use crate::web::error::ApiError;
 use crate::web::render::{self, PageError};
 
 /// The form's fields as typed, so a refused form comes back with nothing lost.
@@ -38,8 +35,8 @@ pub struct RegisterForm {
 }
 
 impl RegisterForm {
-    fn registration(&self) -> Registration<'_> {
-        Registration {
+    fn registration(&self) -> member::Registration<'_> {
+        member::Registration {
             name: Some(&self.name),
             phone: Some(&self.phone),
             employer: Some(&self.employer),
@@ -156,22 +153,16 @@ async fn register(
         }
     };
     let (token, token_hash) = device::new_token()?;
-    let enrolment = Enrolment {
+    let registration = Registration {
         member,
-        credential: new_credential()?,
         token_hash: token_hash.clone(),
         previous_hash: device::token(headers).map(secrets::token_hash),
         nonce: ticket.nonce.clone(),
     };
-    let now = state.clock.now();
-    let member = match state
-        .store
-        .write(move |conn| enrolment.run(conn, now))
-        .await
-    {
+    let member = match home::phones::register(&state.store, state.clock.now(), registration).await {
         Ok(member) => member,
-        Err(StoreError::Conflict(_)) => return Err(Notice::phone_taken()),
-        Err(StoreError::NotFound) => return Err(Notice::stale_form()),
+        Err(HomeError::Conflict(_)) => return Err(Notice::phone_taken()),
+        Err(HomeError::NotFound) => return Err(Notice::stale_form()),
         Err(other) => return Err(other.into()),
     };
     // The phone is the member's from here on, even if the check-in below cannot be stored.
@@ -185,55 +176,4 @@ async fn register(
     let mut response = notice::respond(state, verdict::check_in(state, &owner, tap).await);
     response.headers_mut().append(header::SET_COOKIE, cookie);
     Ok(response)
-}
-
-fn new_credential() -> Result<QrCredential, Notice> {
-    let bytes = secrets::random_bytes::<16>().map_err(|e| ApiError::Internal(e.to_string()))?;
-    Ok(QrCredential::from_random(bytes))
-}
-
-/// A registration as one write: the member, and this phone remembered for them.
-struct Enrolment {
-    member: NewMember,
-    credential: QrCredential,
-    token_hash: String,
-    /// The phone's earlier cookie, if it had one: it stops standing for anyone.
-    previous_hash: Option<String>,
-    nonce: String,
-}
-
-impl Enrolment {
-    fn run(self, conn: &Connection, now: Timestamp) -> store::Result<Member> {
-        if let Some(previous) = &self.previous_hash {
-            device::revoke(conn, previous, now)?;
-        }
-        let member = match self.sent_before(conn, now)? {
-            Some(member) => member,
-            None => members::insert(conn, &self.member, &self.credential, now)?,
-        };
-        devices::remember(conn, &self.token_hash, member.id, now)?;
-        Ok(member)
-    }
-
-    /// The member this very form registered a moment ago (a double tap, or a reload of the
-    /// answer page): the check-in stored under its ticket's nonce names them, with the number
-    /// typed again. Without this the second copy would be refused as a taken number. A ticket
-    /// that already registered someone else is used up: refused as not found, nothing written.
-    fn sent_before(&self, conn: &Connection, now: Timestamp) -> store::Result<Option<Member>> {
-        let Some(answer) = scans::answer_for(conn, PHONE_DEVICE, &self.nonce)? else {
-            return Ok(None);
-        };
-        let Some(brief) = answer.member else {
-            return Ok(None);
-        };
-        let earlier = members::get(conn, brief.id)?;
-        let form_life = SignedDuration::from_secs(REGISTER_FORM_SECONDS);
-        let same = earlier.phone == self.member.phone.as_str()
-            && now.duration_since(earlier.created_at) <= form_life;
-        if same {
-            Ok(Some(earlier))
-        } else {
-            Err(StoreError::NotFound)
-        }
-    }
 }

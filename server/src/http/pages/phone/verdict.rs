@@ -4,14 +4,14 @@
 use askama::Template;
 use axum::response::Response;
 
+use super::device::Owner;
 use super::notice::Notice;
-use super::{PHONE_DEVICE, device::Owner};
 use crate::domain::checkin::{ActivityBrief, Actor, Answer, Method, Outcome};
 use crate::domain::ids::ActivityId;
 use crate::domain::room::FormTicket;
-use crate::home::checkins::{self, CheckinRequest, Presenting, Recorded};
+use crate::home::checkins::{CheckinRequest, Presenting, Recorded};
+use crate::home::{self, phones::PHONE_DEVICE};
 use crate::http::AppState;
-use crate::store::devices;
 use crate::web::render;
 
 /// How a check-in went, in words.
@@ -54,20 +54,15 @@ pub async fn check_in(state: &AppState, owner: &Owner, tap: Tap<'_>) -> Result<R
         activity_id: tap.activity_id,
         scan_id: Some(tap.ticket.nonce.clone()),
     };
-    let recorded = checkins::check_in(
+    let recorded = home::phones::check_in(
         &state.store,
         &state.live,
         state.now(),
         &state.settings.tz,
+        &owner.token_hash,
         request,
     )
     .await?;
-    let now = state.clock.now();
-    let token_hash = owner.token_hash.clone();
-    state
-        .store
-        .write(move |conn| devices::touch(conn, &token_hash, now))
-        .await?;
     let (verdict, choices) = match recorded {
         Recorded::Answered(answer) => {
             // A nonce names one form on one phone; an answer for someone else means the form
