@@ -1,5 +1,6 @@
 //! The house's layering, checked on the source: pages never reach into the JSON API (both call
-//! `home`), and `home` knows no HTTP.
+//! `home`), `home` knows no HTTP, the store knows no sync client, and the wire vocabulary
+//! (`wire`) stands below all of them.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -59,6 +60,40 @@ fn the_home_layer_knows_no_http() {
     assert!(
         found.is_empty(),
         "`home` must not know HTTP:\n{}",
+        found.join("\n")
+    );
+}
+
+#[test]
+fn the_store_knows_no_sync_client() {
+    // The store logs and keeps the wire's words (`crate::wire`); deciding what to push is
+    // `sync`'s, which calls down into the store, never the other way.
+    let found = offending("store", &["crate::sync", "kejia_server::sync"]);
+    assert!(
+        found.is_empty(),
+        "`store` must not import `sync` (the shared words are in `wire`):\n{}",
+        found.join("\n")
+    );
+}
+
+#[test]
+fn the_wire_stands_below_store_sync_hub_and_http() {
+    let found = offending(
+        "wire",
+        &[
+            "crate::store",
+            "crate::sync",
+            "crate::hub",
+            "crate::http",
+            "crate::home",
+            "rusqlite",
+            "reqwest",
+            "axum",
+        ],
+    );
+    assert!(
+        found.is_empty(),
+        "`wire` is pure data and hashing; it imports no store, sync, hub or HTTP:\n{}",
         found.join("\n")
     );
 }

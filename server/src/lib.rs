@@ -23,6 +23,7 @@ pub mod store;
 pub mod sync;
 pub mod systemd;
 pub mod telemetry;
+pub mod wire;
 
 use std::future::Future;
 use std::sync::Arc;

@@ -23,8 +23,8 @@ use crate::http::auth::Staff;
 use crate::http::error::ApiError;
 use crate::http::extract::{ApiJson, ApiQuery};
 use crate::http::rate_limit;
-use crate::sync::phone::PHONE_HASH_KIND;
-use crate::sync::wire::{Decision, EnrollAnswer, EnrollRequest, Push, PushAnswer, Refusal};
+use crate::wire::phone::PHONE_HASH_KIND;
+use crate::wire::{Decision, EnrollAnswer, EnrollRequest, Push, PushAnswer, Refusal};
 
 /// Takes a home's one-time code and public key. Every attempt passes the enrolment throttle
 /// first (see `enrol_code`): the codes are short, so guessing must be slow.
@@ -180,7 +180,7 @@ async fn take_in(state: &AppState, push: Push) -> Result<PushAnswer, Refused> {
         Err(Unopened::TooLarge { changes }) => {
             return Err(ApiError::BadRequest(format!(
                 "一个批次最多 {} 条记录，收到 {changes} 条",
-                crate::sync::wire::MAX_BATCH
+                crate::wire::MAX_BATCH
             ))
             .into());
         }

@@ -14,21 +14,21 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
-use super::chain::HomeKey;
-use super::phone::{self, PHONE_HASH_KIND, PhoneHashError};
-use super::wire::{
-    Batch, Change, EnrollAnswer, EnrollRequest, MAX_BATCH, MemberPhoneHash, Personal, Push,
-    PushAnswer, Refusal,
-};
 use crate::clock::Clock;
 use crate::domain::compliance::AwardMonth;
 use crate::domain::home::HomeProfile;
 use crate::secrets;
 use crate::store::changelog::{self, Logged};
-use crate::store::home_profile;
 use crate::store::restored::{self, Halt, HaltKind};
 use crate::store::sync_state::{self, Enrolment};
 use crate::store::{Store, StoreError};
+use crate::store::{home_profile, phone_hashes};
+use crate::wire::chain::HomeKey;
+use crate::wire::phone::{self, PHONE_HASH_KIND, PhoneHashError};
+use crate::wire::{
+    Batch, Change, EnrollAnswer, EnrollRequest, MAX_BATCH, MemberPhoneHash, Personal, Push,
+    PushAnswer, Refusal,
+};
 
 #[derive(Debug, Error)]
 pub enum SyncError {
@@ -265,7 +265,10 @@ impl SyncClient {
                     let Some(enrolment) = sync_state::enrolment(conn)? else {
                         return Ok(None);
                     };
-                    Ok(Some((enrolment.phone_key, phone::unhashed(conn, CHUNK)?)))
+                    Ok(Some((
+                        enrolment.phone_key,
+                        phone_hashes::unhashed(conn, CHUNK)?,
+                    )))
                 })
                 .await?;
             let Some((key, pending)) = pending.filter(|(_, p)| !p.is_empty()) else {
@@ -287,7 +290,7 @@ impl SyncClient {
             .await
             .map_err(|e| PhoneHashError::Argon2(e.to_string()))??;
             self.store
-                .write(move |conn| phone::keep(conn, &done))
+                .write(move |conn| phone_hashes::keep(conn, &done))
                 .await?;
             hashed += count;
         }
@@ -332,7 +335,7 @@ impl SyncClient {
                 self.store
                     .write(move |conn| {
                         sync_state::acknowledged(conn, acked, now)?;
-                        phone::announced(conn, &phone_hashes)?;
+                        phone_hashes::announced(conn, &phone_hashes)?;
                         if restored_up_to.is_some_and(|seq| acked >= seq) {
                             // The hub holds exactly what the backup held: carry on as before.
                             restored::confirm(conn)?;
@@ -575,7 +578,7 @@ fn prepare(conn: &Connection) -> Result<Result<Prepared, SyncError>, StoreError>
     let unannounced = if restored::halted(conn)?.is_some() {
         Vec::new()
     } else {
-        phone::unannounced(conn, MAX_BATCH)?
+        phone_hashes::unannounced(conn, MAX_BATCH)?
     };
     phone_hashes.extend(unannounced.iter().cloned());
     let batch = Batch {
@@ -659,7 +662,7 @@ fn with_personal(
     };
     let personal = match member {
         Some((share, name, employer, number)) => {
-            let phone_hash = match phone::kept(conn, &change.record_id)? {
+            let phone_hash = match phone_hashes::kept(conn, &change.record_id)? {
                 Some(hash) => hash,
                 None => match phone::phone_hash(phone_key, &number) {
                     Ok(hash) => hash,

@@ -31,7 +31,7 @@ use crate::http::views::{chinese_time, chinese_time_text};
 use crate::store::sync_state::FilingDecision;
 use crate::store::{activities, sync_state, users};
 use crate::sync::client as sync_client;
-use crate::sync::wire::Notice;
+use crate::wire::Notice;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
