@@ -25,6 +25,12 @@ pub const CSRF_FIELD: &str = "csrf";
 #[derive(Debug, Clone)]
 pub struct Csrf(pub String);
 
+impl AsRef<str> for Csrf {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
 /// Gives every page request a token: the browser's cookie, or a new one that the response sets.
 pub async fn ensure_cookie(mut request: Request, next: Next) -> Response {
     let existing = cookie_token(request.headers()).map(str::to_owned);

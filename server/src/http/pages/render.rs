@@ -7,7 +7,6 @@ use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
-use super::csrf::Csrf;
 use crate::domain::Invalid;
 use crate::domain::access::StaffRole;
 use crate::http::AppState;
@@ -172,11 +171,18 @@ pub struct Chrome {
 }
 
 impl Chrome {
-    pub fn new(state: &AppState, staff: &StaffPage, csrf: &Csrf, section: Section) -> Self {
+    /// `csrf` is the page's token (`csrf::Csrf`, taken as its text so that `csrf`, which
+    /// answers with this module's `PageError`, is the only one of the two to import the other).
+    pub fn new(
+        state: &AppState,
+        staff: &StaffPage,
+        csrf: &impl AsRef<str>,
+        section: Section,
+    ) -> Self {
         Self {
             home_name: state.home_name(),
             username: staff.0.username.clone(),
-            csrf: csrf.0.clone(),
+            csrf: csrf.as_ref().to_owned(),
             section,
         }
     }
