@@ -13,7 +13,7 @@
 
 use std::time::Instant;
 
-use kejia_server::sync::phone::{LANES, MEMORY_KIB, PASSES, phone_hash};
+use kejia_server::wire::phone::{LANES, MEMORY_KIB, PASSES, phone_hash};
 
 /// Guesses timed per thread.
 const GUESSES: u64 = 60;

@@ -6,8 +6,8 @@ use std::collections::HashMap;
 
 use crate::domain::credential::{CardUid, Presented, QrCredential};
 use crate::hub::ingest::{self, Verdict};
-use crate::sync::chain::{GENESIS, HomeKey};
-use crate::sync::wire::{Change, Push};
+use crate::wire::chain::{GENESIS, HomeKey};
+use crate::wire::{Change, Push};
 
 /// The home whose pushes the `sync_wire` target signs, and its key.
 pub const HOME: &str = "fuzz-home";
@@ -119,7 +119,7 @@ mod tests {
     use std::path::PathBuf;
 
     use super::*;
-    use crate::sync::wire::Batch;
+    use crate::wire::Batch;
 
     /// Every file of a target's committed corpus, by name.
     fn corpus(target: &str) -> Vec<(PathBuf, Vec<u8>)> {

@@ -1,6 +1,7 @@
 //! The house's layering, checked on the source: pages never reach into the JSON API (both call
 //! `home`), `home` knows no HTTP, the web kit knows neither face, the hub stands on the kit and
-//! not on the home's HTTP face, and `ApiError` stays in HTTP code.
+//! not on the home's HTTP face, `ApiError` stays in HTTP code, the store knows no sync client,
+//! and the wire vocabulary (`wire`) stands below all of them.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -113,6 +114,7 @@ fn api_error_stays_in_http_code() {
         "hub/store.rs",
         "hub/profile.rs",
         "hub/workbook.rs",
+        "wire",
     ];
     let found: Vec<String> = below_http
         .iter()
@@ -121,6 +123,41 @@ fn api_error_stays_in_http_code() {
     assert!(
         found.is_empty(),
         "`ApiError` belongs to the HTTP faces; use cases return their own errors:\n{}",
+        found.join("\n")
+    );
+}
+
+#[test]
+fn the_store_knows_no_sync_client() {
+    // The store logs and keeps the wire's words (`crate::wire`); deciding what to push is
+    // `sync`'s, which calls down into the store, never the other way.
+    let found = offending("store", &["crate::sync", "kejia_server::sync"]);
+    assert!(
+        found.is_empty(),
+        "`store` must not import `sync` (the shared words are in `wire`):\n{}",
+        found.join("\n")
+    );
+}
+
+#[test]
+fn the_wire_stands_below_store_sync_hub_and_http() {
+    let found = offending(
+        "wire",
+        &[
+            "crate::store",
+            "crate::sync",
+            "crate::hub",
+            "crate::http",
+            "crate::web",
+            "crate::home",
+            "rusqlite",
+            "reqwest",
+            "axum",
+        ],
+    );
+    assert!(
+        found.is_empty(),
+        "`wire` is pure data and hashing; it imports no store, sync, hub or HTTP:\n{}",
         found.join("\n")
     );
 }

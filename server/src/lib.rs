@@ -24,6 +24,7 @@ pub mod sync;
 pub mod systemd;
 pub mod telemetry;
 pub mod web;
+pub mod wire;
 
 use std::future::Future;
 use std::sync::Arc;

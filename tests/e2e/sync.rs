@@ -569,8 +569,8 @@ fn faults_between_home_and_hub_lose_nothing_and_count_nothing_twice() {
 
 #[test]
 fn a_batch_signed_by_a_key_the_hub_never_enrolled_is_refused() {
-    use kejia_server::sync::chain::{GENESIS, HomeKey, chain_hash};
-    use kejia_server::sync::wire::{Batch, Change, Push};
+    use kejia_server::wire::chain::{GENESIS, HomeKey, chain_hash};
+    use kejia_server::wire::{Batch, Change, Push};
     let home = TestHome::start();
     let hub = TestHub::start();
     enroll(&home, &hub, "安化县科技工作者之家");

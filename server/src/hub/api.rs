@@ -18,12 +18,12 @@ use super::store as hub;
 use crate::domain::Invalid;
 use crate::domain::calendar::{year_or_current, year_span};
 use crate::hub::state::HubState;
-use crate::sync::phone::PHONE_HASH_KIND;
-use crate::sync::wire::{Decision, EnrollAnswer, EnrollRequest, Push, PushAnswer, Refusal};
 use crate::web::auth::Staff;
 use crate::web::error::ApiError;
 use crate::web::extract::{ApiJson, ApiQuery};
 use crate::web::rate_limit;
+use crate::wire::phone::PHONE_HASH_KIND;
+use crate::wire::{Decision, EnrollAnswer, EnrollRequest, Push, PushAnswer, Refusal};
 
 /// Takes a home's one-time code and public key. Every attempt passes the enrolment throttle
 /// first (see `enrol_code`): the codes are short, so guessing must be slow.
@@ -178,7 +178,7 @@ async fn take_in(state: &HubState, push: Push) -> Result<PushAnswer, Refused> {
         Err(Unopened::TooLarge { changes }) => {
             return Err(ApiError::BadRequest(format!(
                 "一个批次最多 {} 条记录，收到 {changes} 条",
-                crate::sync::wire::MAX_BATCH
+                crate::wire::MAX_BATCH
             ))
             .into());
         }

@@ -13,7 +13,7 @@ use tower::ServiceExt;
 
 use super::enrol_code::{ALPHABET, EXPIRED_MESSAGE, PEER_FAILURES, UNKNOWN_MESSAGE};
 use super::test_support::HubSite;
-use crate::sync::chain::HomeKey;
+use crate::wire::chain::HomeKey;
 
 fn key(secret: u8) -> String {
     HomeKey::from_secret([secret; 32]).public_hex()

@@ -4,7 +4,7 @@ use axum::http::StatusCode;
 use serde_json::json;
 
 use super::test_support::{HubSite, Seeded};
-use crate::sync::chain::HomeKey;
+use crate::wire::chain::HomeKey;
 
 #[tokio::test]
 async fn a_home_is_registered_with_details_then_awarded_and_rated() {

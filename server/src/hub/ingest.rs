@@ -2,9 +2,9 @@
 //! replays identical to what the hub already holds, and an unbroken hash chain. Pure: the
 //! caller hands in what the hub holds; nothing is written unless everything verifies.
 
-use crate::sync::chain::{self, chain_hash};
-use crate::sync::phone::is_phone_hash;
-use crate::sync::wire::{Batch, Change, MAX_BATCH, Push};
+use crate::wire::chain::{self, chain_hash};
+use crate::wire::phone::is_phone_hash;
+use crate::wire::{Batch, Change, MAX_BATCH, Push};
 
 /// Why a push's batch could not be opened.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -159,7 +159,7 @@ mod tests {
     use std::collections::HashMap;
 
     use super::*;
-    use crate::sync::chain::GENESIS;
+    use crate::wire::chain::GENESIS;
 
     fn chain(records: &[&str], from: i64, previous: &str) -> Vec<Change> {
         let mut previous = previous.to_owned();

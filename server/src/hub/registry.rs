@@ -14,7 +14,7 @@ use super::store as hub;
 use crate::domain::{Conflict, Invalid, optional_text, required_text};
 use crate::hub::state::HubState;
 use crate::store::StoreError;
-use crate::sync::wire::Decision;
+use crate::wire::Decision;
 
 /// Longest comment on a decision.
 pub const COMMENT_MAX: usize = 500;

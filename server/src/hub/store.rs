@@ -8,11 +8,11 @@ use serde::Serialize;
 use crate::domain::Conflict;
 use crate::secrets;
 use crate::store::{Result, StoreError, from_millis, to_millis};
-use crate::sync::chain::GENESIS;
-use crate::sync::wire::{Change, Decision, MemberPhoneHash, Notice, Personal, Record};
+use crate::wire::chain::GENESIS;
+use crate::wire::{Change, Decision, MemberPhoneHash, Notice, Personal, Record};
 
 /// The association's phone-hashing key, made on first use. It is the salt of the slow phone
-/// hash (`sync::phone`), handed to every home, so it is no secret: the cost of each guess is
+/// hash (`wire::phone`), handed to every home, so it is no secret: the cost of each guess is
 /// what keeps the numbers out of reach of whoever copies this database.
 pub fn phone_key(conn: &Connection) -> Result<[u8; 32]> {
     let found: Option<Vec<u8>> = conn

@@ -16,9 +16,9 @@ use crate::clock::{Clock, FixedClock};
 use crate::config::RawConfig;
 use crate::domain::access::StaffRole;
 use crate::domain::compliance::{self, AwardMonth, Tally};
-use crate::sync::chain::{GENESIS, HomeKey, chain_hash};
-use crate::sync::phone::PHONE_HASH_KIND;
-use crate::sync::wire::{Batch, Change, Personal, Push, Record};
+use crate::wire::chain::{GENESIS, HomeKey, chain_hash};
+use crate::wire::phone::PHONE_HASH_KIND;
+use crate::wire::{Batch, Change, Personal, Push, Record};
 
 const PASSWORD: &str = "correct horse battery";
 const PHONE: &str = "13912345678";
@@ -35,7 +35,7 @@ fn phone_hash(key: &[u8; 32], phone: &str) -> String {
     if let Some(hash) = KNOWN.lock().expect("lock").get(&wanted) {
         return hash.clone();
     }
-    let hash = crate::sync::phone::phone_hash(key, phone).expect("phone hash");
+    let hash = crate::wire::phone::phone_hash(key, phone).expect("phone hash");
     KNOWN.lock().expect("lock").insert(wanted, hash.clone());
     hash
 }

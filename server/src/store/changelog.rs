@@ -9,8 +9,8 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::{Result, StoreError, from_millis, to_millis};
 use crate::domain::ids::{ActivityId, CheckinId, MemberId};
 use crate::secrets;
-use crate::sync::chain::{GENESIS, chain_hash, personal_hash};
-use crate::sync::wire::Record;
+use crate::wire::Record;
+use crate::wire::chain::{GENESIS, chain_hash, personal_hash};
 
 /// One change as it is pushed.
 #[derive(Debug, Clone, PartialEq, Eq)]

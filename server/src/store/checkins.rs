@@ -11,7 +11,7 @@ use crate::domain::Now;
 use crate::domain::checkin::Method;
 use crate::domain::ids::{ActivityId, CheckinId, MemberId};
 use crate::domain::phone::mask_phone;
-use crate::sync::wire::Record;
+use crate::wire::Record;
 
 /// A check-in to insert: at an activity, or a venue visit on a day.
 #[derive(Debug, Clone)]

@@ -386,3 +386,32 @@ fn parse_status(row: &Row<'_>, index: usize) -> rusqlite::Result<MemberStatus> {
         rusqlite::Error::InvalidColumnType(index, "status".into(), rusqlite::types::Type::Text)
     })
 }
+
+/// A member's personal data as stored, for what the hub may hold about them (the sync client
+/// decides what of it goes out).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonalData {
+    pub consent_share: bool,
+    pub name: String,
+    pub employer: String,
+    pub phone: String,
+}
+
+/// The personal data of member `id` (as the change log names it), unless erased or unknown.
+pub fn personal_data(conn: &Connection, id: &str) -> Result<Option<PersonalData>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT status, consent_share, name, employer, phone FROM members WHERE id = ?1",
+        )?
+        .query_row([id], |row| {
+            let status: String = row.get(0)?;
+            Ok((status != "erased").then_some(PersonalData {
+                consent_share: row.get(1)?,
+                name: row.get(2)?,
+                employer: row.get(3)?,
+                phone: row.get(4)?,
+            }))
+        })
+        .optional()?
+        .flatten())
+}

@@ -19,6 +19,7 @@ pub use disk::DiskTrouble;
 pub mod members;
 mod migrate;
 pub use migrate::{HOME, HUB, Schema};
+pub mod phone_hashes;
 pub mod photos;
 pub mod restored;
 pub mod scans;

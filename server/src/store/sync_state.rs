@@ -7,7 +7,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::{Result, StoreError, activities, from_millis, to_millis};
 use crate::domain::activity::Filing;
 use crate::domain::ids::ActivityId;
-use crate::sync::wire::{Decision, Notice};
+use crate::wire::{Decision, Notice};
 
 #[derive(Debug, Clone)]
 pub struct Enrolment {

@@ -1,7 +1,5 @@
-//! Sync between a home and the association's hub: the wire format both sides speak, the hash
-//! chain and the signatures. The home's client and the hub's ingest build on these.
+//! The home's side of sync with the association's hub: enrolment, and pushing the change log.
+//! What both sides say (the wire messages, the hash chain, the signatures, the phone hash) is
+//! in [`crate::wire`], below the store, so the store can log records without knowing sync.
 
-pub mod chain;
 pub mod client;
-pub mod phone;
-pub mod wire;

@@ -26,11 +26,11 @@ use crate::http::views::{chinese_time, chinese_time_text};
 use crate::store::sync_state::FilingDecision;
 use crate::store::{activities, sync_state, users};
 use crate::sync::client as sync_client;
-use crate::sync::wire::Notice;
 use crate::web::auth::Staff;
 use crate::web::csrf::{Csrf, CsrfForm};
 use crate::web::error::ApiError;
 use crate::web::render::{self, PageError, StaffPage};
+use crate::wire::Notice;
 
 /// How far ahead "coming up" looks.
 const LOOKAHEAD: SignedDuration = SignedDuration::from_hours(30 * 24);

@@ -11,9 +11,9 @@ use proptest::prelude::*;
 use proptest::sample::Index;
 
 use super::*;
-use crate::sync::chain::{GENESIS, HomeKey};
-use crate::sync::wire::proptests::{personal, record};
-use crate::sync::wire::{Personal, Record};
+use crate::wire::chain::{GENESIS, HomeKey};
+use crate::wire::proptests::{personal, record};
+use crate::wire::{Personal, Record};
 
 const HOME: &str = "home-1";
 
@@ -44,7 +44,7 @@ fn chained(records: &[(Record, Option<Personal>)]) -> Batch {
         prev_hash: GENESIS.into(),
         changes,
         notices_after: 0,
-        phone_hash_kind: Some(crate::sync::phone::PHONE_HASH_KIND.into()),
+        phone_hash_kind: Some(crate::wire::phone::PHONE_HASH_KIND.into()),
         phone_hashes: Vec::new(),
     }
 }
@@ -159,12 +159,12 @@ fn a_batch_larger_than_any_home_sends_is_refused_unopened() {
     use proptest::strategy::{Strategy, ValueTree};
     let mut runner = proptest::test_runner::TestRunner::deterministic();
     let one = record().new_tree(&mut runner).unwrap().current();
-    let records = vec![(one, None); crate::sync::wire::MAX_BATCH + 1];
+    let records = vec![(one, None); crate::wire::MAX_BATCH + 1];
     let too_many = chained(&records);
     assert_eq!(
         open(&signed(&too_many), &key().public_hex()),
         Err(Unopened::TooLarge {
-            changes: crate::sync::wire::MAX_BATCH + 1
+            changes: crate::wire::MAX_BATCH + 1
         })
     );
     let most = chained(&records[1..]);
@@ -186,7 +186,7 @@ proptest! {
         ],
         outside in any::<bool>(),
     ) {
-        prop_assume!(!crate::sync::phone::is_phone_hash(&bad));
+        prop_assume!(!crate::wire::phone::is_phone_hash(&bad));
         let mut records = records;
         let member = Record::Member {
             id: "m".into(),
@@ -197,7 +197,7 @@ proptest! {
         let personal = Personal { name: None, employer: None, phone_hash: bad.clone() };
         if outside {
             let mut batch = chained(&records);
-            batch.phone_hashes.push(crate::sync::wire::MemberPhoneHash {
+            batch.phone_hashes.push(crate::wire::MemberPhoneHash {
                 member_id: "m".into(),
                 phone_hash: bad,
             });

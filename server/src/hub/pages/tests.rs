@@ -11,7 +11,7 @@ use crate::accounts;
 use crate::domain::access::StaffRole;
 use crate::hub::store as hub;
 use crate::hub::test_support::{CSRF, HubSite, Seeded};
-use crate::sync::chain::HomeKey;
+use crate::wire::chain::HomeKey;
 
 fn activity(title: &str, starts_at: &'static str, participants: u32) -> Seeded {
     Seeded {

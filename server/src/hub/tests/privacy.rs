@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::hub::store::{self as hub_store, REFUSALS_KEPT_PER_HOME, REFUSALS_PER_MINUTE};
-use crate::sync::wire::MemberPhoneHash;
+use crate::wire::MemberPhoneHash;
 
 fn member_record(id: &str) -> Record {
     Record::Member {

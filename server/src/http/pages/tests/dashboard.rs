@@ -243,7 +243,7 @@ async fn the_dashboard_shows_the_associations_newest_notice_and_the_sync_state()
         .store
         .write(move |conn| {
             for (seq, title) in [(1, "旧通知"), (2, "关于<开展>科技活动周的通知")] {
-                let notice = crate::sync::wire::Notice {
+                let notice = crate::wire::Notice {
                     seq,
                     title: title.into(),
                     body: "请各科技工作者之家做好准备。".into(),

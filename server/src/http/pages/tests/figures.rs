@@ -11,7 +11,7 @@ use crate::domain::activity::{ActivityFields, CheckinWindow};
 use crate::domain::credential::QrCredential;
 use crate::domain::member::{NewMember, Registration};
 use crate::store::{activities, members, sync_state};
-use crate::sync::wire::{Decision, Notice};
+use crate::wire::{Decision, Notice};
 
 /// 22 November 2026, 10:00 in Shanghai.
 const NOW: &str = "2026-11-22T02:00:00Z";

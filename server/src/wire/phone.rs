@@ -8,14 +8,11 @@
 //! about 19 MiB of memory and tens of milliseconds per candidate, so the 10^7 numbers of one
 //! prefix cost days of a core instead of seconds (measured in BENCHMARKS.md, "Phone hashes").
 //!
-//! The home computes each member's hash once and keeps it (`member_phone_hashes`, dropped by a
+//! The home computes each member's hash once and keeps it (`store::phone_hashes`, dropped by a
 //! trigger when the phone changes), so a backfill of thousands of members is paid once.
 
 use argon2::{Algorithm, Argon2, Params, Version};
-use rusqlite::{Connection, OptionalExtension, params};
 use thiserror::Error;
-
-use crate::store::StoreError;
 
 /// What a batch says its phone hashes are; the hub keeps hashes of no other kind.
 pub const PHONE_HASH_KIND: &str = "argon2id-v19-m19456-t2-p1-32";
@@ -52,64 +49,6 @@ pub fn phone_hash(key: &[u8; 32], phone: &str) -> Result<String, PhoneHashError>
 /// Whether `text` has the shape of a phone hash: exactly 64 lowercase hex digits.
 pub fn is_phone_hash(text: &str) -> bool {
     text.len() == 2 * OUTPUT_LEN && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-}
-
-/// Members (id, phone) whose hash is not kept yet, at most `limit`; erased members have none.
-pub fn unhashed(conn: &Connection, limit: usize) -> Result<Vec<(String, String)>, StoreError> {
-    let mut statement = conn.prepare_cached(
-        "SELECT m.id, m.phone FROM members m \
-         WHERE m.status != 'erased' AND m.phone != '' \
-         AND NOT EXISTS (SELECT 1 FROM member_phone_hashes h WHERE h.member_id = m.id) \
-         ORDER BY m.id LIMIT ?1",
-    )?;
-    let rows = statement.query_map([i64::try_from(limit).unwrap_or(i64::MAX)], |row| {
-        Ok((row.get(0)?, row.get(1)?))
-    })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
-}
-
-/// Keeps hashes computed from (member, phone): only where the member still has that phone, so
-/// a number changed while its hash was being computed is hashed again.
-pub fn keep(conn: &Connection, hashed: &[(String, String, String)]) -> Result<(), StoreError> {
-    for (member, phone, hash) in hashed {
-        conn.prepare_cached(
-            "INSERT OR REPLACE INTO member_phone_hashes (member_id, phone_hash, announced) \
-             SELECT id, ?3, 0 FROM members WHERE id = ?1 AND phone = ?2 AND status != 'erased'",
-        )?
-        .execute(params![member, phone, hash])?;
-    }
-    Ok(())
-}
-
-/// The kept hash of a member's current phone.
-pub fn kept(conn: &Connection, member: &str) -> Result<Option<String>, StoreError> {
-    Ok(conn
-        .prepare_cached("SELECT phone_hash FROM member_phone_hashes WHERE member_id = ?1")?
-        .query_row([member], |row| row.get(0))
-        .optional()?)
-}
-
-/// Kept hashes the hub has not acknowledged yet (member, hash), at most `limit`.
-pub fn unannounced(conn: &Connection, limit: usize) -> Result<Vec<(String, String)>, StoreError> {
-    let mut statement = conn.prepare_cached(
-        "SELECT member_id, phone_hash FROM member_phone_hashes WHERE announced = 0 \
-         ORDER BY member_id LIMIT ?1",
-    )?;
-    let rows = statement.query_map([i64::try_from(limit).unwrap_or(i64::MAX)], |row| {
-        Ok((row.get(0)?, row.get(1)?))
-    })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
-}
-
-/// Marks hashes the hub acknowledged (unless the phone changed since they were sent).
-pub fn announced(conn: &Connection, sent: &[(String, String)]) -> Result<(), StoreError> {
-    for (member, hash) in sent {
-        conn.prepare_cached(
-            "UPDATE member_phone_hashes SET announced = 1 WHERE member_id = ?1 AND phone_hash = ?2",
-        )?
-        .execute(params![member, hash])?;
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -7,6 +7,17 @@
 //! those bytes, so nothing is re-serialised before it is verified. Each [`Change`] carries its
 //! record as canonical JSON text (what the chain hashes) and, separately, the personal data the
 //! hub may hold (never hashed into the chain, so it can be erased).
+//!
+//! Why this module stands on its own, below `store`, `sync` and `hub`: its words are written by
+//! more than the sync client. The home's store appends [`Record`]s to the change log, hashed with
+//! [`chain`], in the same transaction as the write they record, and keeps the hub's
+//! [`Decision`]s and [`Notice`]s; the hub's ingest reads the same types. It is pure data,
+//! serialisation and hashing (no I/O, no SQL, no HTTP), so everyone can use it and it uses none
+//! of them (`layers.rs` checks). It is not `domain`: these are the format both sides agreed on,
+//! strings as they travel, not the home's rules.
+
+pub mod chain;
+pub mod phone;
 
 use serde::{Deserialize, Serialize};
 
@@ -26,7 +37,7 @@ pub struct EnrollAnswer {
     pub home_name: String,
     /// The association's key for hashing phone numbers (64 hex digits), the same for every
     /// home, so one member at two homes can be recognised without the number. It is the salt of
-    /// a slow hash ([`super::phone`]), not a secret: the hub keeps it and every home holds it.
+    /// a slow hash ([`phone`]), not a secret: the hub keeps it and every home holds it.
     pub phone_key: String,
     /// The host unit (依托单位) the association has on record, if any. Older hubs leave it
     /// out, so it is optional on the wire.
@@ -50,14 +61,14 @@ pub struct Push {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Batch {
     pub home_id: String,
-    /// The hash of the change before the first one here ([`super::chain::GENESIS`] at the start).
+    /// The hash of the change before the first one here ([`chain::GENESIS`] at the start).
     pub prev_hash: String,
     /// Consecutive changes, from the hub's acknowledged sequence + 1. May be empty (a poll for
     /// decisions and notices).
     pub changes: Vec<Change>,
     /// The newest notice the home already has (0 for none).
     pub notices_after: i64,
-    /// What the phone hashes in this batch are ([`super::phone::PHONE_HASH_KIND`]); the hub
+    /// What the phone hashes in this batch are ([`phone::PHONE_HASH_KIND`]); the hub
     /// keeps none of another kind (a home of an older kejia sends fast, invertible ones).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone_hash_kind: Option<String>,
@@ -94,7 +105,7 @@ impl Change {
 }
 
 /// A member's personal data as the hub receives it: name and employer only with the separate
-/// consent to share; the phone only as a slow keyed hash ([`super::phone::phone_hash`], 64
+/// consent to share; the phone only as a slow keyed hash ([`phone::phone_hash`], 64
 /// lowercase hex digits; the hub refuses a push carrying anything else).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Personal {
