@@ -10,10 +10,8 @@ use super::HomeError;
 use super::checkins::{CheckinRequest, Recorded, record};
 use super::counts::LiveCounts;
 use crate::domain::Now;
-use crate::domain::credential::QrCredential;
 use crate::domain::member::{Member, NewMember};
 use crate::domain::room::REGISTER_FORM_SECONDS;
-use crate::secrets;
 use crate::store::{self, Store, StoreError, devices, members, scans};
 
 /// The device name phone check-ins are logged under; a page's ticket nonce is the scan id, so a
@@ -51,8 +49,7 @@ pub async fn register(
     now: Timestamp,
     registration: Registration,
 ) -> Result<Member, HomeError> {
-    let bytes = secrets::random_bytes::<16>().map_err(|e| HomeError::Secret(e.to_string()))?;
-    let credential = QrCredential::from_random(bytes);
+    let credential = super::members::new_credential()?;
     let member = store
         .write(move |conn| {
             if let Some(previous) = &registration.previous_hash {
