@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-/// How a scan reached the kiosk, as the server names it.
+/// How a scan reached the kiosk: the API's `"source"`, the server's `domain::checkin::Source`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Source {
@@ -14,9 +14,10 @@ pub enum Source {
     Keypad,
 }
 
-/// Who is checking in: what a reader read, or a member picked on the keypad.
+/// Who is checking in: what a reader read, or a member picked on the keypad (the server's
+/// `home::checkins::Presenting` too). How it arrived is its [`Source`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Who {
+pub enum Presenting {
     Credential { text: String, source: Source },
     Member { id: String },
 }
@@ -177,13 +178,13 @@ impl Client {
     /// Sends one scan. `scan_id` makes a retry of the same scan count once.
     pub async fn checkin(
         &self,
-        who: &Who,
+        presenting: &Presenting,
         activity_id: Option<&str>,
         scan_id: &str,
     ) -> Result<Reply, ClientError> {
-        let (credential, member_id, source) = match who {
-            Who::Credential { text, source } => (Some(text.as_str()), None, *source),
-            Who::Member { id } => (None, Some(id.as_str()), Source::Keypad),
+        let (credential, member_id, source) = match presenting {
+            Presenting::Credential { text, source } => (Some(text.as_str()), None, *source),
+            Presenting::Member { id } => (None, Some(id.as_str()), Source::Keypad),
         };
         let body = CheckinRequest {
             credential,

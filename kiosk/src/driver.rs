@@ -8,7 +8,7 @@ use embedded_graphics::prelude::Size;
 use tokio::sync::mpsc::{self, UnboundedSender};
 
 use crate::app::{Effect, Event, Kiosk};
-use crate::client::{Client, ClientError, Who};
+use crate::client::{Client, ClientError, Presenting};
 use crate::display::{self, Display, DisplaySpec, Frame};
 use crate::readers::{self, ReaderSpec};
 use crate::screens;
@@ -109,10 +109,16 @@ pub async fn run(
                 }
                 Effect::PostCheckin {
                     scan,
-                    who,
+                    presenting,
                     activity_id,
                 } => {
-                    post(client.clone(), event_sender.clone(), scan, who, activity_id);
+                    post(
+                        client.clone(),
+                        event_sender.clone(),
+                        scan,
+                        presenting,
+                        activity_id,
+                    );
                 }
                 Effect::FindMembers {
                     lookup,
@@ -156,7 +162,7 @@ fn post(
     client: Client,
     events: UnboundedSender<Event>,
     scan: u64,
-    who: Who,
+    presenting: Presenting,
     activity_id: Option<String>,
 ) {
     tokio::spawn(async move {
@@ -166,7 +172,10 @@ fn post(
             if attempt > 0 {
                 tokio::time::sleep(Duration::from_millis(250 * u64::from(attempt))).await;
             }
-            match client.checkin(&who, activity_id.as_deref(), &scan_id).await {
+            match client
+                .checkin(&presenting, activity_id.as_deref(), &scan_id)
+                .await
+            {
                 Ok(reply) => {
                     let _ = events.send(Event::Answered { scan, reply });
                     return;

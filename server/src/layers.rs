@@ -1,5 +1,6 @@
-//! The house's layering, checked on the source: pages never reach into the JSON API (both call
-//! `home`), and `home` knows no HTTP.
+//! The house's layering and vocabulary, checked on the source: pages never reach into the JSON
+//! API (both call `home`), `home` knows no HTTP, and a concept has one name on both sides of
+//! the wire.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -19,9 +20,16 @@ fn rust_files(dir: &Path, found: &mut Vec<PathBuf>) {
 /// Lines of code (not comments) of the files under `dir` (in this crate's `src/`) that
 /// contain any of `needles`.
 fn offending(dir: &str, needles: &[&str]) -> Vec<String> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src").join(dir);
+    offending_in(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("src").join(dir),
+        needles,
+    )
+}
+
+/// [`offending`] under any folder.
+fn offending_in(root: &Path, needles: &[&str]) -> Vec<String> {
     let mut files = Vec::new();
-    rust_files(&root, &mut files);
+    rust_files(root, &mut files);
     assert!(!files.is_empty(), "no sources under {}", root.display());
     let mut found = Vec::new();
     for file in files {
@@ -59,6 +67,22 @@ fn the_home_layer_knows_no_http() {
     assert!(
         found.is_empty(),
         "`home` must not know HTTP:\n{}",
+        found.join("\n")
+    );
+}
+
+#[test]
+fn the_source_and_the_presenter_have_one_name_on_both_sides_of_the_wire() {
+    // The API says `"source"`; the server and the kiosk both call it `Source`, and what is
+    // presented `Presenting` (no `Method`, no `Who`).
+    let kiosk = Path::new(env!("CARGO_MANIFEST_DIR")).join("../kiosk/src");
+    // Spelled in two halves, so that this line does not find itself.
+    let needles = [concat!("enum", " Method"), concat!("enum", " Who")];
+    let mut found = offending("", &needles);
+    found.extend(offending_in(&kiosk, &needles));
+    assert!(
+        found.is_empty(),
+        "a check-in's source is `Source`, who presents it `Presenting`:\n{}",
         found.join("\n")
     );
 }
