@@ -9,7 +9,6 @@
 
 pub mod activities;
 pub mod audit;
-pub mod backup;
 pub mod changelog;
 pub mod checkins;
 pub mod devices;
@@ -19,6 +18,8 @@ pub use disk::DiskTrouble;
 pub mod members;
 mod migrate;
 pub use migrate::{HOME, HUB, Schema};
+// For `crate::backup::copy`, which checks and upgrades the copies it makes.
+pub(crate) use migrate::schema_to_latest;
 pub mod photos;
 pub mod restored;
 pub mod scans;
@@ -325,7 +326,7 @@ fn refuse_an_empty_file_of_a_home_that_lived(path: &Path, data_dir: &Path) -> Re
     Ok(())
 }
 
-fn quick_check(conn: &Connection, path: &Path) -> Result<()> {
+pub(crate) fn quick_check(conn: &Connection, path: &Path) -> Result<()> {
     let verdict: String = conn
         .query_row("PRAGMA quick_check", [], |row| row.get(0))
         .map_err(|e| corrupt(path, e))?;
