@@ -135,7 +135,7 @@ pub struct PhoneMatch {
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
     #[error("the server cannot be reached: {0}")]
-    Unreachable(String),
+    Unreachable(#[source] reqwest::Error),
     #[error("the server answered {status}: {body}")]
     Server { status: u16, body: String },
     /// 503 with a message: the server is there but could not save (a full or read-only card,
@@ -167,7 +167,7 @@ impl Client {
             .timeout(Duration::from_secs(4))
             .connect_timeout(Duration::from_secs(2))
             .build()
-            .map_err(|e| ClientError::Unreachable(e.to_string()))?;
+            .map_err(ClientError::Unreachable)?;
         Ok(Self {
             http,
             base: base.trim_end_matches('/').to_owned(),
@@ -240,14 +240,13 @@ impl Client {
         &self,
         request: reqwest::RequestBuilder,
     ) -> Result<(reqwest::StatusCode, String), ClientError> {
-        let unreachable = |e: reqwest::Error| ClientError::Unreachable(e.to_string());
         let response = request
             .bearer_auth(&self.token)
             .send()
             .await
-            .map_err(unreachable)?;
+            .map_err(ClientError::Unreachable)?;
         let status = response.status();
-        let text = response.text().await.map_err(unreachable)?;
+        let text = response.text().await.map_err(ClientError::Unreachable)?;
         Ok((status, text))
     }
 

@@ -9,12 +9,13 @@ use tokio::sync::mpsc::{self, UnboundedSender};
 
 use crate::app::{Effect, Event, Kiosk};
 use crate::client::{Client, ClientError, Presenting};
-use crate::display::{self, Display, DisplaySpec, Frame};
+use crate::display::{self, Display, DisplayError, DisplaySpec, Frame};
 use crate::readers::{self, ReaderSpec};
 use crate::screens;
 use crate::sound::{self, Speaker};
 use crate::touch::{self, TouchSpec};
 use crate::ui;
+use crate::ui::text::FontError;
 
 /// How often the idle screen's figures are refreshed from the server.
 const STATUS_EVERY: Duration = Duration::from_secs(5);
@@ -40,9 +41,9 @@ pub struct KioskConfig {
 #[derive(Debug, thiserror::Error)]
 pub enum KioskError {
     #[error("{0}")]
-    Font(String),
+    Font(#[source] FontError),
     #[error("cannot open the display: {0}")]
-    Display(String),
+    Display(#[source] DisplayError),
     #[error(transparent)]
     Client(#[from] ClientError),
     #[error("cannot start a reader or the touch panel: {0}")]
@@ -59,7 +60,7 @@ pub async fn run(
     let (touch_sender, mut touches) = mpsc::unbounded_channel();
     let mut panel = display::open(&config.display, config.size, touch_sender.clone())
         .await
-        .map_err(|e| KioskError::Display(e.to_string()))?;
+        .map_err(KioskError::Display)?;
     let size = panel.size();
     if let Some(spec) = config.touch {
         touch::spawn(spec, size, touch_sender, REOPEN_EVERY).map_err(KioskError::Reader)?;
@@ -283,7 +284,10 @@ mod tests {
                 reply: Reply::Refused(message.into())
             }
         );
-        let unreachable = gave_up(8, Some(ClientError::Unreachable("refused".into())));
+        // A real reqwest error: reqwest needs a TLS provider even to build a client.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let refused = reqwest::Client::new().get("not a url").build().unwrap_err();
+        let unreachable = gave_up(8, Some(ClientError::Unreachable(refused)));
         assert_eq!(unreachable, Event::Undeliverable { scan: 8 });
         assert_eq!(gave_up(9, None), Event::Undeliverable { scan: 9 });
     }

@@ -340,7 +340,7 @@ fn stage(
             path: from.to_owned(),
             detail: e.to_string(),
         },
-        other => RestoreError::Store(StoreError::Commit(other.to_string())),
+        other => RestoreError::Store(StoreError::Aborted(other.into())),
     })?;
     let _: String = copy.query_row("PRAGMA journal_mode = DELETE", [], |row| row.get(0))?;
     quick_check(&copy, from)?;

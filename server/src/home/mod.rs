@@ -32,7 +32,7 @@ pub enum HomeError {
     Conflict(Conflict),
     /// A new secret could not be made (the system's random source failed).
     #[error("could not make a secret: {0}")]
-    Secret(String),
+    Secret(#[source] crate::secrets::SecretError),
     /// The store failed (disk, database); nothing was saved.
     #[error(transparent)]
     Store(StoreError),

@@ -38,11 +38,16 @@ pub enum ApiError {
         trouble: Option<DiskTrouble>,
         detail: String,
     },
-    /// A bug or an unexpected failure; the detail goes to the log only.
-    Internal(String),
+    /// A bug or an unexpected failure; it (and its causes) go to the log only.
+    Internal(Box<dyn std::error::Error + Send + Sync>),
 }
 
 impl ApiError {
+    /// An unexpected failure, kept with its cause for the log.
+    pub fn internal(cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Self::Internal(cause.into())
+    }
+
     pub fn status(&self) -> StatusCode {
         match self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
@@ -109,13 +114,14 @@ impl From<StoreError> for ApiError {
             StoreError::Invalid(invalid) => Self::Invalid(invalid),
             StoreError::Conflict(Conflict(why)) => Self::Conflict(why),
             StoreError::Commit(detail) => Self::unavailable(None, detail),
+            StoreError::Aborted(cause) => Self::unavailable(None, cause.to_string()),
             StoreError::Disk { trouble, detail } => Self::unavailable(Some(trouble), detail),
             StoreError::WriterGone => Self::unavailable(None, error.to_string()),
             StoreError::Sqlite(ref e) => match DiskTrouble::of(e) {
                 Some(trouble) => Self::unavailable(Some(trouble), error.to_string()),
-                None => Self::Internal(error.to_string()),
+                None => Self::internal(error),
             },
-            other => Self::Internal(other.to_string()),
+            other => Self::internal(other),
         }
     }
 }
@@ -142,7 +148,7 @@ impl From<HomeError> for ApiError {
             HomeError::NotFound => Self::NotFound,
             HomeError::Invalid(invalid) => Self::Invalid(invalid),
             HomeError::Conflict(Conflict(why)) => Self::Conflict(why),
-            HomeError::Secret(detail) => Self::Internal(detail),
+            HomeError::Secret(error) => Self::internal(error),
             HomeError::Store(error) => error.into(),
         }
     }

@@ -61,8 +61,12 @@ pub enum StoreError {
     Conflict(#[from] Conflict),
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// A write that failed, told in words (the writer's own account of a commit, say).
     #[error("could not commit to the database: {0}")]
     Commit(String),
+    /// As [`Self::Commit`], with the error that stopped the write kept as its cause.
+    #[error("could not commit to the database: {0}")]
+    Aborted(#[source] Box<dyn std::error::Error + Send + Sync>),
     #[error("the disk refused a write ({trouble:?}): {detail}")]
     Disk {
         trouble: DiskTrouble,
@@ -442,7 +446,7 @@ impl Refusal {
 /// The savepoint statements are prepared once and cached: they run for every write.
 fn run_in_savepoint(conn: &Connection, job: Job) -> Option<Reply> {
     if let Err(error) = execute_cached(conn, "SAVEPOINT job") {
-        job.refuse(StoreError::Commit(error.to_string()));
+        job.refuse(StoreError::Aborted(error.into()));
         return None;
     }
     let (succeeded, reply) = job.run(conn);

@@ -42,9 +42,7 @@ pub fn log(conn: &Connection, scan: &Scan<'_>, answer: &Answer, now: Timestamp) 
     };
     // Only a scan that may be retried (it has a scan id) needs its answer word for word.
     let answer_json = match scan.scan_id {
-        Some(_) => {
-            Some(serde_json::to_string(answer).map_err(|e| StoreError::Commit(e.to_string()))?)
-        }
+        Some(_) => Some(serde_json::to_string(answer).map_err(|e| StoreError::Aborted(e.into()))?),
         None => None,
     };
     conn.prepare_cached(

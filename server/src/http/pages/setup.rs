@@ -98,7 +98,7 @@ pub async fn submit(
     };
     let phc = hash(&state, password).await?;
     let now = state.clock.now();
-    let session = secrets::new_token("").map_err(|e| ApiError::Internal(e.to_string()))?;
+    let session = secrets::new_token("").map_err(ApiError::internal)?;
     let session_hash = secrets::token_hash(&session);
     let created = state
         .store
@@ -126,7 +126,7 @@ pub async fn submit(
             headers.insert(header::SET_COOKIE, auth::session_set_cookie(&session));
             let html = page(None, true, true)
                 .render()
-                .map_err(|e| ApiError::Internal(e.to_string()))?;
+                .map_err(ApiError::internal)?;
             Ok((headers, Html(html)).into_response())
         }
         Err(crate::store::StoreError::Conflict(_)) => {
@@ -142,19 +142,17 @@ async fn hash(state: &AppState, password: NewPassword) -> Result<String, ApiErro
         .clone()
         .acquire_owned()
         .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+        .map_err(ApiError::internal)?;
     tokio::task::spawn_blocking(move || {
         let _permit = permit;
         secrets::hash_password(password.as_str())
     })
     .await
-    .map_err(|e| ApiError::Internal(e.to_string()))?
-    .map_err(|e| ApiError::Internal(e.to_string()))
+    .map_err(ApiError::internal)?
+    .map_err(ApiError::internal)
 }
 
 fn render(status: StatusCode, page: &SetupPage<'_>) -> Result<Response, ApiError> {
-    let html = page
-        .render()
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let html = page.render().map_err(ApiError::internal)?;
     Ok((status, Html(html)).into_response())
 }

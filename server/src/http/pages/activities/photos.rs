@@ -56,7 +56,7 @@ pub async fn upload(
         move || crate::export::photo::print_copy(&bytes)
     })
     .await
-    .map_err(|e| ApiError::Internal(e.to_string()))?
+    .map_err(ApiError::internal)?
     .map_err(|e| Invalid::new("photo", e.to_string()))?;
     let now = state.clock.now();
     state

@@ -188,7 +188,7 @@ async fn register(
 }
 
 fn new_credential() -> Result<QrCredential, Notice> {
-    let bytes = secrets::random_bytes::<16>().map_err(|e| ApiError::Internal(e.to_string()))?;
+    let bytes = secrets::random_bytes::<16>().map_err(ApiError::internal)?;
     Ok(QrCredential::from_random(bytes))
 }
 
