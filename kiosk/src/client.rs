@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-/// How a scan reached the kiosk, as the server names it.
+/// How a scan reached the kiosk: the API's `"source"`, the server's `domain::checkin::Source`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Source {
@@ -14,9 +14,10 @@ pub enum Source {
     Keypad,
 }
 
-/// Who is checking in: what a reader read, or a member picked on the keypad.
+/// Who is checking in: what a reader read, or a member picked on the keypad (the server's
+/// `home::checkins::Presenting` too). How it arrived is its [`Source`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Who {
+pub enum Presenting {
     Credential { text: String, source: Source },
     Member { id: String },
 }
@@ -134,7 +135,7 @@ pub struct PhoneMatch {
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
     #[error("the server cannot be reached: {0}")]
-    Unreachable(String),
+    Unreachable(#[source] reqwest::Error),
     #[error("the server answered {status}: {body}")]
     Server { status: u16, body: String },
     /// 503 with a message: the server is there but could not save (a full or read-only card,
@@ -166,7 +167,7 @@ impl Client {
             .timeout(Duration::from_secs(4))
             .connect_timeout(Duration::from_secs(2))
             .build()
-            .map_err(|e| ClientError::Unreachable(e.to_string()))?;
+            .map_err(ClientError::Unreachable)?;
         Ok(Self {
             http,
             base: base.trim_end_matches('/').to_owned(),
@@ -177,13 +178,13 @@ impl Client {
     /// Sends one scan. `scan_id` makes a retry of the same scan count once.
     pub async fn checkin(
         &self,
-        who: &Who,
+        presenting: &Presenting,
         activity_id: Option<&str>,
         scan_id: &str,
     ) -> Result<Reply, ClientError> {
-        let (credential, member_id, source) = match who {
-            Who::Credential { text, source } => (Some(text.as_str()), None, *source),
-            Who::Member { id } => (None, Some(id.as_str()), Source::Keypad),
+        let (credential, member_id, source) = match presenting {
+            Presenting::Credential { text, source } => (Some(text.as_str()), None, *source),
+            Presenting::Member { id } => (None, Some(id.as_str()), Source::Keypad),
         };
         let body = CheckinRequest {
             credential,
@@ -239,14 +240,13 @@ impl Client {
         &self,
         request: reqwest::RequestBuilder,
     ) -> Result<(reqwest::StatusCode, String), ClientError> {
-        let unreachable = |e: reqwest::Error| ClientError::Unreachable(e.to_string());
         let response = request
             .bearer_auth(&self.token)
             .send()
             .await
-            .map_err(unreachable)?;
+            .map_err(ClientError::Unreachable)?;
         let status = response.status();
-        let text = response.text().await.map_err(unreachable)?;
+        let text = response.text().await.map_err(ClientError::Unreachable)?;
         Ok((status, text))
     }
 

@@ -8,13 +8,14 @@ use embedded_graphics::prelude::Size;
 use tokio::sync::mpsc::{self, UnboundedSender};
 
 use crate::app::{Effect, Event, Kiosk};
-use crate::client::{Client, ClientError, Who};
-use crate::display::{self, Display, DisplaySpec, Frame};
+use crate::client::{Client, ClientError, Presenting};
+use crate::display::{self, Display, DisplayError, DisplaySpec, Frame};
 use crate::readers::{self, ReaderSpec};
 use crate::screens;
 use crate::sound::{self, Speaker};
 use crate::touch::{self, TouchSpec};
 use crate::ui;
+use crate::ui::text::FontError;
 
 /// How often the idle screen's figures are refreshed from the server.
 const STATUS_EVERY: Duration = Duration::from_secs(5);
@@ -40,9 +41,9 @@ pub struct KioskConfig {
 #[derive(Debug, thiserror::Error)]
 pub enum KioskError {
     #[error("{0}")]
-    Font(String),
+    Font(#[source] FontError),
     #[error("cannot open the display: {0}")]
-    Display(String),
+    Display(#[source] DisplayError),
     #[error(transparent)]
     Client(#[from] ClientError),
     #[error("cannot start a reader or the touch panel: {0}")]
@@ -59,7 +60,7 @@ pub async fn run(
     let (touch_sender, mut touches) = mpsc::unbounded_channel();
     let mut panel = display::open(&config.display, config.size, touch_sender.clone())
         .await
-        .map_err(|e| KioskError::Display(e.to_string()))?;
+        .map_err(KioskError::Display)?;
     let size = panel.size();
     if let Some(spec) = config.touch {
         touch::spawn(spec, size, touch_sender, REOPEN_EVERY).map_err(KioskError::Reader)?;
@@ -109,10 +110,16 @@ pub async fn run(
                 }
                 Effect::PostCheckin {
                     scan,
-                    who,
+                    presenting,
                     activity_id,
                 } => {
-                    post(client.clone(), event_sender.clone(), scan, who, activity_id);
+                    post(
+                        client.clone(),
+                        event_sender.clone(),
+                        scan,
+                        presenting,
+                        activity_id,
+                    );
                 }
                 Effect::FindMembers {
                     lookup,
@@ -156,7 +163,7 @@ fn post(
     client: Client,
     events: UnboundedSender<Event>,
     scan: u64,
-    who: Who,
+    presenting: Presenting,
     activity_id: Option<String>,
 ) {
     tokio::spawn(async move {
@@ -166,7 +173,10 @@ fn post(
             if attempt > 0 {
                 tokio::time::sleep(Duration::from_millis(250 * u64::from(attempt))).await;
             }
-            match client.checkin(&who, activity_id.as_deref(), &scan_id).await {
+            match client
+                .checkin(&presenting, activity_id.as_deref(), &scan_id)
+                .await
+            {
                 Ok(reply) => {
                     let _ = events.send(Event::Answered { scan, reply });
                     return;
@@ -274,7 +284,10 @@ mod tests {
                 reply: Reply::Refused(message.into())
             }
         );
-        let unreachable = gave_up(8, Some(ClientError::Unreachable("refused".into())));
+        // A real reqwest error: reqwest needs a TLS provider even to build a client.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let refused = reqwest::Client::new().get("not a url").build().unwrap_err();
+        let unreachable = gave_up(8, Some(ClientError::Unreachable(refused)));
         assert_eq!(unreachable, Event::Undeliverable { scan: 8 });
         assert_eq!(gave_up(9, None), Event::Undeliverable { scan: 9 });
     }

@@ -72,7 +72,7 @@ pub async fn add_user(
     let password = NewPassword::parse(password)?;
     let phc = tokio::task::spawn_blocking(move || secrets::hash_password(password.as_str()))
         .await
-        .map_err(|e| SecretError::Hash(e.to_string()))??;
+        .map_err(SecretError::Interrupted)??;
     store
         .write(move |conn| users::insert(conn, &username, &phc, role, now))
         .await?;

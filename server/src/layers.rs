@@ -1,7 +1,8 @@
-//! The house's layering, checked on the source: pages never reach into the JSON API (both call
-//! `home`), `home` knows no HTTP, the web kit knows neither face, the hub stands on the kit and
+//! The house's layering and vocabulary, checked on the source: pages never reach into the JSON
+//! API (both call `home`), `home` knows no HTTP, the web kit knows neither face, the hub stands on the kit and
 //! not on the home's HTTP face, `ApiError` stays in HTTP code, the store knows no sync client,
-//! and the wire vocabulary (`wire`) stands below all of them.
+//! the wire vocabulary (`wire`) stands below all of them, a concept has one name on both sides
+//! of the wire, and errors keep their cause.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -21,12 +22,19 @@ fn rust_files(dir: &Path, found: &mut Vec<PathBuf>) {
 /// Lines of code (not comments) of the files under `dir` (in this crate's `src/`; a folder or
 /// one file) that contain any of `needles`.
 fn offending(dir: &str, needles: &[&str]) -> Vec<String> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src").join(dir);
+    offending_in(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("src").join(dir),
+        needles,
+    )
+}
+
+/// [`offending`] under any folder (or in one file).
+fn offending_in(root: &Path, needles: &[&str]) -> Vec<String> {
     let mut files = Vec::new();
     if root.is_file() {
-        files.push(root.clone());
+        files.push(root.to_owned());
     } else {
-        rust_files(&root, &mut files);
+        rust_files(root, &mut files);
     }
     assert!(!files.is_empty(), "no sources under {}", root.display());
     let mut found = Vec::new();
@@ -158,6 +166,50 @@ fn the_wire_stands_below_store_sync_hub_and_http() {
     assert!(
         found.is_empty(),
         "`wire` is pure data and hashing; it imports no store, sync, hub or HTTP:\n{}",
+        found.join("\n")
+    );
+}
+
+#[test]
+fn the_source_and_the_presenter_have_one_name_on_both_sides_of_the_wire() {
+    // The API says `"source"`; the server and the kiosk both call it `Source`, and what is
+    // presented `Presenting` (no `Method`, no `Who`).
+    let kiosk = Path::new(env!("CARGO_MANIFEST_DIR")).join("../kiosk/src");
+    // Spelled in two halves, so that this line does not find itself.
+    let needles = [concat!("enum", " Method"), concat!("enum", " Who")];
+    let mut found = offending("", &needles);
+    found.extend(offending_in(&kiosk, &needles));
+    assert!(
+        found.is_empty(),
+        "a check-in's source is `Source`, who presents it `Presenting`:\n{}",
+        found.join("\n")
+    );
+}
+
+#[test]
+fn errors_keep_their_cause() {
+    // `map_err(|e| X(e.to_string()))` drops the cause: an error variant holds the error
+    // (`#[from]`, `#[source]`) and its text says the same. Left out: `sync/`, the change log
+    // and the sync state, being moved on another branch (issue 17), and the hub's reason for
+    // a batch it cannot read, which becomes the 400's message on purpose.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let needle = concat!("(e.to_string", "()))");
+    let mut found = offending("", &[needle]);
+    found.extend(offending_in(&root.join("../kiosk/src"), &[needle]));
+    found.extend(offending_in(&root.join("../src"), &[needle]));
+    found.retain(|line| {
+        ![
+            "/sync/",
+            "/changelog.rs:",
+            "/sync_state.rs:",
+            "Unopened::Malformed",
+        ]
+        .iter()
+        .any(|left_out| line.contains(left_out))
+    });
+    assert!(
+        found.is_empty(),
+        "keep the cause as the error's source:\n{}",
         found.join("\n")
     );
 }

@@ -84,7 +84,7 @@ impl Home {
             .setup
             .issue()
             .map(Some)
-            .map_err(|e| StoreError::Io(std::io::Error::other(e.to_string())))
+            .map_err(|e| StoreError::Io(std::io::Error::other(e)))
     }
 
     /// The token of the kiosk that `kejia serve --kiosk` runs beside the home. It is kept in
@@ -140,7 +140,7 @@ impl Home {
         if let Ok(address) = listener.local_addr() {
             self.listening_on(address)
                 .await
-                .map_err(|e| std::io::Error::other(e.to_string()))?;
+                .map_err(std::io::Error::other)?;
         }
         let now = self.state.clock.now();
         let logged = self
@@ -148,7 +148,7 @@ impl Home {
             .store
             .write(move |conn| store::changelog::backfill_if_empty(conn, now))
             .await
-            .map_err(|e| std::io::Error::other(e.to_string()))?;
+            .map_err(std::io::Error::other)?;
         if logged > 0 {
             tracing::info!(
                 logged,

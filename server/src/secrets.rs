@@ -8,14 +8,17 @@ use sha2::{Digest, Sha256};
 #[derive(Debug, thiserror::Error)]
 pub enum SecretError {
     #[error("the operating system's random source failed: {0}")]
-    Random(String),
+    Random(#[source] getrandom::Error),
     #[error("password hashing failed: {0}")]
-    Hash(String),
+    Hash(#[source] argon2::password_hash::Error),
+    /// The blocking thread that hashed stopped (panicked) before it answered.
+    #[error("password hashing failed: {0}")]
+    Interrupted(#[source] tokio::task::JoinError),
 }
 
 pub fn random_bytes<const N: usize>() -> Result<[u8; N], SecretError> {
     let mut bytes = [0u8; N];
-    getrandom::fill(&mut bytes).map_err(|e| SecretError::Random(e.to_string()))?;
+    getrandom::fill(&mut bytes).map_err(SecretError::Random)?;
     Ok(bytes)
 }
 
@@ -35,7 +38,7 @@ pub fn hash_password(password: &str) -> Result<String, SecretError> {
     Argon2::default()
         .hash_password_with_salt(password.as_bytes(), &salt)
         .map(|hash| hash.to_string())
-        .map_err(|e| SecretError::Hash(e.to_string()))
+        .map_err(SecretError::Hash)
 }
 
 pub fn verify_password(password: &str, phc: &str) -> bool {

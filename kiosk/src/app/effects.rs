@@ -1,4 +1,4 @@
-use crate::client::Who;
+use crate::client::Presenting;
 use crate::screens::Screen;
 
 /// What the driver must do.
@@ -9,7 +9,7 @@ pub enum Effect {
     /// Send a check-in; answer with `Event::Answered` or `Event::Undeliverable` for `scan`.
     PostCheckin {
         scan: u64,
-        who: Who,
+        presenting: Presenting,
         activity_id: Option<String>,
     },
     /// Look up members by the last digits of their phone; answer with `Event::Found`.

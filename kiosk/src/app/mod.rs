@@ -17,7 +17,7 @@ pub use effects::Effect;
 pub use events::Event;
 
 use crate::client::{
-    ActivityBrief, Answer, Notice, Outcome, PhoneMatch, Reply, Source, Status, Who,
+    ActivityBrief, Answer, Notice, Outcome, PhoneMatch, Presenting, Reply, Source, Status,
 };
 use crate::readers::Scan;
 use crate::screens::keypad::{self, Key};
@@ -43,7 +43,7 @@ const MAX_QUEUED: usize = 8;
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct InFlight {
     scan: u64,
-    who: Who,
+    presenting: Presenting,
 }
 
 #[derive(Debug)]
@@ -113,31 +113,31 @@ impl Kiosk {
             }
             return Vec::new();
         }
-        let who = match scan {
-            Scan::Card(uid) => Who::Credential {
+        let presenting = match scan {
+            Scan::Card(uid) => Presenting::Credential {
                 text: uid,
                 source: Source::Card,
             },
-            Scan::Qr(text) => Who::Credential {
+            Scan::Qr(text) => Presenting::Credential {
                 text,
                 source: Source::Qr,
             },
         };
         // A new scan replaces a pending choice: the member walked away, someone else came.
         self.choosing = None;
-        self.send(who, None)
+        self.send(presenting, None)
     }
 
-    fn send(&mut self, who: Who, activity_id: Option<String>) -> Vec<Effect> {
+    fn send(&mut self, presenting: Presenting, activity_id: Option<String>) -> Vec<Effect> {
         let scan = self.next_scan;
         self.next_scan += 1;
         self.in_flight = Some(InFlight {
             scan,
-            who: who.clone(),
+            presenting: presenting.clone(),
         });
         vec![Effect::PostCheckin {
             scan,
-            who,
+            presenting,
             activity_id,
         }]
     }
@@ -231,7 +231,7 @@ impl Kiosk {
             return Vec::new();
         };
         self.back_to_idle_at = Some(now + RESULT_TIME);
-        self.send(pending.who, Some(activity.id.clone()))
+        self.send(pending.presenting, Some(activity.id.clone()))
     }
 
     fn chose_member(&mut self, count: usize, point: Point, now: Instant) -> Vec<Effect> {
@@ -244,12 +244,12 @@ impl Kiosk {
         let Some(member) = self.matches.get(index) else {
             return Vec::new();
         };
-        let who = Who::Member {
+        let presenting = Presenting::Member {
             id: member.id.clone(),
         };
         self.matches.clear();
         self.back_to_idle_at = Some(now + RESULT_TIME);
-        self.send(who, None)
+        self.send(presenting, None)
     }
 
     fn pressed(&mut self, mut digits: String, point: Point, now: Instant) -> Vec<Effect> {

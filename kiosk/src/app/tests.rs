@@ -3,7 +3,7 @@ use std::time::{Duration, Instant};
 use embedded_graphics::prelude::{Point, Size};
 
 use super::*;
-use crate::client::{ActivityStatus, MemberBrief, PhoneMatch, Who};
+use crate::client::{ActivityStatus, MemberBrief, PhoneMatch, Presenting};
 use crate::screens::keypad::{self, Key};
 use crate::screens::{Connection, idle};
 
@@ -33,12 +33,12 @@ fn posted(effects: &[Effect]) -> Option<(u64, String, Option<String>)> {
     effects.iter().find_map(|e| match e {
         Effect::PostCheckin {
             scan,
-            who,
+            presenting,
             activity_id,
         } => {
-            let text = match who {
-                Who::Credential { text, .. } => text.clone(),
-                Who::Member { id } => format!("member:{id}"),
+            let text = match presenting {
+                Presenting::Credential { text, .. } => text.clone(),
+                Presenting::Member { id } => format!("member:{id}"),
             };
             Some((*scan, text, activity_id.clone()))
         }

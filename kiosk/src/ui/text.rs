@@ -46,9 +46,9 @@ impl Style {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, Copy, thiserror::Error)]
 #[error("the embedded font cannot be read: {0}")]
-pub struct FontError(String);
+pub struct FontError(#[source] ab_glyph::InvalidFont);
 
 /// The two faces, read in place from the binary: outlines are parsed only when a glyph is
 /// first drawn, so the 16,000 glyphs cost no memory until used (a font library that builds
@@ -78,15 +78,15 @@ fn fonts() -> Result<&'static Fonts, &'static FontError> {
 
 fn load() -> Result<Fonts, FontError> {
     Ok(Fonts {
-        regular: FontRef::try_from_slice(REGULAR).map_err(|e| FontError(e.to_string()))?,
-        bold: FontRef::try_from_slice(BOLD).map_err(|e| FontError(e.to_string()))?,
+        regular: FontRef::try_from_slice(REGULAR).map_err(FontError)?,
+        bold: FontRef::try_from_slice(BOLD).map_err(FontError)?,
         cache: Mutex::new(HashMap::new()),
     })
 }
 
 /// Loads the fonts now, so a broken build fails at start-up rather than on the first scan.
-pub fn init() -> Result<(), String> {
-    fonts().map(drop).map_err(|e| e.to_string())
+pub fn init() -> Result<(), FontError> {
+    fonts().map(drop).map_err(|e| *e)
 }
 
 impl Fonts {

@@ -1,10 +1,12 @@
 //! Backups of a home: the nightly copy that `kejia serve` takes into `DATA/backups/`, the
 //! `kejia backup` and `kejia restore` commands, and what the dashboard says about them.
 //!
-//! The copying itself is the store's (`store::backup`); this folder decides when, where, how
-//! many to keep, and keeps the outcome for the staffer. It never blocks a check-in: a copy runs
-//! on a blocking thread with a read connection of its own.
+//! [`copy`] makes a copy (SQLite's online backup API) and puts one back; [`nightly`],
+//! [`schedule`] and [`rotation`] decide when, where and how many to keep; [`Health`] keeps the
+//! outcome for the staffer. It never blocks a check-in: a copy runs on a blocking thread with a
+//! read connection of its own.
 
+pub mod copy;
 pub mod nightly;
 pub mod rotation;
 pub mod schedule;
@@ -14,8 +16,8 @@ use std::sync::Mutex;
 
 use jiff::Timestamp;
 
-pub use crate::store::backup::{BackupError, Copied, RestoreError, Restored};
-use crate::store::{DB_FILE, backup as copy};
+use crate::store::DB_FILE;
+pub use copy::{BackupError, Copied, RestoreError, Restored};
 
 /// The nightly backups' folder inside the data folder.
 pub const DIR: &str = crate::store::BACKUPS_DIR;
@@ -26,7 +28,7 @@ pub fn backup_to(data_dir: &Path, to: &Path) -> Result<Copied, BackupError> {
     copy::copy_online(&data_dir.join(DB_FILE), to)
 }
 
-/// `kejia restore --data DIR --from FILE` (see [`crate::store::backup::restore`]).
+/// `kejia restore --data DIR --from FILE` (see [`copy::restore`]).
 pub fn restore(data_dir: &Path, from: &Path, now: Timestamp) -> Result<Restored, RestoreError> {
     copy::restore(data_dir, from, now)
 }

@@ -9,9 +9,9 @@ use std::time::Duration;
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 
-use super::{Health, rotation, schedule};
+use super::{Health, copy, rotation, schedule};
 use crate::clock::Clock;
-use crate::store::{DB_FILE, backup as copy};
+use crate::store::DB_FILE;
 
 /// Longest sleep between looks at the clock: a Pi's clock jumps when a time service first sets
 /// it after boot, and the next run must follow.

@@ -13,10 +13,10 @@ use super::ids::{ActivityId, CheckinId, MemberId};
 use super::member::MemberStatus;
 use super::{Invalid, Now};
 
-/// How a check-in reached the home.
+/// How a check-in reached the home: the API's `"source"`, on the kiosk's side too.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Method {
+pub enum Source {
     Qr,
     Card,
     Phone,
@@ -26,7 +26,7 @@ pub enum Method {
     Keypad,
 }
 
-impl Method {
+impl Source {
     pub fn code(self) -> &'static str {
         match self {
             Self::Qr => "qr",
@@ -63,6 +63,10 @@ impl Method {
         }
     }
 }
+
+/// The old name of [`Source`]. Only `store/changelog.rs`'s test still says it: that file is
+/// being moved on another branch and is left alone until the move lands; then this goes.
+pub type Method = Source;
 
 /// The answer a device gets, one per kiosk screen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -248,7 +252,7 @@ impl Answer {
 /// activities that might be open now (the function checks each window itself).
 pub fn resolve(
     member: Option<MemberFacts>,
-    method: Method,
+    source: Source,
     actor: Actor,
     chosen: Option<&Activity>,
     candidates: &[Activity],
@@ -266,7 +270,7 @@ pub fn resolve(
         MemberStatus::Erased => return Resolution::Refuse(Outcome::UnknownCredential),
     }
     if let Some(activity) = chosen {
-        let backfill = method == Method::Manual && actor == Actor::Staff;
+        let backfill = source == Source::Manual && actor == Actor::Staff;
         let accepts = if backfill {
             activity.accepts_manual_checkins(now)
         } else {
@@ -319,7 +323,7 @@ mod tests {
     fn resolve_now(member: Option<MemberFacts>, candidates: &[Activity], now: &str) -> Resolution {
         resolve(
             member,
-            Method::Qr,
+            Source::Qr,
             Actor::Device,
             None,
             candidates,
@@ -436,7 +440,7 @@ mod tests {
         assert_eq!(
             resolve(
                 active(),
-                Method::Card,
+                Source::Card,
                 Actor::Device,
                 Some(&past),
                 &[],
@@ -448,7 +452,7 @@ mod tests {
         assert_eq!(
             resolve(
                 active(),
-                Method::Manual,
+                Source::Manual,
                 Actor::Device,
                 Some(&past),
                 &[],
@@ -461,7 +465,7 @@ mod tests {
         assert_eq!(
             resolve(
                 active(),
-                Method::Manual,
+                Source::Manual,
                 Actor::Staff,
                 Some(&past),
                 &[],
@@ -474,7 +478,7 @@ mod tests {
         assert_eq!(
             resolve(
                 active(),
-                Method::Manual,
+                Source::Manual,
                 Actor::Staff,
                 Some(&past),
                 &[],

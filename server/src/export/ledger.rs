@@ -9,7 +9,7 @@ use jiff::tz::TimeZone;
 
 use crate::domain::Now;
 use crate::domain::activity::{Activity, Lifecycle};
-use crate::domain::checkin::Method;
+use crate::domain::checkin::Source;
 use crate::domain::compliance::{self, AwardMonth, MIN_PARTICIPANTS};
 use crate::domain::home::HomeProfile;
 use crate::domain::ids::{ActivityId, MemberId, PhotoId};
@@ -194,7 +194,7 @@ pub struct SignIn {
     pub name: String,
     pub employer: String,
     pub phone_masked: String,
-    pub method: &'static str,
+    pub source: &'static str,
     /// "14:05" on the activity's day, "3月15日 09:05" on another.
     pub time: String,
 }
@@ -226,7 +226,7 @@ pub struct Arrival {
     pub name: String,
     pub employer: String,
     pub phone_masked: String,
-    pub method: String,
+    pub source: String,
     pub at: Timestamp,
 }
 
@@ -350,7 +350,7 @@ fn record(number: u32, fact: ActivityFacts, tz: &TimeZone) -> ActivityRecord {
         .map(|(n, arrival)| SignIn {
             number: n,
             time: arrival_time(&activity, &arrival, day, tz),
-            method: Method::from_code(&arrival.method).map_or("其他", Method::label),
+            source: Source::from_code(&arrival.source).map_or("其他", Source::label),
             name: arrival.name,
             employer: arrival.employer,
             phone_masked: arrival.phone_masked,
@@ -388,7 +388,7 @@ fn time_span(activity: &Activity, tz: &TimeZone) -> String {
 /// by hand afterwards from a paper list stands for the activity's start, marked 补录, as the
 /// activity page shows it ([`Activity::attended_at`]).
 fn arrival_time(activity: &Activity, arrival: &Arrival, day: Date, tz: &TimeZone) -> String {
-    let manual = arrival.method == Method::Manual.code();
+    let manual = arrival.source == Source::Manual.code();
     let local = activity
         .attended_at(manual, arrival.at)
         .to_zoned_datetime(tz.clone());

@@ -68,7 +68,7 @@ fn facts(
                 name: a.name,
                 employer: a.employer,
                 phone_masked: a.phone_masked,
-                method: a.method,
+                source: a.source,
                 at: a.at,
             })
             .collect()

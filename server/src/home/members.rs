@@ -288,7 +288,7 @@ pub async fn revoke_phone(
 
 /// A fresh QR credential: 128 random bits.
 pub(super) fn new_credential() -> Result<QrCredential, HomeError> {
-    let bytes = secrets::random_bytes::<16>().map_err(|e| HomeError::Secret(e.to_string()))?;
+    let bytes = secrets::random_bytes::<16>().map_err(HomeError::Secret)?;
     Ok(QrCredential::from_random(bytes))
 }
 

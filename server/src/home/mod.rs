@@ -36,7 +36,7 @@ pub enum HomeError {
     Conflict(Conflict),
     /// A new secret could not be made (the system's random source failed).
     #[error("could not make a secret: {0}")]
-    Secret(String),
+    Secret(#[source] crate::secrets::SecretError),
     /// Work on a blocking thread (decoding a photo) did not finish: it panicked.
     #[error("background work failed: {0}")]
     Worker(#[from] tokio::task::JoinError),

@@ -12,8 +12,8 @@ impl From<HomeError> for ApiError {
             HomeError::NotFound => Self::NotFound,
             HomeError::Invalid(invalid) => Self::Invalid(invalid),
             HomeError::Conflict(Conflict(why)) => Self::Conflict(why),
-            HomeError::Secret(detail) => Self::Internal(detail),
-            HomeError::Worker(error) => Self::Internal(error.to_string()),
+            HomeError::Secret(error) => Self::internal(error),
+            HomeError::Worker(error) => Self::internal(error),
             HomeError::Store(error) => error.into(),
         }
     }

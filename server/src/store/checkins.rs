@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::{Result, changelog, from_millis, parse_id, to_millis};
 use crate::domain::Now;
-use crate::domain::checkin::Method;
+use crate::domain::checkin::Source;
 use crate::domain::ids::{ActivityId, CheckinId, MemberId};
 use crate::domain::phone::mask_phone;
 use crate::wire::Record;
@@ -19,7 +19,7 @@ pub struct NewCheckin<'a> {
     pub member: MemberId,
     pub activity: Option<ActivityId>,
     pub visit_day: Option<Date>,
-    pub method: Method,
+    pub source: Source,
     /// The device's token name or the staffer's username.
     pub device: &'a str,
 }
@@ -39,7 +39,7 @@ pub fn insert(conn: &Connection, new: &NewCheckin<'_>, now: Now) -> Result<Optio
         new.member.to_string(),
         new.activity.map(|a| a.to_string()),
         new.visit_day.map(|d| d.to_string()),
-        new.method.code(),
+        new.source.code(),
         new.device,
         to_millis(now),
         trusted,
@@ -53,7 +53,9 @@ pub fn insert(conn: &Connection, new: &NewCheckin<'_>, now: Now) -> Result<Optio
         member_id: new.member.to_string(),
         activity_id: new.activity.map(|a| a.to_string()),
         visit_day: new.visit_day.map(|d| d.to_string()),
-        method: new.method.code().to_owned(),
+        // The wire's field stays `method`: records are hashed into the chain and read by hubs
+        // of other versions.
+        method: new.source.code().to_owned(),
         // As stored (milliseconds), so the undo's record says the same instant.
         at: from_millis(to_millis(now)).to_string(),
         clock_trusted: trusted,
@@ -99,7 +101,7 @@ pub struct Standing {
     /// `None` for a venue visit.
     pub activity_id: Option<ActivityId>,
     pub undone: bool,
-    pub method: String,
+    pub source: String,
 }
 
 pub fn standing(conn: &Connection, id: CheckinId) -> Result<Option<Standing>> {
@@ -115,7 +117,7 @@ pub fn standing(conn: &Connection, id: CheckinId) -> Result<Option<Standing>> {
             Ok(Standing {
                 activity_id,
                 undone: row.get(1)?,
-                method: row.get(2)?,
+                source: row.get(2)?,
             })
         })
         .optional()?;
@@ -145,7 +147,9 @@ pub struct Attendance {
     pub name: String,
     pub employer: String,
     pub phone_masked: String,
-    pub method: String,
+    /// The check-in's [`Source`] code, named `method` in the attendance JSON the API answers.
+    #[serde(rename = "method")]
+    pub source: String,
     pub device: String,
     /// Shown by the HTTP layer in the home's time zone.
     #[serde(skip)]
@@ -168,7 +172,7 @@ pub fn attendance(conn: &Connection, activity: ActivityId) -> Result<Vec<Attenda
                 name: row.get(2)?,
                 employer: row.get(3)?,
                 phone_masked: mask_phone(&phone),
-                method: row.get(5)?,
+                source: row.get(5)?,
                 device: row.get(6)?,
                 at: from_millis(row.get(7)?),
             })

@@ -226,7 +226,7 @@ pub struct HistoryEntry {
     pub activity_id: Option<ActivityId>,
     /// `None` for a venue visit.
     pub activity_title: Option<String>,
-    pub method: String,
+    pub source: String,
     pub at: Timestamp,
     pub undone: bool,
 }
@@ -244,7 +244,7 @@ pub fn history(conn: &Connection, id: MemberId, limit: u32) -> Result<Vec<Histor
             Ok(HistoryEntry {
                 activity_id: activity.and_then(|raw| raw.parse().ok()),
                 activity_title: row.get(1)?,
-                method: row.get(2)?,
+                source: row.get(2)?,
                 at: from_millis(row.get(3)?),
                 undone: row.get(4)?,
             })

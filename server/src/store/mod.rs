@@ -9,7 +9,6 @@
 
 pub mod activities;
 pub mod audit;
-pub mod backup;
 pub mod changelog;
 pub mod checkins;
 pub mod devices;
@@ -20,6 +19,8 @@ pub mod members;
 mod migrate;
 pub use migrate::{HOME, HUB, Schema};
 pub mod phone_hashes;
+// For `crate::backup::copy`, which checks and upgrades the copies it makes.
+pub(crate) use migrate::schema_to_latest;
 pub mod photos;
 pub mod restored;
 pub mod scans;
@@ -61,8 +62,12 @@ pub enum StoreError {
     Conflict(#[from] Conflict),
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// A write that failed, told in words (the writer's own account of a commit, say).
     #[error("could not commit to the database: {0}")]
     Commit(String),
+    /// As [`Self::Commit`], with the error that stopped the write kept as its cause.
+    #[error("could not commit to the database: {0}")]
+    Aborted(#[source] Box<dyn std::error::Error + Send + Sync>),
     #[error("the disk refused a write ({trouble:?}): {detail}")]
     Disk {
         trouble: DiskTrouble,
@@ -326,7 +331,7 @@ fn refuse_an_empty_file_of_a_home_that_lived(path: &Path, data_dir: &Path) -> Re
     Ok(())
 }
 
-fn quick_check(conn: &Connection, path: &Path) -> Result<()> {
+pub(crate) fn quick_check(conn: &Connection, path: &Path) -> Result<()> {
     let verdict: String = conn
         .query_row("PRAGMA quick_check", [], |row| row.get(0))
         .map_err(|e| corrupt(path, e))?;
@@ -442,7 +447,7 @@ impl Refusal {
 /// The savepoint statements are prepared once and cached: they run for every write.
 fn run_in_savepoint(conn: &Connection, job: Job) -> Option<Reply> {
     if let Err(error) = execute_cached(conn, "SAVEPOINT job") {
-        job.refuse(StoreError::Commit(error.to_string()));
+        job.refuse(StoreError::Aborted(error.into()));
         return None;
     }
     let (succeeded, reply) = job.run(conn);

@@ -6,7 +6,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
 use super::{Result, StoreError, from_millis, to_millis};
-use crate::domain::checkin::{Answer, Method};
+use crate::domain::checkin::{Answer, Source};
 use crate::domain::credential::Presented;
 
 /// The first answer given to this device's scan id, if it was seen before.
@@ -26,7 +26,7 @@ pub struct Scan<'a> {
     pub device: &'a str,
     /// The device's nonce for the scan, if it sent one (a retry may follow).
     pub scan_id: Option<&'a str>,
-    pub method: Method,
+    pub source: Source,
     /// `None` for a member picked on the kiosk's keypad.
     pub presented: Option<&'a Presented>,
 }
@@ -42,9 +42,7 @@ pub fn log(conn: &Connection, scan: &Scan<'_>, answer: &Answer, now: Timestamp) 
     };
     // Only a scan that may be retried (it has a scan id) needs its answer word for word.
     let answer_json = match scan.scan_id {
-        Some(_) => {
-            Some(serde_json::to_string(answer).map_err(|e| StoreError::Commit(e.to_string()))?)
-        }
+        Some(_) => Some(serde_json::to_string(answer).map_err(|e| StoreError::Aborted(e.into()))?),
         None => None,
     };
     conn.prepare_cached(
@@ -56,7 +54,7 @@ pub fn log(conn: &Connection, scan: &Scan<'_>, answer: &Answer, now: Timestamp) 
         scan.scan_id,
         credential,
         kind,
-        scan.method.code(),
+        scan.source.code(),
         to_millis(now),
         answer.outcome.code(),
         answer.member.as_ref().map(|m| m.id.to_string()),

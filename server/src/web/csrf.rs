@@ -33,7 +33,7 @@ pub async fn ensure_cookie(mut request: Request, next: Next) -> Response {
         None => match secrets::new_token("") {
             Ok(token) => (token, true),
             Err(error) => {
-                return PageError::from(ApiError::Internal(error.to_string())).into_response_now();
+                return PageError::from(ApiError::internal(error)).into_response_now();
             }
         },
     };
@@ -57,7 +57,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Csrf {
             .extensions
             .get::<Csrf>()
             .cloned()
-            .ok_or_else(|| ApiError::Internal("page route without the CSRF layer".into()).into())
+            .ok_or_else(|| ApiError::internal("page route without the CSRF layer").into())
     }
 }
 

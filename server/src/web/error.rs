@@ -37,11 +37,16 @@ pub enum ApiError {
         trouble: Option<DiskTrouble>,
         detail: String,
     },
-    /// A bug or an unexpected failure; the detail goes to the log only.
-    Internal(String),
+    /// A bug or an unexpected failure; it (and its causes) go to the log only.
+    Internal(Box<dyn std::error::Error + Send + Sync>),
 }
 
 impl ApiError {
+    /// An unexpected failure, kept with its cause for the log.
+    pub fn internal(cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Self::Internal(cause.into())
+    }
+
     pub fn status(&self) -> StatusCode {
         match self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
@@ -108,13 +113,14 @@ impl From<StoreError> for ApiError {
             StoreError::Invalid(invalid) => Self::Invalid(invalid),
             StoreError::Conflict(Conflict(why)) => Self::Conflict(why),
             StoreError::Commit(detail) => Self::unavailable(None, detail),
+            StoreError::Aborted(cause) => Self::unavailable(None, cause.to_string()),
             StoreError::Disk { trouble, detail } => Self::unavailable(Some(trouble), detail),
             StoreError::WriterGone => Self::unavailable(None, error.to_string()),
             StoreError::Sqlite(ref e) => match DiskTrouble::of(e) {
                 Some(trouble) => Self::unavailable(Some(trouble), error.to_string()),
-                None => Self::Internal(error.to_string()),
+                None => Self::internal(error),
             },
-            other => Self::Internal(other.to_string()),
+            other => Self::internal(other),
         }
     }
 }
@@ -137,7 +143,7 @@ fn unsaved(trouble: Option<DiskTrouble>) -> &'static str {
 
 impl From<super::HashingError> for ApiError {
     fn from(error: super::HashingError) -> Self {
-        Self::Internal(error.to_string())
+        Self::internal(error)
     }
 }
 

@@ -25,7 +25,7 @@ pub fn harden<S: Face>(routes: Router<S>, state: S) -> Router {
     routes
         .fallback(not_found)
         .layer(middleware::from_fn(refuse_cross_site))
-        .layer(CatchPanicLayer::custom(|_| ApiError::Internal("a handler panicked".into()).into_response()))
+        .layer(CatchPanicLayer::custom(|_| ApiError::internal("a handler panicked").into_response()))
         // Outside the panic catcher (a panic on a page is a page too), inside the headers.
         .layer(middleware::from_fn_with_state(
             state.clone(),

@@ -66,7 +66,7 @@ pub async fn log_in(
         return Ok(LoginOutcome::Refused);
     };
     attempt.succeeded();
-    let token = secrets::new_token("").map_err(|e| ApiError::Internal(e.to_string()))?;
+    let token = secrets::new_token("").map_err(ApiError::internal)?;
     let hash = secrets::token_hash(&token);
     let previous = auth::session_cookie(request_headers).map(secrets::token_hash);
     let now = kit.clock.now();

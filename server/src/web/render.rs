@@ -19,7 +19,7 @@ use crate::store::users::StaffUser;
 pub fn html<T: Template>(status: StatusCode, page: &T) -> Result<Response, PageError> {
     let body = page
         .render()
-        .map_err(|e| ApiError::Internal(format!("template: {e}")))?;
+        .map_err(|e| ApiError::internal(format!("template: {e}")))?;
     Ok((status, [(header::CACHE_CONTROL, "no-store")], Html(body)).into_response())
 }
 

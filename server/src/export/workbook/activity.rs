@@ -275,7 +275,7 @@ fn sign_in_cells(sign_in: &SignIn) -> [String; 5] {
         sign_in.number.to_string(),
         sign_in.name.clone(),
         sign_in.employer.clone(),
-        sign_in.method.to_owned(),
+        sign_in.source.to_owned(),
         sign_in.time.clone(),
     ]
 }
@@ -312,11 +312,11 @@ fn sign_ins(
         return Ok(header + 2);
     }
     for (line, sign_in) in (header + 1..).zip(sign_ins) {
-        let [_, name, employer, method, time] = sign_in_cells(sign_in);
+        let [_, name, employer, source, time] = sign_in_cells(sign_in);
         sheet.write_number_with_format(line, 0, sign_in.number, &styles.number)?;
         sheet.write_string_with_format(line, 1, &name, &styles.text)?;
         sheet.write_string_with_format(line, 2, &employer, &styles.text)?;
-        sheet.write_string_with_format(line, 3, &method, &styles.centered)?;
+        sheet.write_string_with_format(line, 3, &source, &styles.centered)?;
         sheet.write_string_with_format(line, 4, &time, &styles.centered)?;
     }
     Ok(header + 1 + RowNum::try_from(sign_ins.len()).unwrap_or(0))

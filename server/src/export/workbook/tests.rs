@@ -67,7 +67,7 @@ fn record(number: u32, id: ActivityId, title: &str) -> ActivityRecord {
                 name: format!("会员{n}"),
                 employer: "益阳某科技公司".to_owned(),
                 phone_masked: MASKED.to_owned(),
-                method: "扫码签到",
+                source: "扫码签到",
                 time: "14:05".to_owned(),
             })
             .collect(),

@@ -4,7 +4,7 @@ use axum::Json;
 use axum::extract::State;
 use serde::Deserialize;
 
-use crate::domain::checkin::{Actor, Answer, Method};
+use crate::domain::checkin::{Actor, Answer, Source};
 use crate::domain::ids::{ActivityId, CheckinId, MemberId};
 use crate::domain::{Invalid, required_text};
 use crate::home::checkins::{self, CheckinRequest, Presenting, Recorded};
@@ -48,15 +48,15 @@ pub async fn post(
 }
 
 fn validate(body: &CheckinBody, caller: &Principal) -> Result<CheckinRequest, ApiError> {
-    let method = Method::parse(&body.source)?;
+    let source = Source::parse(&body.source)?;
     let presenting = match (&body.credential, &body.member_id) {
-        (None, Some(member)) if method == Method::Keypad => {
+        (None, Some(member)) if source == Source::Keypad => {
             let id = member
                 .parse::<MemberId>()
                 .map_err(|_| Invalid::new("member_id", "member_id 不是有效的会员编号"))?;
             Presenting::Member(id)
         }
-        (Some(credential), None) if method != Method::Keypad => {
+        (Some(credential), None) if source != Source::Keypad => {
             Presenting::Credential(validate_credential(credential)?)
         }
         _ => {
@@ -64,7 +64,7 @@ fn validate(body: &CheckinBody, caller: &Principal) -> Result<CheckinRequest, Ap
             return Err(Invalid::new("credential", message).into());
         }
     };
-    if method == Method::Manual && caller.actor() != Actor::Staff {
+    if source == Source::Manual && caller.actor() != Actor::Staff {
         return Err(ApiError::Forbidden("只有工作人员可以补录签到".into()));
     }
     let activity_id = body
@@ -78,7 +78,7 @@ fn validate(body: &CheckinBody, caller: &Principal) -> Result<CheckinRequest, Ap
     let scan_id = body.scan_id.as_deref().map(validate_scan_id).transpose()?;
     Ok(CheckinRequest {
         presenting,
-        method,
+        method: source,
         actor: caller.actor(),
         device: caller.name().to_owned(),
         activity_id,

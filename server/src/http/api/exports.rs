@@ -25,8 +25,8 @@ pub async fn ledger_xlsx(
     // Writing a year's workbook with its photos takes a moment: off the async threads.
     let bytes = tokio::task::spawn_blocking(move || export::workbook::ledger(ledger))
         .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)?;
     Ok(download(XLSX, &names, bytes))
 }
 
@@ -36,7 +36,7 @@ pub async fn ledger_csv(
     ApiQuery(query): ApiQuery<YearQuery>,
 ) -> Result<Response, ApiError> {
     let ledger = year_ledger(&state, query.year, Photos::Linked).await?;
-    let bytes = export::csv::ledger(&ledger.rows).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let bytes = export::csv::ledger(&ledger.rows).map_err(ApiError::internal)?;
     Ok(download(
         "text/csv; charset=utf-8",
         &FileNames::of(&ledger, "csv"),

@@ -187,7 +187,7 @@ pub async fn qr_png(
 ) -> Result<Response, ApiError> {
     let member = state.store.read(move |conn| members::get(conn, id)).await?;
     let credential = member.credential.ok_or(ApiError::NotFound)?;
-    let png = export::qr::png(&credential).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let png = export::qr::png(&credential).map_err(ApiError::internal)?;
     Ok((
         [
             (header::CONTENT_TYPE, "image/png"),

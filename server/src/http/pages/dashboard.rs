@@ -440,7 +440,7 @@ fn zoned_start(day: jiff::civil::Date, tz: &jiff::tz::TimeZone) -> Result<Timest
 }
 
 fn internal(error: jiff::Error) -> PageError {
-    ApiError::Internal(error.to_string()).into()
+    ApiError::internal(error).into()
 }
 
 /// Server-sent events: `count` with `{"activity_id", "participants"}` whenever a check-in or

@@ -98,8 +98,8 @@ pub async fn submit(
     let phc = state
         .hashing(move || secrets::hash_password(password.as_str()))
         .await?
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
-    let session = secrets::new_token("").map_err(|e| ApiError::Internal(e.to_string()))?;
+        .map_err(ApiError::internal)?;
+    let session = secrets::new_token("").map_err(ApiError::internal)?;
     let now = state.clock.now();
     let created = home::setup::create_first_admin(
         &state.store,
@@ -117,7 +117,7 @@ pub async fn submit(
             headers.insert(header::SET_COOKIE, auth::session_set_cookie(&session));
             let html = page(None, true, true)
                 .render()
-                .map_err(|e| ApiError::Internal(e.to_string()))?;
+                .map_err(ApiError::internal)?;
             Ok((headers, Html(html)).into_response())
         }
         Err(HomeError::Conflict(_)) => render(StatusCode::CONFLICT, &page(None, false, false)),
@@ -126,8 +126,6 @@ pub async fn submit(
 }
 
 fn render(status: StatusCode, page: &SetupPage<'_>) -> Result<Response, ApiError> {
-    let html = page
-        .render()
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let html = page.render().map_err(ApiError::internal)?;
     Ok((status, Html(html)).into_response())
 }

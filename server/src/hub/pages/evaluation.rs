@@ -66,7 +66,7 @@ pub async fn xlsx(
     let year = year_of(&state, &parsed)?;
     let report = report::report(&state, year).await?;
     let bytes = workbook::evaluation(ASSOCIATION, year, &report.rows)
-        .map_err(|e| ApiError::Internal(format!("xlsx: {e}")))?;
+        .map_err(|e| ApiError::internal(format!("xlsx: {e}")))?;
     let disposition = format!("attachment; filename=\"evaluation-{year}.xlsx\"");
     Ok((
         [

@@ -11,7 +11,7 @@ use jiff::Timestamp;
 use jiff::tz::TimeZone;
 
 use crate::domain::activity::{Activity, Filing, Lifecycle, Override};
-use crate::domain::checkin::{Method, Outcome};
+use crate::domain::checkin::{Outcome, Source};
 use crate::domain::ids::{ActivityId, CheckinId, MemberId};
 use crate::domain::phone::mask_phone;
 use crate::domain::{Invalid, optional_text, required_text};
@@ -37,7 +37,7 @@ struct Line {
     name: String,
     employer: String,
     phone: String,
-    method: &'static str,
+    source: &'static str,
     /// When the member counts as present: the time of day for a check-in at the door; for one
     /// entered by hand, the day and time it stands for, marked 补录 (see [`shown_time`]).
     at: String,
@@ -125,13 +125,13 @@ pub async fn view(
         .map(|(n, a)| Line {
             number: n + 1,
             checkin_id: a.checkin_id.to_string(),
-            at: shown_time(&activity, &a.method, a.at, now.at, tz),
-            entered: if a.method == Method::Manual.code() {
+            at: shown_time(&activity, &a.source, a.at, now.at, tz),
+            entered: if a.source == Source::Manual.code() {
                 format!("录入于 {}", chinese_time(a.at, now.at, tz))
             } else {
                 String::new()
             },
-            method: Method::from_code(&a.method).map_or("", Method::label),
+            source: Source::from_code(&a.source).map_or("", Source::label),
             name: a.name,
             employer: a.employer,
             phone: a.phone_masked,
@@ -282,24 +282,24 @@ pub async fn act(
 /// it stands for ([`stands_for`]), marked 补录; the time of typing is shown beside it.
 fn shown_time(
     activity: &Activity,
-    method: &str,
+    source: &str,
     at: Timestamp,
     now: Timestamp,
     tz: &TimeZone,
 ) -> String {
-    if method != Method::Manual.code() {
+    if source != Source::Manual.code() {
         return at
             .to_zoned_datetime(tz.clone())
             .strftime("%H:%M")
             .to_string();
     }
-    let at = stands_for(activity, method, at);
+    let at = stands_for(activity, source, at);
     format!("{}（补录）", chinese_time(at, now, tz))
 }
 
 /// See [`Activity::attended_at`].
-pub(super) fn stands_for(activity: &Activity, method: &str, at: Timestamp) -> Timestamp {
-    activity.attended_at(method == Method::Manual.code(), at)
+pub(super) fn stands_for(activity: &Activity, source: &str, at: Timestamp) -> Timestamp {
+    activity.attended_at(source == Source::Manual.code(), at)
 }
 
 async fn save_summary(state: &AppState, id: ActivityId, raw: &str) -> Result<(), PageError> {

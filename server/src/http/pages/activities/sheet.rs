@@ -13,7 +13,7 @@ use serde::Deserialize;
 use super::Shown;
 use super::detail::{activity_id, stands_for};
 use crate::domain::activity::Activity;
-use crate::domain::checkin::Method;
+use crate::domain::checkin::Source;
 use crate::http::AppState;
 use crate::store::checkins::Attendance;
 use crate::store::{activities, checkins};
@@ -108,7 +108,7 @@ fn filled(number: usize, a: &Attendance, at: String) -> Line {
 /// The time in the sheet's narrow column: the time of day (the heading gives the date), the
 /// day too when it is another, and 补录 for a check-in entered by hand.
 fn sheet_time(activity: &Activity, a: &Attendance, tz: &TimeZone) -> String {
-    let at = stands_for(activity, &a.method, a.at).to_zoned_datetime(tz.clone());
+    let at = stands_for(activity, &a.source, a.at).to_zoned_datetime(tz.clone());
     let day = activity
         .schedule
         .starts_at()
@@ -119,7 +119,7 @@ fn sheet_time(activity: &Activity, a: &Attendance, tz: &TimeZone) -> String {
     } else {
         at.strftime("%-m月%-d日 %H:%M").to_string()
     };
-    if a.method == Method::Manual.code() {
+    if a.source == Source::Manual.code() {
         format!("{time}（补录）")
     } else {
         time

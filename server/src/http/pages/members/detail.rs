@@ -10,7 +10,7 @@ use rusqlite::Connection;
 use serde::Deserialize;
 
 use super::{local_time, member_id, status_label};
-use crate::domain::checkin::Method;
+use crate::domain::checkin::Source;
 use crate::domain::ids::MemberId;
 use crate::domain::member::{Member, MemberStatus};
 use crate::domain::phone::mask_phone;
@@ -161,7 +161,7 @@ struct HistoryLine {
     activity_id: String,
     /// The activity's title, or 到访 for a venue visit.
     what: String,
-    method: &'static str,
+    source: &'static str,
     when: String,
     undone: bool,
 }
@@ -171,7 +171,7 @@ impl HistoryLine {
         Self {
             activity_id: entry.activity_id.map(|a| a.to_string()).unwrap_or_default(),
             what: entry.activity_title.unwrap_or_else(|| "到访".into()),
-            method: Method::from_code(&entry.method).map_or("其他", Method::label),
+            source: Source::from_code(&entry.source).map_or("其他", Source::label),
             when: local_time(entry.at, tz),
             undone: entry.undone,
         }

@@ -46,7 +46,7 @@ pub async fn owner(state: &AppState, headers: &HeaderMap) -> Result<Option<Owner
 
 /// A new cookie token and what the store keeps of it.
 pub fn new_token() -> Result<(String, String), Notice> {
-    let token = secrets::new_token("").map_err(|e| ApiError::Internal(e.to_string()))?;
+    let token = secrets::new_token("").map_err(ApiError::internal)?;
     let hash = secrets::token_hash(&token);
     Ok((token, hash))
 }
@@ -55,7 +55,7 @@ pub fn set_cookie(token: &str) -> Result<HeaderValue, Notice> {
     HeaderValue::from_str(&format!(
         "{PHONE_COOKIE}={token}; Path=/m; HttpOnly; SameSite=Strict; Max-Age={MAX_AGE_SECONDS}"
     ))
-    .map_err(|e| ApiError::Internal(format!("phone cookie: {e}")).into())
+    .map_err(|e| ApiError::internal(format!("phone cookie: {e}")).into())
 }
 
 pub fn clear_cookie() -> HeaderValue {

@@ -6,7 +6,7 @@ use axum::response::Response;
 
 use super::device::Owner;
 use super::notice::Notice;
-use crate::domain::checkin::{ActivityBrief, Actor, Answer, Method, Outcome};
+use crate::domain::checkin::{ActivityBrief, Actor, Answer, Outcome, Source};
 use crate::domain::ids::ActivityId;
 use crate::domain::room::FormTicket;
 use crate::home::checkins::{CheckinRequest, Presenting, Recorded};
@@ -48,7 +48,7 @@ pub struct Tap<'a> {
 pub async fn check_in(state: &AppState, owner: &Owner, tap: Tap<'_>) -> Result<Response, Notice> {
     let request = CheckinRequest {
         presenting: Presenting::Member(owner.member.id),
-        method: Method::Phone,
+        method: Source::Phone,
         actor: Actor::Device,
         device: PHONE_DEVICE.into(),
         activity_id: tap.activity_id,

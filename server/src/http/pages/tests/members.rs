@@ -2,7 +2,7 @@ use axum::http::StatusCode;
 
 use super::Site;
 use crate::domain::activity::{ActivityFields, CheckinWindow};
-use crate::domain::checkin::{Actor, Method};
+use crate::domain::checkin::{Actor, Source};
 use crate::domain::ids::{ActivityId, MemberId};
 use crate::domain::member::{CONSENT_VERSION, Member, MemberStatus};
 use crate::home::checkins::{self, CheckinRequest, Presenting, Recorded};
@@ -89,7 +89,7 @@ async fn scan_card_once(site: &Site, uid: &str, scan_id: Option<&str>) -> Record
     let state = site.state();
     let request = CheckinRequest {
         presenting: Presenting::Credential(uid.into()),
-        method: Method::Card,
+        method: Source::Card,
         actor: Actor::Device,
         device: "kiosk".into(),
         activity_id: None,

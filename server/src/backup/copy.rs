@@ -14,8 +14,8 @@ use jiff::Timestamp;
 use rusqlite::backup::{Backup, StepResult};
 use rusqlite::{Connection, OpenFlags};
 
-use super::{HOME, StoreError, changelog, migrate, quick_check, restored};
 use crate::lockfile::{DataLock, LockError};
+use crate::store::{HOME, StoreError, changelog, quick_check, restored, schema_to_latest};
 
 /// How often a busy source is retried before a copy gives up (50 ms apart).
 const BUSY_RETRIES: u32 = 200;
@@ -340,11 +340,11 @@ fn stage(
             path: from.to_owned(),
             detail: e.to_string(),
         },
-        other => RestoreError::Store(StoreError::Commit(other.to_string())),
+        other => RestoreError::Store(StoreError::Aborted(other.into())),
     })?;
     let _: String = copy.query_row("PRAGMA journal_mode = DELETE", [], |row| row.get(0))?;
     quick_check(&copy, from)?;
-    migrate::schema_to_latest(&mut copy, staged, &HOME)?;
+    schema_to_latest(&mut copy, staged, &HOME)?;
     let last_seq = restored::mark(&copy, &from.display().to_string(), now)?;
     copy.close().map_err(|(_, e)| RestoreError::from(e))?;
     Ok(last_seq)
