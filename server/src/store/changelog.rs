@@ -111,9 +111,7 @@ fn salt(conn: &Connection, id: MemberId) -> Result<Vec<u8>> {
     if let Some(salt) = found {
         return Ok(salt);
     }
-    let salt = secrets::random_bytes::<16>()
-        .map_err(|e| StoreError::Commit(e.to_string()))?
-        .to_vec();
+    let salt = secrets::random_bytes::<16>()?.to_vec();
     conn.prepare_cached("INSERT INTO member_salts (member_id, salt) VALUES (?1, ?2)")?
         .execute(params![id.to_string(), salt])?;
     Ok(salt)

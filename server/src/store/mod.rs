@@ -68,6 +68,10 @@ pub enum StoreError {
     /// As [`Self::Commit`], with the error that stopped the write kept as its cause.
     #[error("could not commit to the database: {0}")]
     Aborted(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// No secret could be made for a write (a member's salt, the enrolment seed): the
+    /// system's random source failed. Said, and answered (503), as `Commit` was before.
+    #[error("could not commit to the database: {0}")]
+    Secret(#[from] crate::secrets::SecretError),
     #[error("the disk refused a write ({trouble:?}): {detail}")]
     Disk {
         trouble: DiskTrouble,

@@ -275,8 +275,7 @@ pub fn enrol_seed(conn: &Connection) -> Result<[u8; 32]> {
     if let Some(seed) = found.and_then(|s| <[u8; 32]>::try_from(s).ok()) {
         return Ok(seed);
     }
-    let seed =
-        crate::secrets::random_bytes::<32>().map_err(|e| StoreError::Commit(e.to_string()))?;
+    let seed = crate::secrets::random_bytes::<32>()?;
     conn.prepare_cached("INSERT OR REPLACE INTO enrol_seed (id, seed) VALUES (1, ?1)")?
         .execute([seed.as_slice()])?;
     Ok(seed)

@@ -114,6 +114,7 @@ impl From<StoreError> for ApiError {
             StoreError::Conflict(Conflict(why)) => Self::Conflict(why),
             StoreError::Commit(detail) => Self::unavailable(None, detail),
             StoreError::Aborted(cause) => Self::unavailable(None, cause.to_string()),
+            StoreError::Secret(secret) => Self::unavailable(None, secret.to_string()),
             StoreError::Disk { trouble, detail } => Self::unavailable(Some(trouble), detail),
             StoreError::WriterGone => Self::unavailable(None, error.to_string()),
             StoreError::Sqlite(ref e) => match DiskTrouble::of(e) {

@@ -28,21 +28,18 @@ pub const OUTPUT_LEN: usize = 32;
 #[derive(Debug, Error)]
 pub enum PhoneHashError {
     #[error("argon2 refused the phone hash: {0}")]
-    Argon2(String),
+    Argon2(#[from] argon2::Error),
 }
 
 fn hasher() -> Result<Argon2<'static>, PhoneHashError> {
-    let params = Params::new(MEMORY_KIB, PASSES, LANES, Some(OUTPUT_LEN))
-        .map_err(|e| PhoneHashError::Argon2(e.to_string()))?;
+    let params = Params::new(MEMORY_KIB, PASSES, LANES, Some(OUTPUT_LEN))?;
     Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
 }
 
 /// The hash of `phone` (as the home stores it: 11 digits) under the association's key.
 pub fn phone_hash(key: &[u8; 32], phone: &str) -> Result<String, PhoneHashError> {
     let mut out = [0u8; OUTPUT_LEN];
-    hasher()?
-        .hash_password_into(phone.as_bytes(), key, &mut out)
-        .map_err(|e| PhoneHashError::Argon2(e.to_string()))?;
+    hasher()?.hash_password_into(phone.as_bytes(), key, &mut out)?;
     Ok(hex::encode(out))
 }
 

@@ -71,7 +71,10 @@ pub fn prepare(conn: &Connection) -> Result<Result<Prepared, SyncError>, StoreEr
             .collect(),
     };
     let count = batch.changes.len();
-    let payload = serde_json::to_string(&batch).map_err(|e| StoreError::Commit(e.to_string()))?;
+    let payload = match serde_json::to_string(&batch) {
+        Ok(payload) => payload,
+        Err(error) => return Ok(Err(SyncError::Encode(error))),
+    };
     let key = HomeKey::from_secret(enrolment.secret_key);
     let push = Push {
         home_id: enrolment.home_id.clone(),

@@ -33,10 +33,9 @@ use crate::store::changelog;
 use crate::store::restored::{self, Halt, HaltKind};
 use crate::store::sync_state::{self, Enrolment};
 use crate::store::{Store, StoreError, home_profile, phone_hashes};
-use crate::wire::EnrollAnswer;
-use crate::wire::EnrollRequest;
 use crate::wire::chain::HomeKey;
 use crate::wire::phone::{self, PhoneHashError};
+use crate::wire::{EnrollAnswer, EnrollRequest};
 
 #[derive(Debug, Error)]
 pub enum SyncError {
@@ -53,12 +52,26 @@ pub enum SyncError {
     Unreachable(String),
     #[error("科协平台的回答无法识别：{0}")]
     BadAnswer(String),
+    /// The hub's answer could not be read.
+    #[error("科协平台的回答无法识别：{0}")]
+    Unreadable(#[source] reqwest::Error),
+    /// The HTTP client could not be made. Classed as `Network` was before it kept its cause.
+    #[error("无法连接科协平台：{0}")]
+    Client(#[source] reqwest::Error),
+    /// The batch could not be written as JSON (said as the store's commit failure it was
+    /// reported as before it kept its cause).
+    #[error("could not commit to the database: {0}")]
+    Encode(#[source] serde_json::Error),
     #[error("{0}")]
     Store(#[from] StoreError),
     #[error("无法生成密钥：{0}")]
     Key(String),
     #[error("无法计算手机号哈希：{0}")]
     PhoneHash(#[from] PhoneHashError),
+    /// The task computing phone hashes did not finish (said as the phone hash failure it was
+    /// reported as before it kept its cause).
+    #[error("无法计算手机号哈希：argon2 refused the phone hash: {0}")]
+    HashTask(#[source] tokio::task::JoinError),
     /// Pushing stopped: the hub holds changes this home does not (see `store::restored`).
     #[error(
         "pushing is stopped: {english} (hub holds changes up to {hub_seq}, this home can vouch for up to {local_seq}). See firmware-notes/troubleshooting.md, \"The home is behind the hub\""
@@ -76,7 +89,11 @@ impl SyncError {
     pub fn is_transient(&self) -> bool {
         matches!(
             self,
-            Self::Network(_) | Self::Unreachable(_) | Self::BadAnswer(_)
+            Self::Network(_)
+                | Self::Unreachable(_)
+                | Self::BadAnswer(_)
+                | Self::Unreadable(_)
+                | Self::Client(_)
         )
     }
 
@@ -84,7 +101,10 @@ impl SyncError {
     /// not understood). Then what the home keeps (the enrolment seed) must stay, so that a
     /// retry presents the same key.
     pub fn hub_may_have_acted(&self) -> bool {
-        matches!(self, Self::Network(_) | Self::BadAnswer(_))
+        matches!(
+            self,
+            Self::Network(_) | Self::BadAnswer(_) | Self::Unreadable(_) | Self::Client(_)
+        )
     }
 }
 
@@ -265,7 +285,7 @@ impl SyncClient {
                     .collect::<Result<Vec<_>, PhoneHashError>>()
             })
             .await
-            .map_err(|e| PhoneHashError::Argon2(e.to_string()))??;
+            .map_err(SyncError::HashTask)??;
             self.store
                 .write(move |conn| phone_hashes::keep(conn, &done))
                 .await?;
@@ -392,5 +412,18 @@ mod tests {
         assert!(check_hub_url("http://192.168.1.9:8090", true).is_ok());
         assert!(check_hub_url("ftp://hub", true).is_err());
         assert!(check_hub_url("https://", false).is_err());
+    }
+
+    #[test]
+    fn errors_keep_their_cause_and_say_what_they_said_before_they_kept_it() {
+        let json = serde_json::from_str::<i64>("x").unwrap_err();
+        let cause = json.to_string();
+        let error = SyncError::Encode(json);
+        assert_eq!(
+            error.to_string(),
+            format!("could not commit to the database: {cause}")
+        );
+        let kept = std::error::Error::source(&error).map(ToString::to_string);
+        assert_eq!(kept, Some(cause));
     }
 }

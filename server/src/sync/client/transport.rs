@@ -20,7 +20,7 @@ impl Transport {
             .connect_timeout(Duration::from_secs(10))
             .timeout(Duration::from_secs(60))
             .build()
-            .map_err(|e| SyncError::Network(e.to_string()))?;
+            .map_err(SyncError::Client)?;
         Ok(Self { http })
     }
 
@@ -40,10 +40,7 @@ impl Transport {
         if !response.status().is_success() {
             return Err(SyncError::Refused(error_text(response).await));
         }
-        response
-            .json()
-            .await
-            .map_err(|e| SyncError::BadAnswer(e.to_string()))
+        response.json().await.map_err(SyncError::Unreadable)
     }
 
     /// `POST /api/v1/sync/push`.
@@ -60,7 +57,7 @@ impl Transport {
             return response
                 .json()
                 .await
-                .map_err(|e| Failure::Other(SyncError::BadAnswer(e.to_string())));
+                .map_err(|e| Failure::Other(SyncError::Unreadable(e)));
         }
         let text = response.text().await.unwrap_or_default();
         match serde_json::from_str::<Refusal>(&text) {
