@@ -3,21 +3,21 @@
 //! suggested rating and the integrity flags follow the association's thresholds
 //! (domain::rating).
 //!
-//! Two reads serve all homes at once, both from covering indexes (hub migration 0004): one
-//! tally per activity of the year, and the check-ins of members whose phone hash is known at
-//! more than one home. Everything else is arithmetic here.
+//! Two reads serve all homes at once, both from covering indexes (hub migration 0004) and both
+//! in `hub::store`: one tally per activity of the year, and the check-ins of members whose phone
+//! hash is known at more than one home. Everything else is arithmetic here.
 
 use std::collections::{HashMap, HashSet};
 
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
-use rusqlite::{Connection, params};
+use rusqlite::Connection;
 use serde::Serialize;
 
+use super::store::{self, HeldActivity};
 use crate::domain::compliance::{self, AwardMonth, Compliance, Tally};
-use crate::domain::ids::ActivityId;
 use crate::domain::rating::{self, Thresholds};
-use crate::store::{Result, from_millis, to_millis};
+use crate::store::{Result, to_millis};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct HomeRef {
@@ -41,12 +41,6 @@ pub struct Evaluation {
     pub homes: Vec<HomeEvaluation>,
 }
 
-struct Held {
-    tally: Tally,
-    manual: u32,
-    untrusted: u32,
-}
-
 /// Every enrolled home's figures for `year` (`from`..`until` in the association's calendar).
 pub fn evaluate(
     conn: &Connection,
@@ -59,7 +53,7 @@ pub fn evaluate(
 ) -> Result<Evaluation> {
     let mut held = held_by_home(conn, from, until)?;
     let overlaps = overlapping_checkins(conn, from, until)?;
-    let homes = enrolled_homes(conn)?
+    let homes = store::enrolled_homes(conn)?
         .into_iter()
         .map(|home| {
             let activities = held.remove(&home.id).unwrap_or_default();
@@ -92,29 +86,7 @@ pub fn evaluate(
     Ok(Evaluation { year, homes })
 }
 
-struct EnrolledHome {
-    id: String,
-    name: String,
-    awarded_on: Option<String>,
-    last_push: Option<i64>,
-}
-
-fn enrolled_homes(conn: &Connection) -> Result<Vec<EnrolledHome>> {
-    let mut statement = conn.prepare_cached(
-        "SELECT id, name, awarded_on, last_push_at FROM homes WHERE public_key IS NOT NULL ORDER BY name, id",
-    )?;
-    let rows = statement.query_map([], |row| {
-        Ok(EnrolledHome {
-            id: row.get(0)?,
-            name: row.get(1)?,
-            awarded_on: row.get(2)?,
-            last_push: row.get(3)?,
-        })
-    })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
-}
-
-fn activity_flags(activities: &[Held], thresholds: &Thresholds) -> Vec<String> {
+fn activity_flags(activities: &[HeldActivity], thresholds: &Thresholds) -> Vec<String> {
     let mut flags = Vec::new();
     for held in activities {
         let participants = held.tally.participants;
@@ -140,48 +112,18 @@ fn award(awarded_on: Option<&str>) -> Option<AwardMonth> {
     })
 }
 
-/// One tally per activity starting in the year, with whether its home closed check-in by hand
-/// (compliance counts an activity only once it has ended by the hub's clock or was closed). A
-/// member counts once per activity however many
-/// check-ins the home sent for them (the hub does not take the home's word for uniqueness).
+/// The activities starting in the year, by home.
 fn held_by_home(
     conn: &Connection,
     from: Timestamp,
     until: Timestamp,
-) -> Result<HashMap<String, Vec<Held>>> {
-    let mut statement = conn.prepare_cached(
-        "SELECT a.home_id, a.id, a.title, a.starts_at, a.ends_at, a.cancelled, a.checkin_closed, \
-         count(DISTINCT c.member_id), \
-         count(DISTINCT CASE WHEN c.method = 'manual' THEN c.member_id END), \
-         coalesce(sum(c.clock_trusted = 0), 0) \
-         FROM activities a LEFT JOIN checkins c \
-           ON c.home_id = a.home_id AND c.activity_id = a.id AND c.undone = 0 \
-         WHERE a.starts_at >= ?1 AND a.starts_at < ?2 \
-         GROUP BY a.home_id, a.id",
-    )?;
-    let mut by_home: HashMap<String, Vec<Held>> = HashMap::new();
-    let rows = statement.query_map(params![to_millis(from), to_millis(until)], |row| {
-        let id: String = row.get(1)?;
-        Ok((
-            row.get::<_, String>(0)?,
-            Held {
-                tally: Tally {
-                    id: id.parse().unwrap_or_else(|_| ActivityId::new()),
-                    title: row.get(2)?,
-                    starts_at: from_millis(row.get(3)?),
-                    ends_at: from_millis(row.get(4)?),
-                    cancelled: row.get(5)?,
-                    checkin_closed: row.get(6)?,
-                    participants: row.get(7)?,
-                },
-                manual: row.get(8)?,
-                untrusted: row.get(9)?,
-            },
-        ))
-    })?;
-    for row in rows {
-        let (home, held) = row?;
-        by_home.entry(home).or_default().push(held);
+) -> Result<HashMap<String, Vec<HeldActivity>>> {
+    let mut by_home: HashMap<String, Vec<HeldActivity>> = HashMap::new();
+    for activity in store::activities_held(conn, from, until)? {
+        by_home
+            .entry(activity.home_id.clone())
+            .or_default()
+            .push(activity);
     }
     Ok(by_home)
 }
@@ -204,34 +146,20 @@ fn overlapping_checkins(
     from: Timestamp,
     until: Timestamp,
 ) -> Result<HashMap<String, u32>> {
-    let mut statement = conn.prepare_cached(
-        "WITH shared AS (SELECT phone_hash FROM members WHERE phone_hash IS NOT NULL \
-                         GROUP BY phone_hash HAVING count(DISTINCT home_id) > 1) \
-         SELECT m.phone_hash, m.home_id, a.starts_at, a.ends_at \
-         FROM shared s \
-         JOIN members m ON m.phone_hash = s.phone_hash \
-         JOIN checkins c ON c.home_id = m.home_id AND c.member_id = m.id AND c.undone = 0 \
-         JOIN activities a ON a.home_id = c.home_id AND a.id = c.activity_id \
-         WHERE a.starts_at >= ?1 AND a.starts_at < ?2",
-    )?;
     let window = (
         to_millis(from) - OVERLAP_MARGIN_MS,
         to_millis(until) + OVERLAP_MARGIN_MS,
     );
     let mut by_person: HashMap<String, Vec<Attendance>> = HashMap::new();
-    let rows = statement.query_map(params![window.0, window.1], |row| {
-        Ok((
-            row.get::<_, String>(0)?,
-            Attendance {
-                home: row.get(1)?,
-                starts_at: row.get(2)?,
-                ends_at: row.get(3)?,
-            },
-        ))
-    })?;
-    for row in rows {
-        let (person, attendance) = row?;
-        by_person.entry(person).or_default().push(attendance);
+    for shared in store::shared_attendances(conn, window.0, window.1)? {
+        by_person
+            .entry(shared.phone_hash)
+            .or_default()
+            .push(Attendance {
+                home: shared.home_id,
+                starts_at: shared.starts_at,
+                ends_at: shared.ends_at,
+            });
     }
     let in_year = (to_millis(from), to_millis(until));
     let mut counts: HashMap<String, u32> = HashMap::new();

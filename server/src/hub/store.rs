@@ -6,6 +6,8 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
 use crate::domain::Conflict;
+use crate::domain::compliance::Tally;
+use crate::domain::ids::ActivityId;
 use crate::secrets;
 use crate::store::{Result, StoreError, from_millis, to_millis};
 use crate::wire::chain::GENESIS;
@@ -449,6 +451,117 @@ pub fn members(conn: &Connection, home: &str) -> Result<Vec<MemberEntry>> {
             status: row.get(1)?,
             name: row.get(2)?,
             employer: row.get(3)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// An enrolled home, as the yearly evaluation reads it.
+pub struct EnrolledHome {
+    pub id: String,
+    pub name: String,
+    pub awarded_on: Option<String>,
+    /// When it last pushed (UTC milliseconds).
+    pub last_push: Option<i64>,
+}
+
+/// Every enrolled home, by name.
+pub fn enrolled_homes(conn: &Connection) -> Result<Vec<EnrolledHome>> {
+    let mut statement = conn.prepare_cached(
+        "SELECT id, name, awarded_on, last_push_at FROM homes WHERE public_key IS NOT NULL ORDER BY name, id",
+    )?;
+    let rows = statement.query_map([], |row| {
+        Ok(EnrolledHome {
+            id: row.get(0)?,
+            name: row.get(1)?,
+            awarded_on: row.get(2)?,
+            last_push: row.get(3)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// An activity a home held, with its tally and how its check-ins were made.
+pub struct HeldActivity {
+    pub home_id: String,
+    pub tally: Tally,
+    /// Members checked in by hand.
+    pub manual: u32,
+    /// Check-ins made while the device's clock was not trusted.
+    pub untrusted: u32,
+}
+
+/// One tally per activity starting in `from..until`, with whether its home closed check-in by
+/// hand (compliance counts an activity only once it has ended by the hub's clock or was
+/// closed). A member counts once per activity however many check-ins the home sent for them
+/// (the hub does not take the home's word for uniqueness).
+pub fn activities_held(
+    conn: &Connection,
+    from: Timestamp,
+    until: Timestamp,
+) -> Result<Vec<HeldActivity>> {
+    let mut statement = conn.prepare_cached(
+        "SELECT a.home_id, a.id, a.title, a.starts_at, a.ends_at, a.cancelled, a.checkin_closed, \
+         count(DISTINCT c.member_id), \
+         count(DISTINCT CASE WHEN c.method = 'manual' THEN c.member_id END), \
+         coalesce(sum(c.clock_trusted = 0), 0) \
+         FROM activities a LEFT JOIN checkins c \
+           ON c.home_id = a.home_id AND c.activity_id = a.id AND c.undone = 0 \
+         WHERE a.starts_at >= ?1 AND a.starts_at < ?2 \
+         GROUP BY a.home_id, a.id",
+    )?;
+    let rows = statement.query_map(params![to_millis(from), to_millis(until)], |row| {
+        let id: String = row.get(1)?;
+        Ok(HeldActivity {
+            home_id: row.get(0)?,
+            tally: Tally {
+                id: id.parse().unwrap_or_else(|_| ActivityId::new()),
+                title: row.get(2)?,
+                starts_at: from_millis(row.get(3)?),
+                ends_at: from_millis(row.get(4)?),
+                cancelled: row.get(5)?,
+                checkin_closed: row.get(6)?,
+                participants: row.get(7)?,
+            },
+            manual: row.get(8)?,
+            untrusted: row.get(9)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// A check-in of a member whose phone hash is known at more than one home.
+pub struct SharedAttendance {
+    pub phone_hash: String,
+    pub home_id: String,
+    /// The activity's span (UTC milliseconds).
+    pub starts_at: i64,
+    pub ends_at: i64,
+}
+
+/// The check-ins of members known at several homes (by the keyed hash of their phone), to
+/// activities starting in `from_ms..until_ms`.
+pub fn shared_attendances(
+    conn: &Connection,
+    from_ms: i64,
+    until_ms: i64,
+) -> Result<Vec<SharedAttendance>> {
+    let mut statement = conn.prepare_cached(
+        "WITH shared AS (SELECT phone_hash FROM members WHERE phone_hash IS NOT NULL \
+                         GROUP BY phone_hash HAVING count(DISTINCT home_id) > 1) \
+         SELECT m.phone_hash, m.home_id, a.starts_at, a.ends_at \
+         FROM shared s \
+         JOIN members m ON m.phone_hash = s.phone_hash \
+         JOIN checkins c ON c.home_id = m.home_id AND c.member_id = m.id AND c.undone = 0 \
+         JOIN activities a ON a.home_id = c.home_id AND a.id = c.activity_id \
+         WHERE a.starts_at >= ?1 AND a.starts_at < ?2",
+    )?;
+    let rows = statement.query_map(params![from_ms, until_ms], |row| {
+        Ok(SharedAttendance {
+            phone_hash: row.get(0)?,
+            home_id: row.get(1)?,
+            starts_at: row.get(2)?,
+            ends_at: row.get(3)?,
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
