@@ -11,7 +11,6 @@ use serde::Deserialize;
 
 use super::enrol_code;
 use super::evaluation::{self, Evaluation};
-use super::homes;
 use super::ingest::{self, Unopened, Verdict};
 use super::registry;
 use super::store as hub;
@@ -53,7 +52,7 @@ pub async fn enroll(
             let key = hub::phone_key(conn)?;
             let enrolled = hub::enrol(conn, &code_hash, &public_key, now)?;
             let details = match &enrolled {
-                hub::Enrolled::Home(id, _) => Some(homes::get(conn, id)?.details),
+                hub::Enrolled::Home(id, _) => Some(hub::homes::get(conn, id)?.details),
                 _ => None,
             };
             Ok((enrolled, key, details))

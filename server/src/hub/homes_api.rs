@@ -9,9 +9,9 @@ use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
 
-use super::homes::{self, HomeProfile, RatingEntry};
 use super::profile::{DetailsChange, NewHome, Rating, parse_year};
 use super::registry;
+use super::store::homes::{self, HomeProfile, RatingEntry};
 use crate::domain::calendar::rfc3339;
 use crate::hub::state::HubState;
 use crate::web::auth::Staff;

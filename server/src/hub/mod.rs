@@ -10,7 +10,6 @@ pub mod enrol_code;
 mod enrol_tests;
 mod errors;
 pub mod evaluation;
-pub mod homes;
 pub mod homes_api;
 #[cfg(test)]
 mod homes_tests;

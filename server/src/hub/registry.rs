@@ -8,9 +8,9 @@ use jiff::civil::Date;
 use jiff::Timestamp;
 
 use super::enrol_code;
-use super::homes::{self, CodeHash, HomeProfile, RatingEntry};
 use super::profile::{DetailsChange, NewHome, Rating};
 use super::store as hub;
+use super::store::homes::{self, CodeHash, HomeProfile, RatingEntry};
 use crate::domain::{Conflict, Invalid, optional_text, required_text};
 use crate::hub::state::HubState;
 use crate::store::StoreError;

@@ -8,8 +8,8 @@ use std::collections::HashMap;
 use thiserror::Error;
 
 use super::evaluation::{self, Evaluation, HomeEvaluation};
-use super::homes::{self, HomeProfile, RatingEntry};
 use super::profile::Rating;
+use super::store::homes::{self, HomeProfile, RatingEntry};
 
 use crate::domain::Invalid;
 use crate::domain::calendar::year_span;

@@ -1,5 +1,10 @@
 //! The hub's SQL: homes and their enrolment, the changes they synced and the records those
-//! changes leave, decisions, notices and refusals.
+//! changes leave, decisions, notices and refusals, the evaluation's reads.
+//!
+//! What the association keeps about each home (details, ratings, the staff views of one home)
+//! is in [`homes`].
+
+pub mod homes;
 
 use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension, params};

@@ -13,10 +13,10 @@ use super::{Chrome, Section, YearQuery, done_of, local_text, local_time, this_ye
 use crate::domain::activity::{Category, Filing};
 use crate::domain::calendar::year_span;
 use crate::domain::compliance::MIN_PARTICIPANTS;
-use crate::hub::homes::{self, HomeProfile, RatingEntry, Refused, SyncedActivity};
 use crate::hub::profile::{DetailsChange, HomeKind, NewHome, Rating, parse_year};
 use crate::hub::registry;
 use crate::hub::state::HubState;
+use crate::hub::store::homes::{self, HomeProfile, RatingEntry, Refused, SyncedActivity};
 use crate::store::StoreError;
 use crate::web::csrf::{Csrf, CsrfForm};
 use crate::web::error::ApiError;

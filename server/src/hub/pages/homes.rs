@@ -9,10 +9,10 @@ use axum::response::Response;
 
 use super::home::DetailsForm;
 use super::{Chrome, Section, local_time};
-use crate::hub::homes::{self, HomeProfile};
 use crate::hub::profile::HomeKind;
 use crate::hub::registry;
 use crate::hub::state::HubState;
+use crate::hub::store::homes::{self, HomeProfile};
 use crate::store::StoreError;
 use crate::web::csrf::{Csrf, CsrfForm};
 use crate::web::error::ApiError;

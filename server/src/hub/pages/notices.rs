@@ -10,8 +10,9 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use super::{Chrome, Section, YearQuery, done_of, local_text};
+use crate::hub::registry;
 use crate::hub::state::HubState;
-use crate::hub::{homes, registry};
+use crate::hub::store::homes;
 use crate::store::StoreError;
 use crate::web::csrf::{Csrf, CsrfForm};
 use crate::web::error::ApiError;

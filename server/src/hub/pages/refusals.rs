@@ -6,8 +6,8 @@ use axum::extract::State;
 use axum::response::Response;
 
 use super::{Chrome, Section, local_time};
-use crate::hub::homes;
 use crate::hub::state::HubState;
+use crate::hub::store::homes;
 use crate::web::csrf::Csrf;
 use crate::web::render::{self, PageError, StaffPage};
 

@@ -10,10 +10,10 @@ use axum::response::Response;
 
 use super::{ASSOCIATION, YearQuery, this_year};
 use crate::domain::compliance::MIN_PARTICIPANTS;
-use crate::hub::homes;
 use crate::hub::profile::parse_year;
 use crate::hub::report::{self, PublicRow};
 use crate::hub::state::HubState;
+use crate::hub::store::homes;
 use crate::web::render::{self, PageError};
 
 #[derive(Template)]

@@ -215,7 +215,7 @@ async fn a_flood_of_bad_signatures_leaves_a_few_rows_and_the_next_real_refusal_o
     let page = fixture
         .hub
         .store()
-        .read(|conn| crate::hub::homes::refusals(conn, None, 10))
+        .read(|conn| crate::hub::store::homes::refusals(conn, None, 10))
         .await
         .expect("refusals");
     assert!(

@@ -8,7 +8,7 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use super::profile::{HomeDetails, HomeKind, Rating};
+use crate::hub::profile::{HomeDetails, HomeKind, Rating};
 use crate::store::{Result, StoreError, from_millis, to_millis};
 
 /// A registered home: what staff set, and where its enrolment and sync stand.
