@@ -117,7 +117,7 @@ fn api_error_stays_in_http_code() {
         "hub/report.rs",
         "hub/evaluation.rs",
         "hub/registry.rs",
-        "hub/homes.rs",
+        "hub/store",
         "hub/ingest.rs",
         "hub/store.rs",
         "hub/profile.rs",

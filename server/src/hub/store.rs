@@ -29,7 +29,7 @@ pub fn phone_key(conn: &Connection) -> Result<[u8; 32]> {
     if let Some(key) = found.and_then(|k| <[u8; 32]>::try_from(k).ok()) {
         return Ok(key);
     }
-    let key = secrets::random_bytes::<32>().map_err(|e| StoreError::Aborted(e.into()))?;
+    let key = secrets::random_bytes::<32>()?;
     conn.prepare_cached("INSERT OR REPLACE INTO hub_settings (id, phone_key) VALUES (1, ?1)")?
         .execute([key.as_slice()])?;
     Ok(key)

@@ -4,9 +4,9 @@
 //! A push is idempotent at the hub (upsert by id, a repeated batch changes nothing), so every
 //! failure is handled the same way: keep the cursor, try again later.
 //!
-//! A push is prepared through the store ([`batch`]), sent over HTTP ([`transport`]), and what
-//! follows the hub's answer is decided by a pure function ([`plan`]: ack, halt, resume or
-//! fail); [`run`] ties them together and backs off.
+//! A push is prepared through the store (`batch`), sent over HTTP (`transport`), and what
+//! follows the hub's answer is decided by a pure function (`plan`: ack, halt, resume or
+//! fail); `run` ties them together and backs off.
 
 mod batch;
 mod plan;

@@ -262,10 +262,20 @@ mod tests {
         }
     }
 
+    /// A situation, the batch sent, the hub's answer, the frontier read again (if it was),
+    /// and the step expected.
+    type Row = (
+        &'static str,
+        Sent,
+        Result<PushAnswer, Failure>,
+        Option<i64>,
+        Seen,
+    );
+
     #[test]
     fn every_answer_has_one_step() {
         use HaltKind::{Behind, Diverged};
-        let rows: Vec<(&str, Sent, Result<PushAnswer, Failure>, Option<i64>, Seen)> = vec![
+        let rows: Vec<Row> = vec![
             (
                 "the hub holds the whole batch",
                 SENT,
