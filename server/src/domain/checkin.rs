@@ -64,10 +64,6 @@ impl Source {
     }
 }
 
-/// The old name of [`Source`]. Only `store/changelog.rs`'s test still says it: that file is
-/// being moved on another branch and is left alone until the move lands; then this goes.
-pub type Method = Source;
-
 /// The answer a device gets, one per kiosk screen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

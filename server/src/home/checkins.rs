@@ -38,9 +38,7 @@ pub enum Presenting {
 #[derive(Debug, Clone)]
 pub struct CheckinRequest {
     pub presenting: Presenting,
-    /// The [`Source`]; still named `method` because `store/changelog.rs`'s test builds this
-    /// request and that file is left alone until its move on another branch lands.
-    pub method: Source,
+    pub source: Source,
     pub actor: Actor,
     /// The device's token name or the staffer's username.
     pub device: String,
@@ -87,7 +85,7 @@ pub async fn check_in_by_hand(
 ) -> Result<Recorded, HomeError> {
     let request = CheckinRequest {
         presenting: Presenting::Member(member),
-        method: Source::Manual,
+        source: Source::Manual,
         actor: Actor::Staff,
         device: staffer.to_owned(),
         activity_id: Some(activity),
@@ -183,7 +181,7 @@ pub fn record(
     };
     let resolution = resolve(
         identified.as_ref().map(|m| m.facts),
-        request.method,
+        request.source,
         request.actor,
         chosen.as_ref(),
         &candidates,
@@ -220,7 +218,7 @@ pub fn record(
     let scan = Scan {
         device: &request.device,
         scan_id: request.scan_id.as_deref(),
-        source: request.method,
+        source: request.source,
         presented: presented.as_ref(),
     };
     scans::log(conn, &scan, &answer, now.at)?;
@@ -240,12 +238,12 @@ fn attend(
         member: member.id,
         activity: Some(activity.id),
         visit_day: None,
-        source: request.method,
+        source: request.source,
         device: &request.device,
     };
     let attended = match checkins::insert(conn, &new, now)? {
         Some(checkin) => {
-            let manual = request.method == Source::Manual;
+            let manual = request.source == Source::Manual;
             let participants = activities::count_participant(conn, activity.id, 1, manual)?;
             Attended::First {
                 checkin,
@@ -279,7 +277,7 @@ fn visit(
                 member: member.id,
                 activity: None,
                 visit_day: Some(day),
-                source: request.method,
+                source: request.source,
                 device: &request.device,
             };
             checkins::insert(conn, &new, now)?

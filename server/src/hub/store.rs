@@ -209,13 +209,13 @@ fn upsert(
             member_id,
             activity_id,
             visit_day,
-            method,
+            source,
             at,
             clock_trusted,
             undone,
         } => {
             conn.prepare_cached(
-                "INSERT OR REPLACE INTO checkins (home_id, id, member_id, activity_id, visit_day, method, at, clock_trusted, undone) \
+                "INSERT OR REPLACE INTO checkins (home_id, id, member_id, activity_id, visit_day, source, at, clock_trusted, undone) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             )?
             .execute(params![
@@ -224,7 +224,7 @@ fn upsert(
                 member_id,
                 activity_id,
                 visit_day,
-                method,
+                source,
                 millis(at)?,
                 clock_trusted,
                 undone
@@ -508,7 +508,7 @@ pub fn activities_held(
     let mut statement = conn.prepare_cached(
         "SELECT a.home_id, a.id, a.title, a.starts_at, a.ends_at, a.cancelled, a.checkin_closed, \
          count(DISTINCT c.member_id), \
-         count(DISTINCT CASE WHEN c.method = 'manual' THEN c.member_id END), \
+         count(DISTINCT CASE WHEN c.source = 'manual' THEN c.member_id END), \
          coalesce(sum(c.clock_trusted = 0), 0) \
          FROM activities a LEFT JOIN checkins c \
            ON c.home_id = a.home_id AND c.activity_id = a.id AND c.undone = 0 \

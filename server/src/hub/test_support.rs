@@ -235,7 +235,7 @@ impl HubSite {
                     )?;
                     for n in 0..activity.participants {
                         conn.execute(
-                            "INSERT INTO checkins (home_id, id, member_id, activity_id, visit_day, method, at, clock_trusted, undone) \
+                            "INSERT INTO checkins (home_id, id, member_id, activity_id, visit_day, source, at, clock_trusted, undone) \
                              VALUES (?1, ?2, ?3, ?4, NULL, 'qr', ?5, 1, 0)",
                             params![home, format!("c{index}-{n}"), format!("m{n}"), id, to_millis(start)],
                         )?;

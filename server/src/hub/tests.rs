@@ -339,7 +339,7 @@ impl TestHome {
                 member_id: member.to_owned(),
                 activity_id: Some(activity.to_owned()),
                 visit_day: None,
-                method: method.into(),
+                source: method.into(),
                 at: at.parse::<Timestamp>().expect("at").to_string(),
                 clock_trusted: trusted,
                 undone,
@@ -691,7 +691,7 @@ async fn a_home_restored_behind_the_hub_cannot_fork_its_chain() {
     );
     assert_eq!(
         fixture
-            .count("SELECT count(*) FROM checkins WHERE method = 'manual'")
+            .count("SELECT count(*) FROM checkins WHERE source = 'manual'")
             .await,
         0
     );

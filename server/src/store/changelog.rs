@@ -146,7 +146,7 @@ pub fn activity(conn: &Connection, id: ActivityId, now: Timestamp) -> Result<()>
 pub fn checkin(conn: &Connection, id: CheckinId, now: Timestamp) -> Result<()> {
     let record = conn
         .prepare_cached(
-            "SELECT member_id, activity_id, visit_day, method, at, clock_trusted, undone_at \
+            "SELECT member_id, activity_id, visit_day, source, at, clock_trusted, undone_at \
              FROM checkins WHERE id = ?1",
         )?
         .query_row([id.to_string()], |row| {
@@ -156,7 +156,7 @@ pub fn checkin(conn: &Connection, id: CheckinId, now: Timestamp) -> Result<()> {
                 member_id: row.get(0)?,
                 activity_id: row.get(1)?,
                 visit_day: row.get(2)?,
-                method: row.get(3)?,
+                source: row.get(3)?,
                 at: from_millis(row.get(4)?).to_string(),
                 clock_trusted: row.get(5)?,
                 undone: undone.is_some(),
@@ -217,7 +217,7 @@ pub fn verify(conn: &Connection) -> Result<bool> {
 mod tests {
     use super::*;
     use crate::domain::activity::{ActivityFields, CheckinWindow};
-    use crate::domain::checkin::{Actor, Method};
+    use crate::domain::checkin::{Actor, Source};
     use crate::domain::credential::QrCredential;
     use crate::domain::member::{NewMember, Registration};
     use crate::home::checkins::{self, CheckinRequest, Presenting, Recorded};
@@ -258,7 +258,7 @@ mod tests {
         let activity = activities::insert(&conn, &draft, now).unwrap();
         let request = CheckinRequest {
             presenting: Presenting::Member(member.id),
-            method: Method::Keypad,
+            source: Source::Keypad,
             actor: Actor::Device,
             device: "kiosk".into(),
             activity_id: None,

@@ -31,7 +31,7 @@ pub fn insert(conn: &Connection, new: &NewCheckin<'_>, now: Now) -> Result<Optio
     let id = CheckinId::new();
     let inserted = conn
         .prepare_cached(
-            "INSERT OR IGNORE INTO checkins (id, member_id, activity_id, visit_day, method, device, at, clock_trusted) \
+            "INSERT OR IGNORE INTO checkins (id, member_id, activity_id, visit_day, source, device, at, clock_trusted) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         )?
         .execute(params![
@@ -55,7 +55,7 @@ pub fn insert(conn: &Connection, new: &NewCheckin<'_>, now: Now) -> Result<Optio
         visit_day: new.visit_day.map(|d| d.to_string()),
         // The wire's field stays `method`: records are hashed into the chain and read by hubs
         // of other versions.
-        method: new.source.code().to_owned(),
+        source: new.source.code().to_owned(),
         // As stored (milliseconds), so the undo's record says the same instant.
         at: from_millis(to_millis(now)).to_string(),
         clock_trusted: trusted,
@@ -107,7 +107,7 @@ pub struct Standing {
 pub fn standing(conn: &Connection, id: CheckinId) -> Result<Option<Standing>> {
     let found = conn
         .prepare_cached(
-            "SELECT activity_id, undone_at IS NOT NULL, method FROM checkins WHERE id = ?1",
+            "SELECT activity_id, undone_at IS NOT NULL, source FROM checkins WHERE id = ?1",
         )?
         .query_row([id.to_string()], |row| {
             let activity_id = match row.get::<_, Option<String>>(0)? {
@@ -159,7 +159,7 @@ pub struct Attendance {
 /// Who is counted for an activity, in order of arrival.
 pub fn attendance(conn: &Connection, activity: ActivityId) -> Result<Vec<Attendance>> {
     let mut statement = conn.prepare_cached(
-        "SELECT c.id, m.id, m.name, m.employer, m.phone, c.method, c.device, c.at \
+        "SELECT c.id, m.id, m.name, m.employer, m.phone, c.source, c.device, c.at \
          FROM checkins c JOIN members m ON m.id = c.member_id \
          WHERE c.activity_id = ?1 AND c.undone_at IS NULL ORDER BY c.seq",
     )?;

@@ -234,7 +234,7 @@ pub struct HistoryEntry {
 /// The member's newest check-ins and visits, undone ones included (marked).
 pub fn history(conn: &Connection, id: MemberId, limit: u32) -> Result<Vec<HistoryEntry>> {
     let mut statement = conn.prepare_cached(
-        "SELECT c.activity_id, a.title, c.method, c.at, c.undone_at IS NOT NULL \
+        "SELECT c.activity_id, a.title, c.source, c.at, c.undone_at IS NOT NULL \
          FROM checkins c LEFT JOIN activities a ON a.id = c.activity_id \
          WHERE c.member_id = ?1 ORDER BY c.seq DESC LIMIT ?2",
     )?;

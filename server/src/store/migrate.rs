@@ -29,6 +29,7 @@ pub const HOME: Schema = Schema {
         include_str!("../../migrations/home/0005_phone_hashes.sql"),
         include_str!("../../migrations/home/0006_home_profile.sql"),
         include_str!("../../migrations/home/0007_photo_print_copy.sql"),
+        include_str!("../../migrations/home/0008_checkins_source.sql"),
     ],
 };
 
@@ -44,6 +45,7 @@ pub const HUB: Schema = Schema {
         include_str!("../../migrations/hub/0005_slow_phone_hashes.sql"),
         include_str!("../../migrations/hub/0006_checkin_closed.sql"),
         include_str!("../../migrations/hub/0007_enrol_code_expiry.sql"),
+        include_str!("../../migrations/hub/0008_checkins_source.sql"),
     ],
 };
 

@@ -152,8 +152,10 @@ pub enum Record {
         /// For a venue visit: the day of the home's calendar.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         visit_day: Option<String>,
-        /// `qr`, `card`, `phone`, `keypad` or `manual`.
-        method: String,
+        /// `qr`, `card`, `phone`, `keypad` or `manual`: the check-in's source. Named `method`
+        /// on the wire, as records are hashed into the chain and read by hubs of other versions.
+        #[serde(rename = "method")]
+        source: String,
         /// RFC 3339, UTC.
         at: String,
         clock_trusted: bool,
@@ -222,7 +224,7 @@ mod tests {
             member_id: "m".into(),
             activity_id: Some("a".into()),
             visit_day: None,
-            method: "qr".into(),
+            source: "qr".into(),
             at: "2026-05-12T02:00:00Z".into(),
             clock_trusted: true,
             undone: false,

@@ -49,13 +49,13 @@ pub(crate) fn record() -> impl Strategy<Value = Record> {
             (text(), text(), any::<bool>(), any::<bool>())
         )
             .prop_map(
-                |((id, member_id, activity_id, visit_day), (method, at, clock_trusted, undone))| {
+                |((id, member_id, activity_id, visit_day), (source, at, clock_trusted, undone))| {
                     Record::Checkin {
                         id,
                         member_id,
                         activity_id,
                         visit_day,
-                        method,
+                        source,
                         at,
                         clock_trusted,
                         undone,

@@ -10,7 +10,7 @@ const EVENING: &str = "2026-05-12T12:00:00Z";
 fn scan(credential: &str, scan_id: Option<&str>) -> CheckinRequest {
     CheckinRequest {
         presenting: Presenting::Credential(credential.into()),
-        method: Source::Card,
+        source: Source::Card,
         actor: Actor::Device,
         device: "kiosk".into(),
         activity_id: None,
@@ -188,7 +188,7 @@ async fn a_device_cannot_backfill_a_past_activity() {
     let member = home.member("李四", "13812345678").await;
     let request = CheckinRequest {
         presenting: Presenting::Member(member.id),
-        method: Source::Manual,
+        source: Source::Manual,
         actor: Actor::Device,
         device: "kiosk".into(),
         activity_id: Some(activity.id),

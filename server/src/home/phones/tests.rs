@@ -1,5 +1,5 @@
 use super::*;
-use crate::domain::checkin::{Actor, Method, Outcome};
+use crate::domain::checkin::{Actor, Outcome, Source};
 use crate::domain::member::Registration as Fields;
 use crate::home::checkins::Presenting;
 use crate::home::fixture::{Home, at};
@@ -27,7 +27,7 @@ fn sent(phone: &str, token_hash: &str, nonce: &str) -> Registration {
 fn tap(member: &Member, nonce: &str) -> CheckinRequest {
     CheckinRequest {
         presenting: Presenting::Member(member.id),
-        method: Method::Phone,
+        source: Source::Phone,
         actor: Actor::Device,
         device: PHONE_DEVICE.into(),
         activity_id: None,

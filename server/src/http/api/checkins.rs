@@ -78,7 +78,7 @@ fn validate(body: &CheckinBody, caller: &Principal) -> Result<CheckinRequest, Ap
     let scan_id = body.scan_id.as_deref().map(validate_scan_id).transpose()?;
     Ok(CheckinRequest {
         presenting,
-        method: source,
+        source,
         actor: caller.actor(),
         device: caller.name().to_owned(),
         activity_id,

@@ -295,7 +295,7 @@ pub fn activities_of(
     let mut statement = conn.prepare_cached(
         "SELECT a.id, a.title, a.category, a.starts_at, a.ends_at, a.cancelled, a.filing, \
          count(DISTINCT c.member_id), \
-         count(DISTINCT CASE WHEN c.method = 'manual' THEN c.member_id END) \
+         count(DISTINCT CASE WHEN c.source = 'manual' THEN c.member_id END) \
          FROM activities a LEFT JOIN checkins c \
            ON c.home_id = a.home_id AND c.activity_id = a.id AND c.undone = 0 \
          WHERE a.home_id = ?1 AND a.starts_at >= ?2 AND a.starts_at < ?3 \

@@ -48,7 +48,7 @@ pub struct Tap<'a> {
 pub async fn check_in(state: &AppState, owner: &Owner, tap: Tap<'_>) -> Result<Response, Notice> {
     let request = CheckinRequest {
         presenting: Presenting::Member(owner.member.id),
-        method: Source::Phone,
+        source: Source::Phone,
         actor: Actor::Device,
         device: PHONE_DEVICE.into(),
         activity_id: tap.activity_id,

@@ -89,7 +89,7 @@ async fn scan_card_once(site: &Site, uid: &str, scan_id: Option<&str>) -> Record
     let state = site.state();
     let request = CheckinRequest {
         presenting: Presenting::Credential(uid.into()),
-        method: Source::Card,
+        source: Source::Card,
         actor: Actor::Device,
         device: "kiosk".into(),
         activity_id: None,
