@@ -119,7 +119,6 @@ fn api_error_stays_in_http_code() {
         "hub/registry.rs",
         "hub/store",
         "hub/ingest.rs",
-        "hub/store.rs",
         "hub/profile.rs",
         "hub/workbook.rs",
         "wire",
@@ -211,5 +210,44 @@ fn errors_keep_their_cause() {
         found.is_empty(),
         "keep the cause as the error's source:\n{}",
         found.join("\n")
+    );
+}
+
+#[test]
+fn a_module_with_submodules_is_a_folder_with_mod_rs() {
+    // One module style: `name/mod.rs` for a module with children; `name.rs` beside a `name/`
+    // folder only when the folder holds that file's tests.
+    let roots = [
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../kiosk/src"),
+    ];
+    let mut mixed = Vec::new();
+    for root in roots {
+        let mut folders = vec![root];
+        while let Some(folder) = folders.pop() {
+            for entry in fs::read_dir(&folder).expect("folder") {
+                let path = entry.expect("entry").path();
+                if !path.is_dir() {
+                    continue;
+                }
+                if path.with_extension("rs").is_file() {
+                    let children = fs::read_dir(&path).expect("folder");
+                    for child in children {
+                        let name = child.expect("entry").file_name();
+                        let name = name.to_string_lossy();
+                        let tests = name == "tests.rs" || name.ends_with("proptests.rs");
+                        if !tests {
+                            mixed.push(format!("{}/{name}", path.display()));
+                        }
+                    }
+                }
+                folders.push(path);
+            }
+        }
+    }
+    assert!(
+        mixed.is_empty(),
+        "a module with children is `name/mod.rs`, not `name.rs` beside `name/`:\n{}",
+        mixed.join("\n")
     );
 }

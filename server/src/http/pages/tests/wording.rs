@@ -71,7 +71,6 @@ fn the_phone_pages_address_the_member_as_nin() {
     let dirs = [
         server_dir("templates/phone"),
         server_dir("src/http/pages/phone"),
-        server_dir("src/http/pages/phone.rs"),
     ];
     let hits = holding(FAMILIAR_YOU, &dirs);
     assert!(hits.is_empty(), "say 您:\n{}", hits.join("\n"));
