@@ -16,6 +16,7 @@ mod homes_tests;
 pub mod ingest;
 pub mod pages;
 pub mod profile;
+pub mod pushes;
 pub mod registry;
 pub mod report;
 pub mod router;

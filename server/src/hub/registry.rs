@@ -14,7 +14,7 @@ use super::store::homes::{self, CodeHash, HomeProfile, RatingEntry};
 use crate::domain::{Conflict, Invalid, optional_text, required_text};
 use crate::hub::state::HubState;
 use crate::store::StoreError;
-use crate::wire::Decision;
+use crate::wire::{Decision, EnrollAnswer};
 
 /// Longest comment on a decision.
 pub const COMMENT_MAX: usize = 500;
@@ -90,6 +90,56 @@ pub async fn new_code(state: &HubState, home: &str) -> Result<Registered, StoreE
         profile,
         code,
         code_expires_at,
+    })
+}
+
+/// What an enrolment attempt came to.
+#[derive(Debug, Clone)]
+pub enum Enrolment {
+    /// The home is enrolled under `public_key`: what it is told back.
+    Enrolled(EnrollAnswer),
+    /// No home has this code, or another key has used it.
+    Unknown,
+    /// The code is right but past its lifetime; the association must issue a new one.
+    Expired,
+}
+
+/// Takes a home's one-time code (checked by its hash) and public key, in one write with the
+/// phone key every home hashes phone numbers with. The caller counts wrong codes.
+pub async fn enrol(
+    state: &HubState,
+    code: &str,
+    public_key: String,
+) -> Result<Enrolment, StoreError> {
+    let code_hash = enrol_code::code_hash(code);
+    let now = state.clock.now();
+    let (enrolled, phone_key, details) = state
+        .store
+        .write(move |conn| {
+            let key = hub::phone_key(conn)?;
+            let enrolled = hub::enrol(conn, &code_hash, &public_key, now)?;
+            let details = match &enrolled {
+                hub::Enrolled::Home(id, _) => Some(homes::get(conn, id)?.details),
+                _ => None,
+            };
+            Ok((enrolled, key, details))
+        })
+        .await?;
+    Ok(match enrolled {
+        hub::Enrolled::Home(home_id, home_name) => {
+            tracing::info!(home = %home_id, "home enrolled");
+            Enrolment::Enrolled(EnrollAnswer {
+                home_id,
+                home_name,
+                phone_key: hex::encode(phone_key),
+                host_unit: details.as_ref().and_then(|d| d.host_unit.clone()),
+                awarded_on: details
+                    .and_then(|d| d.awarded_on)
+                    .map(|day| day.to_string()),
+            })
+        }
+        hub::Enrolled::Expired => Enrolment::Expired,
+        hub::Enrolled::Unknown => Enrolment::Unknown,
     })
 }
 
