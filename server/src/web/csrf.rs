@@ -99,7 +99,7 @@ pub fn check(cookie: Option<&str>, sent: Option<&str>) -> Result<(), PageError> 
 }
 
 pub fn cookie_token(headers: &HeaderMap) -> Option<&str> {
-    crate::web::auth::cookie(headers, CSRF_COOKIE)
+    super::auth::cookie(headers, CSRF_COOKIE)
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {

@@ -1,13 +1,14 @@
 //! The phone's cookie: a random token standing for one member (only its hash is stored), so a
 //! known phone checks in with one tap. Staff can revoke it; "不是本人，重新登记" clears it.
 
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue};
 
 use super::notice::Notice;
 use crate::domain::member::Member;
 use crate::home;
 use crate::http::AppState;
 use crate::secrets;
+use crate::web::auth;
 use crate::web::error::ApiError;
 
 pub const PHONE_COOKIE: &str = "kejia_phone";
@@ -23,15 +24,7 @@ pub struct Owner {
 
 /// The `kejia_phone` cookie's value, if the phone sent one.
 pub fn token(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == PHONE_COOKIE)
-        .map(|(_, value)| value)
-        .filter(|value| !value.is_empty())
+    auth::cookie(headers, PHONE_COOKIE)
 }
 
 /// The phone's member, unless it has no cookie, or the cookie was revoked or its member erased.
