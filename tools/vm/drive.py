@@ -379,9 +379,20 @@ class Vm:
         deadline = time.monotonic() + 30
         self.qmp = Qmp(self.qmp_path, deadline)
         self.console = Console(self.console_path, deadline)
-        ptys = {c["label"]: c["filename"] for c in self.qmp.command("query-chardev")}
+        ptys = self._ptys(readers, deadline)
         self.qr = self._open_pty(ptys[readers[0]])
         self.card = self._open_pty(ptys[readers[1]])
+
+    def _ptys(self, readers, deadline):
+        """The readers' pty chardevs by label. Asked again until both are listed: once (QEMU
+        10.0, a loaded machine) the first answer came before the `-serial pty` ones existed."""
+        while True:
+            ptys = {c["label"]: c["filename"] for c in self.qmp.command("query-chardev")}
+            if all(label in ptys for label in readers):
+                return ptys
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"QEMU lists no chardev {readers} in {sorted(ptys)}")
+            time.sleep(0.1)
 
     @staticmethod
     def _open_pty(name):
