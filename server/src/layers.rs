@@ -251,3 +251,130 @@ fn a_module_with_submodules_is_a_folder_with_mod_rs() {
         mixed.join("\n")
     );
 }
+
+/// The modules (`a::b`) whose `use` lines a library file has, resolved to the files of the
+/// crate: `crate::`, `super::` and `self::` paths, one level of braces.
+fn module_imports(src: &Path) -> std::collections::BTreeMap<String, Vec<String>> {
+    let mut files = Vec::new();
+    rust_files(src, &mut files);
+    let test_code = |path: &Path| {
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        name.ends_with("tests.rs")
+            || name == "test_support.rs"
+            || name == "layers.rs"
+            || path.components().any(|c| c.as_os_str() == "tests")
+    };
+    let module_of = |path: &Path| -> String {
+        let relative = path
+            .strip_prefix(src)
+            .expect("under src")
+            .with_extension("");
+        let mut segments: Vec<String> = relative
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect();
+        if segments.last().is_some_and(|s| s == "mod" || s == "lib") {
+            segments.pop();
+        }
+        segments.join("::")
+    };
+    let modules: Vec<(String, PathBuf)> = files
+        .into_iter()
+        .filter(|f| !test_code(f))
+        .map(|f| (module_of(&f), f))
+        .collect();
+    let known: std::collections::BTreeSet<&str> = modules.iter().map(|(m, _)| m.as_str()).collect();
+    let resolve = |path: &str| -> Option<String> {
+        let mut segments: Vec<&str> = path.split("::").filter(|s| !s.is_empty()).collect();
+        while !segments.is_empty() {
+            let candidate = segments.join("::");
+            if known.contains(candidate.as_str()) {
+                return Some(candidate);
+            }
+            segments.pop();
+        }
+        None
+    };
+    let mut imports = std::collections::BTreeMap::new();
+    for (module, file) in &modules {
+        let text = fs::read_to_string(file).expect("source");
+        let code = text.split("mod tests {").next().unwrap_or(&text);
+        let parent: Vec<&str> = module.split("::").collect();
+        let parent = parent[..parent.len().saturating_sub(1)].join("::");
+        let mut found = Vec::new();
+        for statement in code.split(';') {
+            // From the `use` on (attributes, comments and `pub` before it left out).
+            let Some(start) = statement.lines().position(|line| {
+                let line = line.trim_start();
+                line.starts_with("use ")
+                    || line.starts_with("pub use ")
+                    || line.starts_with("pub(crate) use ")
+            }) else {
+                continue;
+            };
+            let statement: Vec<&str> = statement.lines().skip(start).collect();
+            let statement = statement.join(" ");
+            let Some((_, used)) = statement.split_once("use ") else {
+                continue;
+            };
+            let used: String = used.split_whitespace().collect();
+            let absolute = if let Some(rest) = used.strip_prefix("crate::") {
+                rest.to_owned()
+            } else if let Some(rest) = used.strip_prefix("super::") {
+                format!("{parent}::{rest}")
+            } else if let Some(rest) = used.strip_prefix("self::") {
+                format!("{module}::{rest}")
+            } else {
+                continue;
+            };
+            let (head, braces) = match absolute.split_once('{') {
+                Some((head, rest)) => (head.trim_end_matches(':'), Some(rest)),
+                None => (absolute.as_str(), None),
+            };
+            let mut paths = vec![head.to_owned()];
+            if let Some(items) = braces {
+                for item in items.trim_end_matches('}').split(',') {
+                    let first = item.split("::").next().unwrap_or("");
+                    if !first.is_empty() && first != "self" {
+                        paths.push(format!("{head}::{first}"));
+                    }
+                }
+            }
+            found.extend(paths.iter().filter_map(|p| resolve(p)));
+        }
+        found.sort();
+        found.dedup();
+        imports.insert(module.clone(), found);
+    }
+    imports
+}
+
+#[test]
+fn no_two_modules_import_each_other() {
+    // A parent and its child may (the parent declares the child, the child uses the parent's
+    // items); two other modules that need each other are one concept split wrongly, or a
+    // missing third module.
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let imports = module_imports(&src);
+    assert!(imports.len() > 100, "the scan found too few modules");
+    let related = |a: &str, b: &str| {
+        a.is_empty()
+            || b.is_empty()
+            || a.starts_with(&format!("{b}::"))
+            || b.starts_with(&format!("{a}::"))
+    };
+    let mut circles = Vec::new();
+    for (a, used) in &imports {
+        for b in used {
+            let back = imports.get(b).is_some_and(|theirs| theirs.contains(a));
+            if a < b && back && !related(a, b) {
+                circles.push(format!("{a} <-> {b}"));
+            }
+        }
+    }
+    assert!(
+        circles.is_empty(),
+        "modules that import each other:\n{}",
+        circles.join("\n")
+    );
+}

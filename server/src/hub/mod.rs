@@ -37,6 +37,9 @@ use crate::config::Settings;
 use crate::store::{HUB, Store, StoreError};
 use state::HubState;
 
+/// Who runs the hub, as its pages and login name it.
+pub const ASSOCIATION: &str = "益阳市科学技术协会";
+
 /// Largest push accepted: a full batch of changes, with room to spare.
 pub const PUSH_LIMIT: usize = 8 * 1024 * 1024;
 

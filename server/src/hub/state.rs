@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 
+use super::ASSOCIATION;
 use super::enrol_code::EnrolThrottle;
-use super::pages::ASSOCIATION;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::store::Store;

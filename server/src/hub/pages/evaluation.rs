@@ -8,7 +8,8 @@ use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
-use super::{ASSOCIATION, Chrome, Section, YearQuery, done_of, this_year, year_of};
+use super::{Chrome, Section, YearQuery, done_of, this_year, year_of};
+use crate::hub::ASSOCIATION;
 use crate::hub::profile::Rating;
 use crate::hub::report::{self, ReportRow};
 use crate::hub::state::HubState;

@@ -25,8 +25,7 @@ use crate::web::csrf::Csrf;
 use crate::web::error::ApiError;
 use crate::web::render::{PageError, StaffPage};
 
-/// Who runs the hub, as its pages name it.
-pub const ASSOCIATION: &str = "益阳市科学技术协会";
+use super::ASSOCIATION;
 
 /// Which tab a staff page belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -8,8 +8,9 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 
-use super::{ASSOCIATION, YearQuery, this_year};
+use super::{YearQuery, this_year};
 use crate::domain::compliance::MIN_PARTICIPANTS;
+use crate::hub::ASSOCIATION;
 use crate::hub::profile::parse_year;
 use crate::hub::report::{self, PublicRow};
 use crate::hub::state::HubState;
