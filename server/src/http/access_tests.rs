@@ -6,12 +6,12 @@
 //! classed: refused (401, 403, or for pages a redirect to the login page) or let through
 //! (anything else: a 404 for the made-up id, a 422 for the empty form, a 200).
 //!
-//! So that a new route cannot slip past without a row, the test also reads the router source
-//! files at test time (every `.rs` file under `src/http/` and `src/hub/`, so a new file is
-//! seen too), collects each `.route("…", method(…).method(…))` call with the prefix of the
-//! `.nest("…", name)` it is built into, and compares that list with the tables. Parsing the
-//! source is cruder than registering routes from a table, but it needs no change to how
-//! `router.rs` reads and it fails loudly, naming the route, when the two drift apart.
+//! So that a new route cannot slip past without a row, the test also reads the two router
+//! files at test time (`src/http/router.rs` and `src/hub/router.rs`; a `.route(` anywhere else
+//! fails a test of its own), collects each `.route("…", method(…).method(…))` call with the
+//! prefix of the `.nest("…", name)` it is built into, and compares that list with the tables.
+//! Parsing the source is cruder than registering routes from a table, but it needs no change to
+//! how `router.rs` reads and it fails loudly, naming the route, when the two drift apart.
 
 use std::collections::BTreeSet;
 use std::path::Path;
