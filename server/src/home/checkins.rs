@@ -62,9 +62,28 @@ pub async fn check_in(
     tz: &TimeZone,
     request: CheckinRequest,
 ) -> Result<Recorded, HomeError> {
+    check_in_with(store, counts, now, tz, request, |_, _, _| Ok(())).await
+}
+
+/// [`check_in`], with `also` written in the same transaction once the check-in is decided
+/// (its audit entry, the phone's last use): both commit, or neither.
+pub(super) async fn check_in_with(
+    store: &Store,
+    counts: &LiveCounts,
+    now: Now,
+    tz: &TimeZone,
+    request: CheckinRequest,
+    also: impl FnOnce(&Connection, &CheckinRequest, &Recorded) -> Result<(), StoreError>
+    + Send
+    + 'static,
+) -> Result<Recorded, HomeError> {
     let tz = tz.clone();
     let recorded = store
-        .write(move |conn| record(conn, &request, now, &tz))
+        .write(move |conn| {
+            let recorded = record(conn, &request, now, &tz)?;
+            also(conn, &request, &recorded)?;
+            Ok(recorded)
+        })
         .await?;
     if let Recorded::Answered(answer) = &recorded {
         counts.announce(answer);
@@ -91,11 +110,14 @@ pub async fn check_in_by_hand(
         activity_id: Some(activity),
         scan_id: None,
     };
-    let tz = tz.clone();
-    let recorded = store
-        .write(move |conn| {
-            let recorded = record(conn, &request, now, &tz)?;
-            if let Recorded::Answered(answer) = &recorded
+    check_in_with(
+        store,
+        counts,
+        now,
+        tz,
+        request,
+        move |conn, request, recorded| {
+            if let Recorded::Answered(answer) = recorded
                 && answer.outcome == Outcome::CheckedIn
             {
                 let subject = answer.checkin_id.map(|c| c.to_string()).unwrap_or_default();
@@ -110,13 +132,10 @@ pub async fn check_in_by_hand(
                     Some(&detail),
                 )?;
             }
-            Ok(recorded)
-        })
-        .await?;
-    if let Recorded::Answered(answer) = &recorded {
-        counts.announce(answer);
-    }
-    Ok(recorded)
+            Ok(())
+        },
+    )
+    .await
 }
 
 /// Takes a check-in back (the reason lands in the audit log) and announces the new count.

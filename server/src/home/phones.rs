@@ -7,7 +7,7 @@ use jiff::{SignedDuration, Timestamp};
 use rusqlite::Connection;
 
 use super::HomeError;
-use super::checkins::{CheckinRequest, Recorded, record};
+use super::checkins::{CheckinRequest, Recorded, check_in_with};
 use super::counts::LiveCounts;
 use crate::domain::Now;
 use crate::domain::member::{Member, NewMember};
@@ -110,19 +110,11 @@ pub async fn check_in(
     token_hash: &str,
     request: CheckinRequest,
 ) -> Result<Recorded, HomeError> {
-    let tz = tz.clone();
     let token_hash = token_hash.to_owned();
-    let recorded = store
-        .write(move |conn| {
-            let recorded = record(conn, &request, now, &tz)?;
-            devices::touch(conn, &token_hash, now.at)?;
-            Ok(recorded)
-        })
-        .await?;
-    if let Recorded::Answered(answer) = &recorded {
-        counts.announce(answer);
-    }
-    Ok(recorded)
+    check_in_with(store, counts, now, tz, request, move |conn, _, _| {
+        devices::touch(conn, &token_hash, now.at)
+    })
+    .await
 }
 
 #[cfg(test)]

@@ -30,7 +30,7 @@ pub struct Registered {
 
 /// A fresh enrolment code, and what the hub keeps of it.
 fn issue_code(now: Timestamp) -> Result<(String, CodeHash), StoreError> {
-    let code = enrol_code::new_code().map_err(|e| StoreError::Aborted(e.into()))?;
+    let code = enrol_code::new_code()?;
     let kept = CodeHash {
         hash: enrol_code::code_hash(&code),
         expires_at: enrol_code::expires_at(now),
