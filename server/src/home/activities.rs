@@ -7,6 +7,7 @@ use super::HomeError;
 use crate::domain::activity::{Activity, ActivityDraft, EarlyClose, Override};
 use crate::domain::ids::ActivityId;
 use crate::domain::{Conflict, Invalid};
+use crate::store::audit::Entry;
 use crate::store::{Store, StoreError, activities, audit};
 
 /// A staffer's override of the schedule.
@@ -96,12 +97,7 @@ pub async fn override_schedule(
             let changed = activities::set_override(conn, id, next, now)?;
             audit::append(
                 conn,
-                now,
-                &staffer,
-                change.action(),
-                &id.to_string(),
-                None,
-                detail,
+                Entry::new(now, &staffer, change.action(), &id.to_string()).detail(detail),
             )?;
             Ok::<_, StoreError>(changed)
         })
@@ -125,12 +121,8 @@ pub async fn restore_schedule(
             let restored = activities::clear_override(conn, id, now)?;
             audit::append(
                 conn,
-                now,
-                &staffer,
-                "activity.restore",
-                &id.to_string(),
-                None,
-                detail.as_deref(),
+                Entry::new(now, &staffer, "activity.restore", &id.to_string())
+                    .detail(detail.as_deref()),
             )?;
             Ok::<_, StoreError>(restored)
         })
@@ -153,12 +145,7 @@ pub async fn file_with_association(
             let filed = activities::set_filing(conn, id, next, now)?;
             audit::append(
                 conn,
-                now,
-                &staffer,
-                "activity.file",
-                &id.to_string(),
-                None,
-                None,
+                Entry::new(now, &staffer, "activity.file", &id.to_string()),
             )?;
             Ok::<_, StoreError>(filed)
         })

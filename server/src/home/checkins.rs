@@ -21,6 +21,7 @@ use crate::domain::credential::Presented;
 use crate::domain::ids::{ActivityId, CheckinId, MemberId};
 use crate::domain::member::MemberStatus;
 use crate::domain::{Conflict, Now};
+use crate::store::audit::Entry;
 use crate::store::checkins::{self, NewCheckin};
 use crate::store::members::{identify_by_card, identify_by_credential, identify_by_id};
 use crate::store::scans::{self, Scan};
@@ -124,12 +125,8 @@ pub async fn check_in_by_hand(
                 let detail = format!("activity {activity}, member {member}");
                 audit::append(
                     conn,
-                    now.at,
-                    &request.device,
-                    "checkin.manual",
-                    &subject,
-                    None,
-                    Some(&detail),
+                    Entry::new(now.at, &request.device, "checkin.manual", &subject)
+                        .detail(Some(&detail)),
                 )?;
             }
             Ok(())
@@ -333,12 +330,7 @@ pub fn take_back(
     };
     audit::append(
         conn,
-        now,
-        staffer,
-        "checkin.undo",
-        &id.to_string(),
-        Some(reason),
-        None,
+        Entry::new(now, staffer, "checkin.undo", &id.to_string()).because(reason),
     )?;
     changelog::checkin(conn, id, now)?;
     Ok(changed)

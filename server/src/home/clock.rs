@@ -10,6 +10,7 @@ use jiff::tz::TimeZone;
 
 use super::HomeError;
 use crate::domain::calendar::rfc3339;
+use crate::store::audit::Entry;
 use crate::store::{Store, audit};
 
 /// Records who vouched for the device's time, and what time it said, then trusts it.
@@ -26,12 +27,7 @@ pub async fn confirm_time(
         .write(move |conn| {
             audit::append(
                 conn,
-                seen,
-                &staffer,
-                "clock.confirm",
-                "clock",
-                None,
-                Some(&shown),
+                Entry::new(seen, &staffer, "clock.confirm", "clock").detail(Some(&shown)),
             )
         })
         .await?;

@@ -11,6 +11,7 @@ use crate::domain::credential::{CardUid, QrCredential};
 use crate::domain::ids::MemberId;
 use crate::domain::member::{Member, MemberStatus, NewMember, consent_share_since};
 use crate::secrets;
+use crate::store::audit::Entry;
 use crate::store::members::{self, MemberChanges};
 use crate::store::{Store, StoreError, audit, devices};
 
@@ -43,12 +44,7 @@ pub async fn show_phone(
                 let subject = id.to_string();
                 audit::append(
                     conn,
-                    now,
-                    &staffer,
-                    "member.phone_viewed",
-                    &subject,
-                    None,
-                    None,
+                    Entry::new(now, &staffer, "member.phone_viewed", &subject),
                 )?;
             }
             Ok(member)
@@ -76,7 +72,7 @@ pub async fn update(
             let member = members::update(conn, id, &changes, consent_at, now)?;
             if let Some(status) = changes.status {
                 let action = format!("member.status.{}", status.code());
-                audit::append(conn, now, &staffer, &action, &id.to_string(), None, None)?;
+                audit::append(conn, Entry::new(now, &staffer, &action, &id.to_string()))?;
             }
             Ok(member)
         })
@@ -136,7 +132,7 @@ async fn set_credential(
     let member = store
         .write(move |conn| {
             let member = members::set_credential(conn, id, credential.as_ref(), now)?;
-            audit::append(conn, now, &staffer, action, &id.to_string(), None, None)?;
+            audit::append(conn, Entry::new(now, &staffer, action, &id.to_string()))?;
             Ok(member)
         })
         .await?;
@@ -183,12 +179,7 @@ async fn change_card(
             };
             audit::append(
                 conn,
-                now,
-                &staffer,
-                action,
-                &id.to_string(),
-                None,
-                Some(uid.as_str()),
+                Entry::new(now, &staffer, action, &id.to_string()).detail(Some(uid.as_str())),
             )?;
             Ok(member)
         })
@@ -248,12 +239,7 @@ pub fn forget(
     let subject = id.to_string();
     audit::append(
         conn,
-        now,
-        staffer,
-        "member.erase",
-        &subject,
-        Some(reason),
-        None,
+        Entry::new(now, staffer, "member.erase", &subject).because(reason),
     )?;
     Ok(erased)
 }
@@ -274,12 +260,7 @@ pub async fn revoke_phone(
             }
             audit::append(
                 conn,
-                now,
-                &staffer,
-                "member.device.revoke",
-                &id.to_string(),
-                None,
-                None,
+                Entry::new(now, &staffer, "member.device.revoke", &id.to_string()),
             )
         })
         .await?;

@@ -4,6 +4,7 @@ use jiff::Timestamp;
 
 use super::HomeError;
 use crate::domain::home::HomeProfile;
+use crate::store::audit::Entry;
 use crate::store::{Store, audit, home_profile};
 
 /// Saves the details with the audit entry, in one write. The caller then takes them as the
@@ -18,7 +19,7 @@ pub async fn save_profile(
     store
         .write(move |conn| {
             home_profile::put(conn, &profile, now)?;
-            audit::append(conn, now, &staffer, "home.profile", "本站设置", None, None)
+            audit::append(conn, Entry::new(now, &staffer, "home.profile", "本站设置"))
         })
         .await?;
     Ok(())

@@ -6,17 +6,52 @@ use serde::Serialize;
 
 use super::{Result, from_millis, to_millis};
 
-pub fn append(
-    conn: &Connection,
-    at: Timestamp,
-    actor: &str,
-    action: &str,
-    subject: &str,
-    reason: Option<&str>,
-    detail: Option<&str>,
-) -> Result<()> {
+/// One line to add to the log: who did what to which record, when; and, where there are some,
+/// the staffer's reason and the details.
+#[derive(Debug, Clone, Copy)]
+pub struct Entry<'a> {
+    pub at: Timestamp,
+    pub actor: &'a str,
+    pub action: &'a str,
+    pub subject: &'a str,
+    pub reason: Option<&'a str>,
+    pub detail: Option<&'a str>,
+}
+
+impl<'a> Entry<'a> {
+    pub fn new(at: Timestamp, actor: &'a str, action: &'a str, subject: &'a str) -> Self {
+        Self {
+            at,
+            actor,
+            action,
+            subject,
+            reason: None,
+            detail: None,
+        }
+    }
+
+    pub fn because(self, reason: &'a str) -> Self {
+        Self {
+            reason: Some(reason),
+            ..self
+        }
+    }
+
+    pub fn detail(self, detail: Option<&'a str>) -> Self {
+        Self { detail, ..self }
+    }
+}
+
+pub fn append(conn: &Connection, entry: Entry<'_>) -> Result<()> {
     conn.prepare_cached("INSERT INTO audit_log (at, actor, action, subject, reason, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?
-        .execute(params![to_millis(at), actor, action, subject, reason, detail])?;
+        .execute(params![
+            to_millis(entry.at),
+            entry.actor,
+            entry.action,
+            entry.subject,
+            entry.reason,
+            entry.detail
+        ])?;
     Ok(())
 }
 
